@@ -1,0 +1,23 @@
+/** Tests run the real server against a real PostgreSQL; each file gets its own schema and port. */
+const swc = {
+  jsc: {
+    parser: { syntax: "typescript", decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    target: "es2022",
+  },
+  module: { type: "commonjs" },
+  sourceMaps: "inline",
+};
+
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["@swc/jest", swc] },
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
+  globalTeardown: "<rootDir>/test/support/global-teardown.ts",
+  setupFiles: ["reflect-metadata"],
+  // Files are independent (own schema, own port), so run them side by side; most time is I/O.
+  maxWorkers: 3,
+  testTimeout: 30000,
+};

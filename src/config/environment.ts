@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * The only reader of `process.env`. Parsed once at start-up: every problem is reported at
+ * once, naming the variable, and the process refuses to start. The result is frozen.
+ */
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set. */
+    EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    JWT_ISSUER: z.string().min(1).default("session-api"),
+    JWT_AUDIENCE: z.string().min(1).default("session-api"),
+    ACCESS_TOKEN_TTL: seconds(300),
+    SESSION_IDLE_TTL: seconds(7 * 24 * 3600),
+    SESSION_MAX_TTL: seconds(30 * 24 * 3600),
+    /** How long a just-spent refresh token is answered with REFRESH_TOKEN_ROTATED instead of revoking. */
+    REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).default(10),
+    /** scrypt cost as log2(N); OWASP: N=2^17, r=8, p=1. Lowered only by the test suite. */
+    PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production" });
+    }
+    if (env.NODE_ENV === "production" && env.PASSWORD_HASH_COST < 17) {
+      ctx.addIssue({ code: "custom", path: ["PASSWORD_HASH_COST"], message: "must be at least 17 in production" });
+    }
+    if (env.SESSION_IDLE_TTL > env.SESSION_MAX_TTL) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_IDLE_TTL"], message: "must not exceed SESSION_MAX_TTL" });
+    }
+  });
+
+export interface Config {
+  readonly env: "development" | "production" | "test";
+  readonly isProduction: boolean;
+  readonly databaseUrl: string | undefined;
+  readonly embeddedPgDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly jwt: { readonly secret: string; readonly issuer: string; readonly audience: string };
+  /** All durations in seconds. */
+  readonly accessTokenTtl: number;
+  readonly sessionIdleTtl: number;
+  readonly sessionMaxTtl: number;
+  readonly refreshReuseGrace: number;
+  readonly passwordHashCost: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses an environment (default `process.env`); throws ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset": `FOO= npm start` should not fail on FOO.
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`));
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    isProduction: e.NODE_ENV === "production",
+    databaseUrl: e.DATABASE_URL,
+    embeddedPgDir: e.EMBEDDED_PG_DIR,
+    port: e.PORT,
+    host: e.HOST,
+    // Development gets a per-process secret: tokens die with the process, nothing to leak.
+    jwt: Object.freeze({
+      secret: e.JWT_SECRET ?? randomBytes(32).toString("base64url"),
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    }),
+    accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    sessionIdleTtl: e.SESSION_IDLE_TTL,
+    sessionMaxTtl: e.SESSION_MAX_TTL,
+    refreshReuseGrace: e.REFRESH_REUSE_GRACE,
+    passwordHashCost: e.PASSWORD_HASH_COST,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,45 @@
+import type { DataSource } from "typeorm";
+import { createServices, type Services } from "./app";
+import type { Config } from "./config/environment";
+import { createDataSource } from "./db/data-source";
+import { createSchema } from "./graphql/schema";
+import { startHttpServer } from "./http/server";
+import { createLogger, type Logger } from "./lib/logger";
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  databaseUrl: string;
+  /** PostgreSQL schema to use (tests give each file its own). */
+  dbSchema?: string;
+  logger?: Logger;
+}
+
+/** Connects, applies pending migrations, and serves HTTP (and WebSocket) on config.host:port. */
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const db: DataSource = createDataSource({ url: options.databaseUrl, schema: options.dbSchema });
+  await db.initialize();
+  try {
+    await db.runMigrations({ transaction: "each" });
+    const services = createServices(config, db, logger);
+    const schema = await createSchema();
+    const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
+    return {
+      url: http.url,
+      services,
+      async stop() {
+        await http.stop();
+        await services.lastActive.close();
+        await db.destroy();
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { appError } from "../errors/error-codes";
+import type { GraphQLContext } from "../graphql/context";
+import { requireViewer } from "../graphql/viewer";
+import { isUuid } from "../lib/uuid";
+import { Session } from "./session.type";
+
+@Resolver(() => Session)
+export class SessionResolver {
+  @Query(() => [Session], { description: "Your active sessions: the current one first, then by last activity." })
+  async mySessions(@Ctx() ctx: GraphQLContext): Promise<Session[]> {
+    const viewer = requireViewer(ctx);
+    const rows = await ctx.services.sessions.listUserSessions(viewer.userId);
+    const sessions = rows.map((s) => Session.from(s, ctx.services.sessions.expiresAt(s), viewer.sessionId));
+    return [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+  }
+
+  @Mutation(() => Boolean, {
+    description: "Ends this device's session; its tokens stop working at once. Idempotent; true without a token.",
+  })
+  async logout(@Ctx() ctx: GraphQLContext): Promise<boolean> {
+    if (!ctx.viewer) return true;
+    await ctx.services.sessions.revokeSession(ctx.viewer.userId, ctx.viewer.sessionId, "LOGOUT");
+    return true;
+  }
+
+  @Mutation(() => Int, { description: "Ends all your other sessions, or all of them; returns how many were ended." })
+  async logoutAllDevices(
+    @Arg("keepCurrent", () => Boolean, { defaultValue: false }) keepCurrent: boolean,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<number> {
+    const viewer = requireViewer(ctx);
+    const ended = await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", {
+      exceptSessionId: keepCurrent ? viewer.sessionId : undefined,
+    });
+    return ended.length;
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      "Ends one of your sessions. False when there is no such active session of yours (missing, ended, or another user's: indistinguishable by design).",
+  })
+  async revokeSession(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    const viewer = requireViewer(ctx);
+    if (!isUuid(id)) throw appError("BAD_USER_INPUT", { message: "id is not a valid session id.", field: "id" });
+    return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED");
+  }
+}

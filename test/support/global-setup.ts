@@ -1,0 +1,14 @@
+import path from "node:path";
+import { startEmbeddedPostgres } from "../../src/db/embedded-postgres";
+
+/**
+ * Tests use DATABASE_URL when set (CI points it at the machine's PostgreSQL); otherwise one
+ * embedded PostgreSQL for the whole run, shared by the workers through the environment.
+ * Either way each test file works in a schema of its own.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.DATABASE_URL) return;
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(__dirname, "..", "..", ".data", "postgres-test") });
+  process.env.DATABASE_URL = pg.url;
+  (globalThis as { __embeddedPg?: { stop(): Promise<void> } }).__embeddedPg = pg;
+}
