@@ -5,9 +5,9 @@ import { UserEntity } from "../users/user.entity";
 
 export const ENTITIES = [UserEntity, SessionEntity];
 
-// Compiled migrations live beside the compiled sources (dist/migrations); the TypeORM CLI
-// runs on compiled output too, so both see the same files.
-const MIGRATIONS = [path.join(__dirname, "..", "..", "migrations", "*.js")];
+// Migrations are found next to this file's own form: dist/migrations/*.js for the server and
+// the TypeORM CLI (both run compiled output), migrations/*.ts when the tests run the sources.
+const MIGRATIONS = [path.join(__dirname, "..", "..", "migrations", `*${path.extname(__filename)}`)];
 
 export interface DataSourceOptions {
   url: string;
@@ -27,7 +27,9 @@ export function createDataSource({ url, schema, poolSize = 10 }: DataSourceOptio
     migrationsTableName: "migrations",
     migrationsTransactionMode: "each",
     synchronize: false,
-    logging: ["error"],
+    // Off: TypeORM logs failed queries with their parameters (hashes, emails). Errors reach
+    // our own logger, whose serializer drops the parameters.
+    logging: false,
     extra: {
       max: poolSize,
       // Unqualified names in migrations and raw SQL resolve inside the chosen schema.

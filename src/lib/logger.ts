@@ -22,5 +22,17 @@ export function createLogger(level: string): Logger {
       ],
       censor: "[redacted]",
     },
+    serializers: { err: serializeError },
   });
+}
+
+/**
+ * TypeORM's QueryFailedError carries the statement's parameters (an email, a password hash, a
+ * token hash): log the statement and the database's message, never the values.
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  if (!serialized || typeof serialized !== "object") return serialized;
+  const { parameters: _p, driverError: _d, ...rest } = serialized;
+  return rest;
 }

@@ -12,7 +12,7 @@ export const TEST_ENV = {
   PORT: "0",
   HOST: "127.0.0.1",
   PASSWORD_HASH_COST: "10", // cheap hashes in tests only; production refuses below 17
-  LOG_LEVEL: "silent",
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
 };
 
 export interface GraphQLResponse<TData> {

@@ -1,0 +1,86 @@
+import { MeDocument, RefreshSessionDocument } from "./gql/graphql";
+import { startTestServer, type TestServer } from "./support/test-server";
+import { signIn, signUp } from "./support/users";
+
+let server: TestServer;
+beforeAll(async () => {
+  // A short grace window so the test can wait it out.
+  server = await startTestServer({ REFRESH_REUSE_GRACE: "1" });
+});
+afterAll(() => server.stop());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const refresh = (refreshToken: string) => server.request(RefreshSessionDocument, { refreshToken });
+
+describe("refreshSession", () => {
+  it("rotates the refresh token and returns a working access token for the same session", async () => {
+    const user = await signUp(server);
+    const res = await refresh(user.refreshToken!);
+    const payload = res.data!.refreshSession;
+    expect(payload.session.id).toBe(user.session.id);
+    expect(payload.refreshToken).not.toBe(user.refreshToken);
+    expect((await server.request(MeDocument, {}, { token: payload.accessToken })).data?.me.id).toBe(user.user.id);
+    // and the new one rotates again
+    expect((await refresh(payload.refreshToken!)).data?.refreshSession.session.id).toBe(user.session.id);
+  });
+
+  it("treats a spent token replayed after the grace window as theft: the whole session is revoked, other sessions untouched", async () => {
+    const user = await signUp(server);
+    const other = await signIn(server, user.email);
+    const rotated = (await refresh(user.refreshToken!)).data!.refreshSession;
+    await sleep(1100);
+
+    const replay = await refresh(user.refreshToken!);
+    expect(replay.status).toBe(401);
+    expect(replay.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_REUSE" });
+
+    // The thief's fresh tokens die with the session.
+    expect((await refresh(rotated.refreshToken!)).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "SESSION_REVOKED",
+    });
+    expect((await server.request(MeDocument, {}, { token: rotated.accessToken })).status).toBe(401);
+    const [row] = await server.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [user.session.id]);
+    expect(row).toEqual({ revoked_reason: "REFRESH_TOKEN_REUSE" });
+    expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(200);
+  });
+
+  it("rotates exactly once when twenty requests race with one token, and revokes nothing", async () => {
+    const user = await signUp(server);
+    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(user.refreshToken!)));
+    const winners = results.filter((r) => r.data?.refreshSession);
+    const losers = results.filter((r) => !r.data);
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(19);
+    for (const loser of losers) {
+      expect(loser.status).toBe(409);
+      expect(loser.errors?.[0].extensions).toEqual({ code: "REFRESH_TOKEN_ROTATED" });
+    }
+    const newToken = winners[0].data!.refreshSession.refreshToken!;
+    expect((await refresh(newToken)).data?.refreshSession.session.id).toBe(user.session.id);
+    const live = await server.sql("SELECT count(*)::int AS n FROM sessions WHERE id = $1 AND revoked_at IS NULL", [user.session.id]);
+    expect(live).toEqual([{ n: 1 }]);
+  });
+
+  it("refuses a refresh token with a wrong secret without revoking the session", async () => {
+    const user = await signUp(server);
+    const forged = `${user.session.id}.${"A".repeat(43)}`;
+    expect((await refresh(forged)).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_INVALID" });
+    expect((await refresh("garbage")).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_INVALID" });
+    expect((await refresh(user.refreshToken!)).data?.refreshSession.session.id).toBe(user.session.id);
+  });
+
+  it("never extends a session past its absolute expiry", async () => {
+    const user = await signUp(server);
+    const cap = new Date(Date.now() + 60_000);
+    await server.sql("UPDATE sessions SET expires_at = $2 WHERE id = $1", [user.session.id, cap]);
+    const payload = (await refresh(user.refreshToken!)).data!.refreshSession;
+    expect(new Date(payload.session.expiresAt).getTime()).toBe(cap.getTime());
+    expect(new Date(payload.accessTokenExpiresAt).getTime()).toBeLessThanOrEqual(cap.getTime());
+    await server.sql("UPDATE sessions SET expires_at = now() WHERE id = $1", [user.session.id]);
+    expect((await refresh(payload.refreshToken!)).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "SESSION_EXPIRED",
+    });
+  });
+});
