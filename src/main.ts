@@ -16,7 +16,8 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const database = await resolveDatabase(config, (msg) => logger.info(msg));
+  // The embedded server's own log lines are detail; its start-up messages are worth seeing.
+  const database = await resolveDatabase(config, (msg) => (msg.startsWith("postgres:") ? logger.debug(msg) : logger.info(msg)));
   if (database.embedded) logger.info({ dir: config.embeddedPgDir }, "using embedded PostgreSQL (DATABASE_URL not set)");
   const server = await startServer(config, { databaseUrl: database.url, logger });
   logger.info({ url: server.url }, "session API ready");

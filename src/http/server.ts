@@ -47,6 +47,8 @@ export async function startHttpServer(
     // Refuses simple (form, text/plain) requests that browsers send cross-site without a preflight.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // main.ts owns shutdown: it also closes sockets, flushes activity and stops the database.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
