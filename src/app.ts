@@ -5,6 +5,7 @@ import { PasswordHasher } from "./auth/password";
 import type { Config } from "./config/environment";
 import type { Logger } from "./lib/logger";
 import { LastActiveWriter } from "./sessions/last-active-writer";
+import { SessionCache } from "./sessions/session-cache";
 import { noSessionEvents, type SessionEventSink } from "./sessions/session-events";
 import { SessionService } from "./sessions/session.service";
 import { UserService } from "./users/user.service";
@@ -18,6 +19,7 @@ export interface Services {
   auth: AuthService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
+  sessionCache: SessionCache;
 }
 
 /** The composition root: every service is made once here, from the parsed config. */
@@ -28,22 +30,32 @@ export function createServices(
   events: SessionEventSink = noSessionEvents,
 ): Services {
   const users = new UserService(db);
+  // Ended sessions leave this instance's cache before anything else hears of them, so the
+  // instance that revoked a session never answers from a stale entry.
+  const sink: SessionEventSink = {
+    sessionsRevoked(revocations) {
+      if (revocations.length === 0) return;
+      sessionCache.invalidate(revocations.map((r) => r.sessionId));
+      events.sessionsRevoked(revocations);
+    },
+  };
   const sessions = new SessionService(
     db,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
-    events,
+    sink,
   );
+  const sessionCache = new SessionCache((ids) => sessions.loadSessions(ids), { max: 100_000, maxAgeMs: 30_000 });
   const accessTokens = new AccessTokenService(config.jwt.secret, {
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     ttlSeconds: config.accessTokenTtl,
   });
-  const auth = new AuthService(db, users, sessions, new PasswordHasher(config.passwordHashCost), accessTokens, events);
+  const auth = new AuthService(db, users, sessions, new PasswordHasher(config.passwordHashCost), accessTokens, sink);
   // Activity is recorded at most once per tenth of the idle window (and at least once a
   // minute), so the idle deadline moves while a device is in use without a write per request.
   const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
   const lastActive = new LastActiveWriter((ids) => sessions.touchSessions(ids), intervalMs, 1000, (error) =>
     logger.error({ err: error }, "recording session activity failed"),
   );
-  return { config, logger, db, users, sessions, auth, accessTokens, lastActive };
+  return { config, logger, db, users, sessions, auth, accessTokens, lastActive, sessionCache };
 }

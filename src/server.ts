@@ -17,6 +17,11 @@ export interface StartOptions {
   /** PostgreSQL schema to use (tests give each file its own). */
   dbSchema?: string;
   logger?: Logger;
+  /**
+   * A seam for the benchmark: lets it swap the session check for the strategies it compares
+   * against (stateless JWT, a database read per request). The server itself never uses it.
+   */
+  configureServices?: (services: Services) => void;
 }
 
 /** Connects, applies pending migrations, and serves HTTP (and WebSocket) on config.host:port. */
@@ -27,6 +32,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   try {
     await db.runMigrations({ transaction: "each" });
     const services = createServices(config, db, logger);
+    options.configureServices?.(services);
     const schema = await createSchema();
     const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
     return {

@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
+import { LRUCache } from "lru-cache";
 import { isUuid } from "../lib/uuid";
 
 /**
@@ -24,6 +25,13 @@ export type VerifyResult =
 
 export class AccessTokenService {
   private readonly key: KeyObject;
+  /**
+   * Tokens already verified, by their exact text, until their `exp`. An HMAC check and a JSON
+   * parse per request cost more than the rest of the revocation check; the same bytes verify
+   * the same way every time, so the answer is kept. Only successes are kept, so garbage
+   * cannot fill it; `exp` is enforced on every hit.
+   */
+  private readonly verified = new LRUCache<string, { claims: AccessTokenClaims; exp: number }>({ max: 50_000 });
 
   constructor(
     secret: string,
@@ -47,6 +55,18 @@ export class AccessTokenService {
   }
 
   verify(token: string): VerifyResult {
+    const hit = this.verified.get(token);
+    if (hit) {
+      return Date.now() < hit.exp * 1000 ? { ok: true, claims: hit.claims } : { ok: false, reason: "TOKEN_EXPIRED" };
+    }
+    const result = this.verifyUncached(token);
+    if (result.ok) this.verified.set(token, { claims: result.claims, exp: result.exp });
+    return result.ok ? { ok: true, claims: result.claims } : result;
+  }
+
+  private verifyUncached(
+    token: string,
+  ): { ok: true; claims: AccessTokenClaims; exp: number } | { ok: false; reason: "TOKEN_INVALID" | "TOKEN_EXPIRED" } {
     let decoded: jwt.Jwt;
     try {
       decoded = jwt.verify(token, this.key, {
@@ -66,6 +86,6 @@ export class AccessTokenService {
     if (typeof sub !== "string" || typeof sid !== "string" || !isUuid(sub) || !isUuid(sid)) {
       return { ok: false, reason: "TOKEN_INVALID" };
     }
-    return { ok: true, claims: { userId: sub, sessionId: sid } };
+    return { ok: true, claims: { userId: sub, sessionId: sid }, exp: payload.exp };
   }
 }

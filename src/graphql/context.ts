@@ -19,17 +19,17 @@ export interface GraphQLContext {
   services: Services;
 }
 
+/**
+ * Made per request: a loader's cache must never outlive the request or cross users. (Session
+ * lookups are coalesced across concurrent requests by SessionCache's own DataLoader, which
+ * batches but never caches.)
+ */
 export interface Loaders {
   user: DataLoader<string, UserEntity | null>;
-  session: DataLoader<string, SessionEntity | null>;
 }
 
-/** Made per request: a loader's cache must never outlive the request or cross users. */
 function createLoaders(services: Services): Loaders {
-  return {
-    user: new DataLoader((ids) => services.users.loadUsers(ids)),
-    session: new DataLoader((ids) => services.sessions.loadSessions(ids)),
-  };
+  return { user: new DataLoader((ids) => services.users.loadUsers(ids)) };
 }
 
 /** What the transport saw: the credential it carries and where it came from. */
@@ -58,16 +58,24 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   const { userId, sessionId } = verified.claims;
 
   let session: SessionEntity | null;
+  let invalid: ReturnType<typeof services.sessions.invalidReason>;
   try {
-    session = await loaders.session.load(sessionId);
+    session = await services.sessionCache.get(sessionId);
+    invalid = services.sessions.invalidReason(session);
+    // Memory only ever says "alive" on its own: a cached session that looks idle-expired may
+    // have been used on another instance since, so the database has the last word.
+    if (invalid === "SESSION_EXPIRED") {
+      session = await services.sessionCache.load(sessionId);
+      invalid = services.sessions.invalidReason(session);
+    }
   } catch {
     // Fail closed: a session we cannot check is never treated as alive.
     throw appError("SERVICE_UNAVAILABLE");
   }
-  const invalid = services.sessions.invalidReason(session);
   if (invalid || !session) throw unauthenticated(invalid ?? "SESSION_NOT_FOUND");
   // The session must belong to the token's subject.
   if (session.userId !== userId) throw unauthenticated("TOKEN_INVALID");
   services.lastActive.seen(session);
+  if (session.user) loaders.user.prime(userId, session.user);
   return { ...base, viewer: { userId, sessionId, session } };
 }

@@ -21,13 +21,18 @@ export class LastActiveWriter {
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  /** Called for every authenticated request; almost always returns at the first check. */
+  /**
+   * Called for every authenticated request; almost always returns at the first check. When
+   * it queues a write it also moves `session.lastActiveAt`, so a cached copy of the session
+   * keeps its idle deadline current without another read.
+   */
   seen(session: SessionEntity, now = Date.now()): void {
     if (now - session.lastActiveAt.getTime() < this.intervalMs) return;
     const queued = this.queuedAt.get(session.id);
     if (queued !== undefined && now - queued < this.intervalMs) return;
     this.queuedAt.set(session.id, now);
     this.pending.add(session.id);
+    session.lastActiveAt = new Date(now);
     this.timer ??= setTimeout(() => void this.flush(), this.flushEveryMs).unref();
   }
 

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { DataSource, EntityManager, In } from "typeorm";
+import type { Pool } from "pg";
+import { DataSource, EntityManager } from "typeorm";
+import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
+import { UserEntity } from "../users/user.entity";
 import { parseDevice } from "./device";
 import { formatRefreshToken, generateSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import { SessionEntity, type RevocationReason } from "./session.entity";
@@ -21,6 +24,60 @@ export type SessionInvalidReason = "SESSION_NOT_FOUND" | "SESSION_REVOKED" | "SE
 export type RefreshResult =
   | { ok: true; session: SessionEntity; refreshToken: string }
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
+
+const LOAD_SESSIONS = `
+  SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
+         s.created_at, s.last_active_at, s.authenticated_at, s.expires_at, s.revoked_at, s.revoked_reason,
+         u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at
+  FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = ANY($1::uuid[])`;
+
+interface SessionUserRow {
+  id: string;
+  user_id: string;
+  device_name: string | null;
+  user_agent: string | null;
+  browser: string | null;
+  os: string | null;
+  device_type: string | null;
+  ip_address: string | null;
+  created_at: Date;
+  last_active_at: Date;
+  authenticated_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: RevocationReason | null;
+  user_email: string;
+  user_created_at: Date;
+  user_updated_at: Date;
+}
+
+/** A session as the request path needs it: no secret hashes are read at all. */
+function toSession(row: SessionUserRow): SessionEntity {
+  const user = Object.assign(new UserEntity(), {
+    id: row.user_id,
+    email: row.user_email,
+    createdAt: row.user_created_at,
+    updatedAt: row.user_updated_at,
+  });
+  return Object.assign(new SessionEntity(), {
+    id: row.id,
+    userId: row.user_id,
+    user,
+    deviceName: row.device_name,
+    userAgent: row.user_agent,
+    browser: row.browser,
+    os: row.os,
+    deviceType: row.device_type,
+    ipAddress: row.ip_address,
+    createdAt: row.created_at,
+    lastActiveAt: row.last_active_at,
+    authenticatedAt: row.authenticated_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+  });
+}
 
 /** Session storage and lifecycle. Every method that ends sessions reports them after commit. */
 export class SessionService {
@@ -58,10 +115,15 @@ export class SessionService {
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 
-  /** Loads sessions by id, in the order asked, for the per-request DataLoader. */
+  /**
+   * Loads sessions, with their users, by id, in the order asked (a DataLoader batch function).
+   * This is the per-request path on a cache miss, so it is one named (prepared once per
+   * connection) statement on the pool, not a query built by the ORM each time.
+   */
   async loadSessions(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
-    const rows = await this.db.getRepository(SessionEntity).findBy({ id: In([...ids]) });
-    const byId = new Map(rows.map((s) => [s.id, s]));
+    const pool = (this.db.driver as PostgresDriver).master as Pool;
+    const { rows } = await pool.query<SessionUserRow>({ name: "load_sessions", text: LOAD_SESSIONS, values: [ids] });
+    const byId = new Map(rows.map((row) => [row.id, toSession(row)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 

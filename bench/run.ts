@@ -1,0 +1,212 @@
+import "reflect-metadata";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { Client } from "pg";
+import { loadConfig } from "../src/config/environment";
+import { resolveDatabase } from "../src/db/database-url";
+
+/**
+ * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
+ * run against a real PostgreSQL (DATABASE_URL, or the embedded one). Servers run in child
+ * processes; the load generator (autocannon) runs here, on loopback.
+ */
+const quick = process.argv.includes("--quick");
+const LOAD = quick ? { connections: 10, duration: 1 } : { connections: 50, duration: 10 };
+const PASSWORD = "benchmark password";
+const JWT_SECRET = randomBytes(32).toString("hex");
+
+interface Target {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function startTarget(strategy: string, databaseUrl: string, schema: string): Promise<Target> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(__dirname, "target-server.js"), `--strategy=${strategy}`, `--schema=${schema}`],
+    { env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET }, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk;
+      const ready = /ready (\S+)/.exec(out);
+      if (ready)
+        resolve({
+          url: ready[1],
+          stop: () =>
+            new Promise<void>((r) => {
+              child.once("exit", () => r());
+              child.kill("SIGKILL");
+            }),
+        });
+    });
+    child.once("exit", (code) => reject(new Error(`${strategy} server exited with ${code}: ${out}`)));
+  });
+}
+
+async function gql<T = Record<string, any>>(url: string, query: string, token?: string): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  if (!body.data) throw new Error(`${query}: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+async function signIn(url: string, email: string): Promise<{ token: string; sessionId: string }> {
+  const data = await gql(url, `mutation { login(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken session { id } } }`);
+  return { token: data.login.accessToken, sessionId: data.login.session.id };
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  requests: number;
+}
+
+async function load(url: string, query: string, token?: string): Promise<Load> {
+  const result = await autocannon({
+    url,
+    ...LOAD,
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+    requests: result.requests.total,
+  };
+}
+
+const TYPENAME = "{ __typename }";
+const ME = "{ me { id email } }";
+
+async function main() {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: "silent" });
+  const database = await resolveDatabase(config);
+  const schema = `bench_${randomBytes(4).toString("hex")}`;
+  const admin = new Client({ connectionString: database.url, options: `-c search_path=${schema}` });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const rows: string[] = [];
+  const print = (line: string) => {
+    rows.push(line);
+    console.log(line);
+  };
+  try {
+    // The first server applies the migrations; the user is shared by every strategy.
+    const first = await startTarget("ours", database.url, schema);
+    const email = `bench-${randomBytes(4).toString("hex")}@example.test`;
+    await gql(first.url, `mutation { register(input: { email: "${email}", password: "${PASSWORD}" }) { user { id } } }`);
+    await first.stop();
+
+    // Count statements that write to `sessions` during the authenticated run: an exact counter.
+    await admin.query(`
+      CREATE TABLE bench_writes (n bigint NOT NULL); INSERT INTO bench_writes VALUES (0);
+      CREATE FUNCTION bench_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE bench_writes SET n = n + 1; RETURN NULL; END $$;
+      CREATE TRIGGER bench_count AFTER UPDATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION bench_count();`);
+
+    print(`\n## Revocation check (autocannon, ${LOAD.connections} connections, ${LOAD.duration} s each, loopback)\n`);
+    print("| strategy | query | req/s | p50 ms | p99 ms | vs `{ __typename }` | stale window after logout |");
+    print("|---|---|---:|---:|---:|---:|---|");
+    const results: Record<string, { typename: Load; me: Load }> = {};
+    let writesPer10k = 0;
+    for (const [strategy, stale] of [
+      ["stateless", "until the JWT expires"],
+      ["database", "none"],
+      ["ours", "none (this instance); cross-instance: see below"],
+    ] as const) {
+      const target = await startTarget(strategy, database.url, schema);
+      const { token } = await signIn(target.url, email);
+      await load(target.url, ME, token); // warm-up: JIT, pools, caches
+      const typename = await load(target.url, TYPENAME);
+      const before = (await admin.query("SELECT n FROM bench_writes")).rows[0].n;
+      const me = await load(target.url, ME, token);
+      await new Promise((r) => setTimeout(r, 1500)); // let the batched activity writer flush
+      const writes = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
+      if (strategy === "ours") writesPer10k = (writes / me.requests) * 10_000;
+      await target.stop();
+      results[strategy] = { typename, me };
+      const label = { stateless: "stateless JWT (no revocation check)", database: "JWT + PostgreSQL lookup per request", ours: "ours: JWT + exact session cache" }[strategy];
+      print(`| ${label} | \`{ __typename }\` | ${typename.rps.toFixed(0)} | ${typename.p50} | ${typename.p99} | 1.00 | |`);
+      print(`| ${label} | \`{ me { id email } }\` | ${me.rps.toFixed(0)} | ${me.p50} | ${me.p99} | **${(me.rps / typename.rps).toFixed(2)}** | ${stale} |`);
+      if (me.errors || typename.errors) print(`| (errors: ${me.errors + typename.errors}) | | | | | | |`);
+    }
+
+    print("\n## HTTP layer (`{ __typename }`, same schema, same context builder)\n");
+    const express = await startTarget("express", database.url, schema);
+    await load(express.url, TYPENAME);
+    const viaExpress = await load(express.url, TYPENAME);
+    await express.stop();
+    const ours = await startTarget("ours", database.url, schema);
+    await load(ours.url, TYPENAME);
+    const viaOurs = await load(ours.url, TYPENAME);
+    print("| server | req/s | p50 ms | p99 ms | ratio |");
+    print("|---|---:|---:|---:|---:|");
+    print(`| Express 5 + expressMiddleware | ${viaExpress.rps.toFixed(0)} | ${viaExpress.p50} | ${viaExpress.p99} | 1.00 |`);
+    print(`| ours: node:http + Apollo, graphql-ws on the same port | ${viaOurs.rps.toFixed(0)} | ${viaOurs.p50} | ${viaOurs.p99} | **${(viaOurs.rps / viaExpress.rps).toFixed(2)}** |`);
+
+    print("\n## Writes\n");
+    print(`UPDATE statements on \`sessions\` per 10,000 authenticated requests (ours): **${writesPer10k.toFixed(1)}**`);
+
+    // Bulk operations, on the real server.
+    const bulkSessions = quick ? 200 : 10_000;
+    const listSessions = quick ? 100 : 1_000;
+    const bulk = await signIn(ours.url, email);
+    await admin.query(
+      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
+       SELECT gen_random_uuid(), user_id, secret_hash, now(), now() - (g * interval '1 second'), now(), expires_at
+       FROM sessions, generate_series(1, $2) g WHERE id = $1`,
+      [bulk.sessionId, bulkSessions - 1],
+    );
+    let start = performance.now();
+    const ended = await gql(ours.url, "mutation { logoutAllDevices(keepCurrent: true) }", bulk.token);
+    const logoutAllMs = performance.now() - start;
+
+    const lister = await signIn(ours.url, email);
+    await admin.query("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND id <> $1", [lister.sessionId]);
+    await admin.query(
+      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
+       SELECT gen_random_uuid(), user_id, secret_hash, now(), now() - (g * interval '1 second'), now(), expires_at
+       FROM sessions, generate_series(1, $2) g WHERE id = $1`,
+      [lister.sessionId, listSessions - 1],
+    );
+    const listTimes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      start = performance.now();
+      const data = await gql(ours.url, "{ mySessions { id current browser lastActiveAt } }", lister.token);
+      listTimes.push(performance.now() - start);
+      if (data.mySessions.length !== listSessions) throw new Error(`mySessions returned ${data.mySessions.length}`);
+    }
+    listTimes.sort((a, b) => a - b);
+    await ours.stop();
+
+    print("\n## Bulk operations (round trip on loopback, so an upper bound on server time)\n");
+    print("| operation | time |");
+    print("|---|---:|");
+    print(`| logoutAllDevices(keepCurrent: true) ending ${ended.logoutAllDevices} sessions | ${logoutAllMs.toFixed(1)} ms |`);
+    print(`| mySessions with ${listSessions} sessions (median of 20 / max) | ${listTimes[10].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`);
+
+    print(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${database.embedded ? "embedded PostgreSQL 18" : "PostgreSQL from DATABASE_URL"}${quick ? " (--quick: figures not meaningful)" : ""}`);
+  } finally {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    await database.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+import "reflect-metadata";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import express from "express";
+import { createServices, type Services } from "../src/app";
+import { loadConfig } from "../src/config/environment";
+import { createDataSource } from "../src/db/data-source";
+import { buildContext, type GraphQLContext } from "../src/graphql/context";
+import { createSchema } from "../src/graphql/schema";
+import { clientInfo } from "../src/http/client-info";
+import { createLogger } from "../src/lib/logger";
+import type { SessionEntity } from "../src/sessions/session.entity";
+import { startServer } from "../src/server";
+
+/**
+ * One server under load, in its own process so the load generator does not share its core.
+ * Prints `ready <url>` when it listens. Strategies:
+ *   ours       the real server: verified-token cache + exact session cache
+ *   database   the real server with the session cache bypassed: a PK lookup per request
+ *   stateless  signature check only, no revocation check: what peers' JWTs do (bench only)
+ *   express    the real context builder on Express 5 + expressMiddleware, for the HTTP-layer comparison
+ */
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
+const strategy = args.get("strategy") ?? "ours";
+const dbSchema = args.get("schema");
+const databaseUrl = process.env.DATABASE_URL!;
+const config = loadConfig({ ...process.env, NODE_ENV: "production", PORT: "0", LOG_LEVEL: "warn" });
+
+function configure(services: Services) {
+  if (strategy === "ours") services.sessionCache.setTrusted(true);
+  if (strategy === "database") services.sessionCache.setTrusted(false);
+  if (strategy === "stateless") {
+    // What a stateless JWT gives: a validly signed token is accepted until it expires. Each
+    // session is read once and then believed forever, revoked or not.
+    const believed = new Map<string, SessionEntity | null>();
+    const load = services.sessionCache.load.bind(services.sessionCache);
+    services.sessionCache.get = async (id) => {
+      if (!believed.has(id)) believed.set(id, await load(id));
+      const session = believed.get(id);
+      return session ? { ...session, revokedAt: null, expiresAt: new Date(8.64e15), lastActiveAt: new Date(8.64e15) } : null;
+    };
+    services.lastActive.seen = () => undefined;
+  }
+}
+
+async function startExpress() {
+  const db = createDataSource({ url: databaseUrl, schema: dbSchema });
+  await db.initialize();
+  const services = createServices(config, db, createLogger("warn"));
+  services.sessionCache.setTrusted(true);
+  const apollo = new ApolloServer<GraphQLContext>({ schema: await createSchema(), stopOnTerminationSignals: false });
+  await apollo.start();
+  const app = express();
+  app.use(
+    "/graphql",
+    express.json({ limit: "100kb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => buildContext(services, { authorization: req.headers.authorization, client: clientInfo(req) }),
+    }),
+  );
+  const server = createServer(app);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+}
+
+async function main() {
+  let url: string;
+  if (strategy === "express") {
+    url = await startExpress();
+  } else {
+    const server = await startServer(config, { databaseUrl, dbSchema, configureServices: configure });
+    url = server.url;
+  }
+  console.log(`ready ${url}`);
+}
+
+void main();

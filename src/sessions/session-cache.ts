@@ -1,0 +1,70 @@
+import DataLoader from "dataloader";
+import { LRUCache } from "lru-cache";
+import type { SessionEntity } from "./session.entity";
+
+/**
+ * The per-request revocation check at the cost of a map lookup.
+ *
+ * Live sessions (with their user) are kept in memory so most requests never reach the
+ * database. The cache is exact, not eventually right:
+ * - this instance's own revocations delete their entries synchronously, after the commit
+ *   and before the mutation answers (SessionService → SessionEventSink → invalidate);
+ * - other instances' revocations arrive over the LISTEN/NOTIFY fan-out and delete theirs;
+ * - the cache is trusted only while that fan-out is connected: on a lost connection it is
+ *   emptied and bypassed (every request reads the database) until the listener is back;
+ * - a load that raced an invalidation is not stored (the epoch check below);
+ * - an entry lives at most `maxAgeMs`, a last bound on anything missed;
+ * - only "alive" is answered from memory: a cached entry that looks expired is re-read,
+ *   since another instance may have recorded newer activity.
+ *
+ * Misses are coalesced: concurrent requests for one session share one query (DataLoader
+ * batches within a tick, without caching; the LRU is the cache).
+ */
+export class SessionCache {
+  private readonly entries: LRUCache<string, SessionEntity>;
+  private readonly loader: DataLoader<string, SessionEntity | null>;
+  private trusted = false;
+  /** Bumped by every invalidation; a load started under an older epoch is not stored. */
+  private epoch = 0;
+
+  constructor(
+    load: (ids: readonly string[]) => Promise<(SessionEntity | null)[]>,
+    options: { max: number; maxAgeMs: number },
+  ) {
+    this.entries = new LRUCache({ max: options.max, ttl: options.maxAgeMs, ttlAutopurge: false });
+    this.loader = new DataLoader(load, { cache: false });
+  }
+
+  /** The session from memory when trusted, otherwise (or on a miss) from the database. */
+  async get(sessionId: string): Promise<SessionEntity | null> {
+    if (this.trusted) {
+      const hit = this.entries.get(sessionId);
+      if (hit) return hit;
+    }
+    return this.load(sessionId);
+  }
+
+  /** Always the database: for sensitive checks and to confirm a negative answer. */
+  async load(sessionId: string): Promise<SessionEntity | null> {
+    const epoch = this.epoch;
+    const session = await this.loader.load(sessionId);
+    if (session && !session.revokedAt && this.trusted && epoch === this.epoch) this.entries.set(sessionId, session);
+    return session;
+  }
+
+  invalidate(sessionIds: Iterable<string>): void {
+    this.epoch++;
+    for (const id of sessionIds) this.entries.delete(id);
+  }
+
+  /** Called by the fan-out: trust memory only while revocations from other instances can reach us. */
+  setTrusted(trusted: boolean): void {
+    this.epoch++;
+    if (!trusted) this.entries.clear();
+    this.trusted = trusted;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
