@@ -45,7 +45,7 @@ export function createServices(
     sink,
   );
   const sessionCache = new SessionCache((ids) => sessions.loadSessions(ids), { max: 100_000, maxAgeMs: 30_000 });
-  const accessTokens = new AccessTokenService(config.jwt.secret, {
+  const accessTokens = new AccessTokenService({ current: config.jwt.secret, previous: config.jwt.previousSecrets }, {
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     ttlSeconds: config.accessTokenTtl,

@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { LogoutAllDevicesDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
+import { keyId } from "../src/auth/access-token";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 
@@ -21,9 +22,9 @@ function claims(overrides: Record<string, unknown> = {}) {
   return { sub: user.user.id, sid: user.session.id, iss: "session-api", aud: "session-api", iat: now(), exp: now() + 300, ...overrides };
 }
 
-/** Signs with the server's real key, so only the field under test is wrong. */
+/** Signs with the server's real key (and its `kid`), so only the field under test is wrong. */
 function hs256(payload: Record<string, unknown>, header: Record<string, unknown> = {}, key = secret) {
-  const head = b64({ alg: "HS256", typ: "at+jwt", ...header });
+  const head = b64({ alg: "HS256", typ: "at+jwt", kid: keyId(secret), ...header });
   const body = b64(payload);
   const sig = createHmac("sha256", key).update(`${head}.${body}`).digest("base64url");
   return `${head}.${body}.${sig}`;
@@ -66,7 +67,29 @@ describe("the context builder refuses a bad access token before any resolver run
     });
     await expectRefused(rs);
     await expectRefused(hs256(claims(), { jku: "http://127.0.0.1:1/keys" }, "attacker key of sufficient length!!"));
+    await expectRefused(hs256(claims(), { x5u: "http://127.0.0.1:1/cert" }, "attacker key of sufficient length!!"));
     await expectRefused(hs256(claims(), { kid: "../../dev/null" }, ""));
+  });
+
+  it("refuses a token without a kid, or with an unknown kid, even when signed with the right key", async () => {
+    await expectRefused(hs256(claims(), { kid: undefined }));
+    await expectRefused(hs256(claims(), { kid: "unknown-key" }));
+  });
+
+  it("refuses a token whose payload was tampered with (another sid, same signature)", async () => {
+    const other = await signUp(server);
+    const [head, , sig] = user.accessToken.split(".");
+    const tampered = `${head}.${b64({ ...(jwt.decode(user.accessToken) as object), sid: other.session.id, sub: other.user.id })}.${sig}`;
+    await expectRefused(tampered);
+  });
+
+  it("answers a huge header with 431 or 401, never a 500", async () => {
+    const res = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${"a".repeat(20_000)}` },
+      body: JSON.stringify({ query: "{ me { id } }" }),
+    });
+    expect([401, 431]).toContain(res.status);
   });
 
   it("refuses an expired token with reason TOKEN_EXPIRED", async () => {
@@ -109,6 +132,25 @@ describe("the context builder refuses a bad access token before any resolver run
     });
     const body = (await res.json()) as { errors: { extensions: unknown }[] };
     expect(body.errors[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "TOKEN_MISSING" });
+  });
+});
+
+describe("signing-key rotation", () => {
+  it("accepts tokens signed with a previous key until they expire, and signs new ones with the current key", async () => {
+    const oldSecret = secret;
+    const rotated = await startTestServer(
+      { JWT_SECRET: "the new signing secret, at least 32 chars", JWT_PREVIOUS_SECRETS: oldSecret },
+      { dbSchema: server.dbSchema },
+    );
+    try {
+      expect((await rotated.request(MeDocument, {}, { token: user.accessToken })).data?.me.id).toBe(user.user.id);
+      const fresh = await signIn(rotated, user.email);
+      expect(jwt.decode(fresh.accessToken, { complete: true })!.header.kid).toBe(keyId("the new signing secret, at least 32 chars"));
+      // The old server does not know the new key: it refuses the new token.
+      expect((await server.request(MeDocument, {}, { token: fresh.accessToken })).status).toBe(401);
+    } finally {
+      await rotated.stop();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
+import { createHash, createSecretKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { LRUCache } from "lru-cache";
 import { isUuid } from "../lib/uuid";
@@ -10,6 +10,11 @@ import { isUuid } from "../lib/uuid";
  *
  * The secret is a KeyObject: jsonwebtoken 9 re-imports a string secret on every call,
  * which measured ~47x slower.
+ *
+ * Key rotation: tokens carry a `kid` (a digest of their key, never the key). New tokens are
+ * signed with the current secret; secrets listed as previous still verify the tokens they
+ * signed until those expire (at most ACCESS_TOKEN_TTL), then can be dropped. A token with no
+ * `kid` or an unknown one is refused.
  */
 const ALGORITHM = "HS256";
 const TYP = "at+jwt"; // RFC 9068
@@ -23,8 +28,23 @@ export type VerifyResult =
   | { ok: true; claims: AccessTokenClaims }
   | { ok: false; reason: "TOKEN_INVALID" | "TOKEN_EXPIRED" };
 
+export function keyId(secret: string): string {
+  return createHash("sha256").update(secret).digest("base64url").slice(0, 12);
+}
+
+function headerKid(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString("utf8"));
+    return typeof header?.kid === "string" ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class AccessTokenService {
   private readonly key: KeyObject;
+  readonly kid: string;
+  private readonly keys: Map<string, KeyObject>;
   /**
    * Tokens already verified, by their exact text, until their `exp`. An HMAC check and a JSON
    * parse per request cost more than the rest of the revocation check; the same bytes verify
@@ -34,10 +54,15 @@ export class AccessTokenService {
   private readonly verified = new LRUCache<string, { claims: AccessTokenClaims; exp: number }>({ max: 50_000 });
 
   constructor(
-    secret: string,
+    secrets: { current: string; previous: readonly string[] },
     private readonly options: { issuer: string; audience: string; ttlSeconds: number },
   ) {
-    this.key = createSecretKey(Buffer.from(secret, "utf8"));
+    this.key = createSecretKey(Buffer.from(secrets.current, "utf8"));
+    this.kid = keyId(secrets.current);
+    this.keys = new Map([
+      ...secrets.previous.map((s) => [keyId(s), createSecretKey(Buffer.from(s, "utf8"))] as const),
+      [this.kid, this.key],
+    ]);
   }
 
   /** Signs a token valid for the configured TTL, but never past `notAfter`. */
@@ -46,7 +71,7 @@ export class AccessTokenService {
     const exp = Math.min(now + this.options.ttlSeconds, Math.floor(notAfter.getTime() / 1000));
     const token = jwt.sign({ sid: claims.sessionId, exp }, this.key, {
       algorithm: ALGORITHM,
-      header: { alg: ALGORITHM, typ: TYP },
+      header: { alg: ALGORITHM, typ: TYP, kid: this.kid },
       subject: claims.userId,
       issuer: this.options.issuer,
       audience: this.options.audience,
@@ -67,9 +92,12 @@ export class AccessTokenService {
   private verifyUncached(
     token: string,
   ): { ok: true; claims: AccessTokenClaims; exp: number } | { ok: false; reason: "TOKEN_INVALID" | "TOKEN_EXPIRED" } {
+    const kid = headerKid(token);
+    const key = kid === undefined ? undefined : this.keys.get(kid);
+    if (!key) return { ok: false, reason: "TOKEN_INVALID" };
     let decoded: jwt.Jwt;
     try {
-      decoded = jwt.verify(token, this.key, {
+      decoded = jwt.verify(token, key, {
         algorithms: [ALGORITHM],
         issuer: this.options.issuer,
         audience: this.options.audience,

@@ -19,6 +19,12 @@ const schema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().min(1).default("127.0.0.1"),
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    /** Comma-separated secrets that still verify (never sign) tokens, for key rotation. */
+    JWT_PREVIOUS_SECRETS: z
+      .string()
+      .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().min(32, "each must be at least 32 characters")))
+      .default([]),
     JWT_ISSUER: z.string().min(1).default("session-api"),
     JWT_AUDIENCE: z.string().min(1).default("session-api"),
     ACCESS_TOKEN_TTL: seconds(300),
@@ -49,7 +55,12 @@ export interface Config {
   readonly embeddedPgDir: string;
   readonly port: number;
   readonly host: string;
-  readonly jwt: { readonly secret: string; readonly issuer: string; readonly audience: string };
+  readonly jwt: {
+    readonly secret: string;
+    readonly previousSecrets: readonly string[];
+    readonly issuer: string;
+    readonly audience: string;
+  };
   /** All durations in seconds. */
   readonly accessTokenTtl: number;
   readonly sessionIdleTtl: number;
@@ -85,6 +96,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Development gets a per-process secret: tokens die with the process, nothing to leak.
     jwt: Object.freeze({
       secret: e.JWT_SECRET ?? randomBytes(32).toString("base64url"),
+      previousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     }),
