@@ -70,16 +70,16 @@ export async function createTestSchema(): Promise<{ name: string; drop(): Promis
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  shared?: { dbSchema: string; jwtSecret?: string },
+  shared?: { dbSchema?: string; jwtSecret?: string; /** Connect the server through this URL (e.g. a proxy). */ databaseUrl?: string },
 ): Promise<TestServer> {
-  const schema = shared ? { name: shared.dbSchema, drop: async () => undefined } : await createTestSchema();
+  const schema = shared?.dbSchema ? { name: shared.dbSchema, drop: async () => undefined } : await createTestSchema();
   const config = loadConfig({
     ...TEST_ENV,
     JWT_SECRET: shared?.jwtSecret ?? randomBytes(32).toString("hex"),
     ...env,
   });
   const server = await startServer(config, {
-    databaseUrl: databaseUrl(),
+    databaseUrl: shared?.databaseUrl ?? databaseUrl(),
     dbSchema: schema.name,
     logger: createLogger(config.logLevel),
   });
