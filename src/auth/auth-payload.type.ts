@@ -3,7 +3,7 @@ import { DateTimeScalar } from "../graphql/scalars";
 import { Session } from "../sessions/session.type";
 import { User } from "../users/user.type";
 
-@ObjectType("AuthPayload", { description: "What a sign-in or refresh hands the client." })
+@ObjectType("AuthPayload", { description: "What a sign-in or refresh hands the client.", simpleResolvers: true })
 export class AuthPayload {
   @Field(() => String, { description: "Short-lived JWT for `Authorization: Bearer <token>`." })
   accessToken!: string;

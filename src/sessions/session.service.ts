@@ -25,12 +25,21 @@ export type RefreshResult =
   | { ok: true; session: SessionEntity; refreshToken: string }
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
 
+const SESSION_COLUMNS = `
+  s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
+  s.created_at, s.last_active_at, s.authenticated_at, s.expires_at, s.revoked_at, s.revoked_reason,
+  u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at`;
+
 const LOAD_SESSIONS = `
-  SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
-         s.created_at, s.last_active_at, s.authenticated_at, s.expires_at, s.revoked_at, s.revoked_reason,
-         u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at
-  FROM sessions s JOIN users u ON u.id = s.user_id
+  SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = ANY($1::uuid[])`;
+
+// Uses the partial index sessions_user_active_idx (user_id WHERE revoked_at IS NULL).
+const LIST_USER_SESSIONS = `
+  SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+    AND s.last_active_at > now() - make_interval(secs => $2)
+  ORDER BY s.last_active_at DESC, s.created_at DESC`;
 
 interface SessionUserRow {
   id: string;
@@ -121,8 +130,7 @@ export class SessionService {
    * connection) statement on the pool, not a query built by the ORM each time.
    */
   async loadSessions(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
-    const pool = (this.db.driver as PostgresDriver).master as Pool;
-    const { rows } = await pool.query<SessionUserRow>({ name: "load_sessions", text: LOAD_SESSIONS, values: [ids] });
+    const { rows } = await this.pool().query<SessionUserRow>({ name: "load_sessions", text: LOAD_SESSIONS, values: [ids] });
     const byId = new Map(rows.map((row) => [row.id, toSession(row)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -141,17 +149,14 @@ export class SessionService {
     return new Date(Math.min(session.expiresAt.getTime(), idle));
   }
 
-  /** The user's live sessions, most recently active first. */
+  /** The user's live sessions, most recently active first (one indexed, prepared query). */
   async listUserSessions(userId: string): Promise<SessionEntity[]> {
-    const now = new Date();
-    return this.db
-      .getRepository(SessionEntity)
-      .createQueryBuilder("s")
-      .where("s.user_id = :userId AND s.revoked_at IS NULL AND s.expires_at > :now", { userId, now })
-      .andWhere("s.last_active_at > :idleCutoff", { idleCutoff: new Date(now.getTime() - this.policy.idleTtl * 1000) })
-      .orderBy("s.last_active_at", "DESC")
-      .addOrderBy("s.created_at", "DESC")
-      .getMany();
+    const { rows } = await this.pool().query<SessionUserRow>({
+      name: "list_user_sessions",
+      text: LIST_USER_SESSIONS,
+      values: [userId, this.policy.idleTtl],
+    });
+    return rows.map(toSession);
   }
 
   /**
@@ -232,6 +237,11 @@ export class SessionService {
       "UPDATE sessions SET last_active_at = now() WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL",
       [ids],
     );
+  }
+
+  /** The pg pool under TypeORM, for the hot paths' named statements. */
+  private pool(): Pool {
+    return (this.db.driver as PostgresDriver).master as Pool;
   }
 
   private async revokeWhere(

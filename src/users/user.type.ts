@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from "type-graphql";
 import { DateTimeScalar } from "../graphql/scalars";
 import type { UserEntity } from "./user.entity";
 
-@ObjectType("User", { description: "An account." })
+@ObjectType("User", { description: "An account.", simpleResolvers: true })
 export class User {
   @Field(() => ID)
   id!: string;
