@@ -30,7 +30,7 @@ export class SessionEntity {
   userId!: string;
 
   @ManyToOne(() => UserEntity, { onDelete: "CASCADE" })
-  @JoinColumn({ name: "user_id" })
+  @JoinColumn({ name: "user_id", foreignKeyConstraintName: "FK_sessions_user" })
   user?: UserEntity;
 
   @Column({ name: "secret_hash", type: "bytea" })
