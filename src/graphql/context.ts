@@ -1,9 +1,11 @@
 import DataLoader from "dataloader";
 import { appError, unauthenticated } from "../errors/error-codes";
 import type { SessionEntity } from "../sessions/session.entity";
+import type { Actor } from "../security/request-actor";
 import type { ClientInfo } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
 import type { Services } from "../app";
+import { ResponseHints } from "./response-hints";
 
 export interface Viewer {
   userId: string;
@@ -15,6 +17,17 @@ export interface GraphQLContext {
   /** The signed-in user and session, or null for an anonymous request. */
   viewer: Viewer | null;
   client: ClientInfo;
+  /** The client and, when signed in, its session: recorded by the security activity log. */
+  actor: Actor;
+  /**
+   * "cookie" when the client asked for browser cookie mode (`x-auth-transport: cookie`):
+   * refresh tokens then travel only in the HttpOnly cookie.
+   */
+  transport: "cookie" | "body";
+  /** The refresh cookie's value, read only in cookie mode. */
+  refreshCookie: string | null;
+  /** Cookies for the transport to write; see ResponseHints. */
+  response: ResponseHints;
   loaders: Loaders;
   services: Services;
 }
@@ -37,6 +50,10 @@ export interface ContextInput {
   /** The `Authorization` header (HTTP) or `connectionParams.authorization` (WebSocket). */
   authorization: unknown;
   client: ClientInfo;
+  /** HTTP only: cookie mode and its cookie (default: body mode, no cookie). */
+  transport?: "cookie" | "body";
+  refreshCookie?: string | null;
+  response?: ResponseHints;
 }
 
 /**
@@ -47,9 +64,17 @@ export interface ContextInput {
  */
 export async function buildContext(services: Services, input: ContextInput): Promise<GraphQLContext> {
   const loaders = createLoaders(services);
-  const base = { client: input.client, loaders, services };
+  const transport = input.transport ?? "body";
+  const base = {
+    client: input.client,
+    transport,
+    refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
+    response: input.response ?? new ResponseHints(),
+    loaders,
+    services,
+  };
   if (input.authorization === undefined || input.authorization === null || input.authorization === "") {
-    return { ...base, viewer: null };
+    return { ...base, viewer: null, actor: { ...input.client, sessionId: null } };
   }
   const match = typeof input.authorization === "string" ? /^Bearer ([^\s]+)$/i.exec(input.authorization) : null;
   if (!match) throw unauthenticated("TOKEN_INVALID");
@@ -69,5 +94,5 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   // The session must belong to the token's subject.
   if (session.userId !== userId) throw unauthenticated("TOKEN_INVALID");
   services.lastActive.seen(session);
-  return { ...base, viewer: { userId, sessionId, session } };
+  return { ...base, viewer: { userId, sessionId, session }, actor: { ...input.client, sessionId } };
 }

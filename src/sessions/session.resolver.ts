@@ -16,11 +16,14 @@ export class SessionResolver {
   }
 
   @Mutation(() => Boolean, {
-    description: "Ends this device's session; its tokens stop working at once. Idempotent; true without a token.",
+    description:
+      "Ends this device's session; its tokens stop working at once. Idempotent; true without a token. In cookie mode it also clears the refresh cookie.",
   })
   async logout(@Ctx() ctx: GraphQLContext): Promise<boolean> {
+    // The cookie goes whatever the token: logging out twice, or with an expired token, still clears it.
+    if (ctx.transport === "cookie") ctx.response.clearRefreshCookie();
     if (!ctx.viewer) return true;
-    await ctx.services.sessions.revokeSession(ctx.viewer.userId, ctx.viewer.sessionId, "LOGOUT");
+    await ctx.services.sessions.revokeSession(ctx.viewer.userId, ctx.viewer.sessionId, "LOGOUT", ctx.actor);
     return true;
   }
 
@@ -32,6 +35,7 @@ export class SessionResolver {
     const viewer = requireViewer(ctx);
     const ended = await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", {
       exceptSessionId: keepCurrent ? viewer.sessionId : undefined,
+      actor: ctx.actor,
     });
     return ended.length;
   }
@@ -43,6 +47,6 @@ export class SessionResolver {
   async revokeSession(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const viewer = requireViewer(ctx);
     if (!isUuid(id)) throw appError("BAD_USER_INPUT", { message: "id is not a valid session id.", field: "id" });
-    return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED");
+    return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED", ctx.actor);
   }
 }
