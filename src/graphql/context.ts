@@ -45,6 +45,8 @@ function createLoaders(services: Services): Loaders {
   };
 }
 
+const MAX_AUTHORIZATION_LENGTH = 4096;
+
 /** What the transport saw: the credential it carries and where it came from. */
 export interface ContextInput {
   /** The `Authorization` header (HTTP) or `connectionParams.authorization` (WebSocket). */
@@ -76,7 +78,9 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   if (input.authorization === undefined || input.authorization === null || input.authorization === "") {
     return { ...base, viewer: null, actor: { ...input.client, sessionId: null } };
   }
-  const match = typeof input.authorization === "string" ? /^Bearer ([^\s]+)$/i.exec(input.authorization) : null;
+  // Our tokens are a few hundred bytes; anything far longer is refused before it is parsed.
+  const plausible = typeof input.authorization === "string" && input.authorization.length <= MAX_AUTHORIZATION_LENGTH;
+  const match = plausible ? /^Bearer ([^\s]+)$/i.exec(input.authorization as string) : null;
   if (!match) throw unauthenticated("TOKEN_INVALID");
   const verified = services.accessTokens.verify(match[1]);
   if (!verified.ok) throw unauthenticated(verified.reason);
