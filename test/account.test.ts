@@ -1,4 +1,13 @@
-import { ChangeEmailDocument, ChangePasswordDocument, LoginDocument, MeDocument, ReauthenticateDocument } from "./gql/graphql";
+import {
+  ChangeEmailDocument,
+  ChangePasswordDocument,
+  LoginDocument,
+  LogoutAllDevicesDocument,
+  LogoutDocument,
+  MeDocument,
+  ReauthenticateDocument,
+  RevokeSessionDocument,
+} from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
 
@@ -77,6 +86,22 @@ describe("a sensitive change needs a fresh session", () => {
     ]);
     expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(200);
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).data?.me.email).toBe(user.email);
+  });
+
+  it("ending other sessions needs a fresh session too, so a stale stolen token cannot sign the owner out everywhere", async () => {
+    const user = await signUp(server);
+    const other = await signIn(server, user.email);
+    await makeStale(user.session.id);
+    const revoke = await server.request(RevokeSessionDocument, { id: other.session.id }, { token: user.accessToken });
+    const all = await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });
+    for (const res of [revoke, all]) {
+      expect(res.status).toBe(403);
+      expect(res.errors?.[0].extensions).toEqual({ code: "FORBIDDEN", reason: "SESSION_NOT_FRESH" });
+    }
+    expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(200);
+    // Ending one's own session never needs freshness.
+    expect((await server.request(RevokeSessionDocument, { id: user.session.id }, { token: user.accessToken })).data?.revokeSession).toBe(true);
+    expect((await server.request(LogoutDocument, {}, { token: other.accessToken })).data?.logout).toBe(true);
   });
 
   it("reauthenticate makes the session fresh again, and the change then succeeds", async () => {

@@ -33,6 +33,15 @@ export class AccountService {
     private readonly freshSessionTtl: number,
   ) {}
 
+  /**
+   * Refuses unless the viewer's session, re-read from the database, is alive and fresh. Used
+   * before ending other sessions too (ASVS V7.5.2: terminating sessions needs a recent
+   * authentication), so a stolen, stale token cannot sign the real user out everywhere.
+   */
+  async requireFreshSession(viewer: SignedInViewer): Promise<void> {
+    assertSensitive(await this.sessions.checkSensitive(this.db.manager, viewer.sessionId, this.freshSessionTtl));
+  }
+
   /** Checks the password and makes this session fresh again. */
   async reauthenticate(viewer: SignedInViewer, password: string, actor: Actor): Promise<boolean> {
     const user = await this.currentUser(viewer);
@@ -69,7 +78,7 @@ export class AccountService {
   }
 
   private async sensitiveUser(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
-    assertSensitive(await this.sessions.checkSensitive(this.db.manager, viewer.sessionId, this.freshSessionTtl));
+    await this.requireFreshSession(viewer);
     const user = await this.currentUser(viewer);
     await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
     return user;

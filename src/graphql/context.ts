@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { appError, unauthenticated } from "../errors/error-codes";
+import { appError, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
 import type { SessionEntity } from "../sessions/session.entity";
 import type { Actor } from "../security/request-actor";
 import type { ClientInfo } from "../sessions/session.service";
@@ -47,6 +47,12 @@ function createLoaders(services: Services): Loaders {
 
 const MAX_AUTHORIZATION_LENGTH = 4096;
 
+/** A refused credential is logged (ASVS V16.3.2) with its reason and origin, never the token. */
+function refused(services: Services, input: ContextInput, reason: UnauthenticatedReason, sessionId?: string) {
+  services.logger.info({ reason, sessionId, ip: input.client.ipAddress }, "refused access token");
+  return unauthenticated(reason);
+}
+
 /** What the transport saw: the credential it carries and where it came from. */
 export interface ContextInput {
   /** The `Authorization` header (HTTP) or `connectionParams.authorization` (WebSocket). */
@@ -81,9 +87,9 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   // Our tokens are a few hundred bytes; anything far longer is refused before it is parsed.
   const plausible = typeof input.authorization === "string" && input.authorization.length <= MAX_AUTHORIZATION_LENGTH;
   const match = plausible ? /^Bearer ([^\s]+)$/i.exec(input.authorization as string) : null;
-  if (!match) throw unauthenticated("TOKEN_INVALID");
+  if (!match) throw refused(services, input, "TOKEN_INVALID");
   const verified = services.accessTokens.verify(match[1]);
-  if (!verified.ok) throw unauthenticated(verified.reason);
+  if (!verified.ok) throw refused(services, input, verified.reason);
   const { userId, sessionId } = verified.claims;
 
   let session: SessionEntity | null;
@@ -94,9 +100,9 @@ export async function buildContext(services: Services, input: ContextInput): Pro
     throw appError("SERVICE_UNAVAILABLE");
   }
   const invalid = services.sessions.invalidReason(session);
-  if (invalid || !session) throw unauthenticated(invalid ?? "SESSION_NOT_FOUND");
+  if (invalid || !session) throw refused(services, input, invalid ?? "SESSION_NOT_FOUND", sessionId);
   // The session must belong to the token's subject.
-  if (session.userId !== userId) throw unauthenticated("TOKEN_INVALID");
+  if (session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
   services.lastActive.seen(session);
   return { ...base, viewer: { userId, sessionId, session }, actor: { ...input.client, sessionId } };
 }
