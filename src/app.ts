@@ -1,9 +1,14 @@
 import type { DataSource } from "typeorm";
+import type { Pool } from "pg";
 import { AccessTokenService } from "./auth/access-token";
+import { AccountService } from "./auth/account.service";
 import { AuthService } from "./auth/auth.service";
+import { LoginThrottle } from "./auth/login-throttle";
 import { PasswordHasher } from "./auth/password";
+import { PasswordCheck } from "./auth/password-check";
 import type { Config } from "./config/environment";
 import type { Logger } from "./lib/logger";
+import { SecurityEventService } from "./security/security-event.service";
 import { LastActiveWriter } from "./sessions/last-active-writer";
 import { SessionCache } from "./sessions/session-cache";
 import { noSessionEvents, type SessionEventSink } from "./sessions/session-events";
@@ -17,6 +22,8 @@ export interface Services {
   users: UserService;
   sessions: SessionService;
   auth: AuthService;
+  account: AccountService;
+  securityEvents: SecurityEventService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -50,12 +57,19 @@ export function createServices(
     audience: config.jwt.audience,
     ttlSeconds: config.accessTokenTtl,
   });
-  const auth = new AuthService(db, users, sessions, new PasswordHasher(config.passwordHashCost), accessTokens, sink);
+  const securityEvents = new SecurityEventService(db);
+  const passwords = new PasswordHasher(config.passwordHashCost);
+  // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
+  const pool = (db.driver as unknown as { master: Pool }).master;
+  const throttle = new LoginThrottle(pool, config.loginThrottle);
+  const passwordCheck = new PasswordCheck(passwords, throttle, securityEvents);
+  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
+  const account = new AccountService(db, users, sessions, passwords, passwordCheck, sink, config.freshSessionTtl);
   // Activity is recorded at most once per tenth of the idle window (and at least once a
   // minute), so the idle deadline moves while a device is in use without a write per request.
   const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
   const lastActive = new LastActiveWriter((ids) => sessions.touchSessions(ids), intervalMs, 1000, (error) =>
     logger.error({ err: error }, "recording session activity failed"),
   );
-  return { config, logger, db, users, sessions, auth, accessTokens, lastActive, sessionCache };
+  return { config, logger, db, users, sessions, auth, account, securityEvents, accessTokens, lastActive, sessionCache };
 }

@@ -5,10 +5,13 @@ import { createDataSource } from "./db/data-source";
 import { createSchema } from "./graphql/schema";
 import { startHttpServer } from "./http/server";
 import { createLogger, type Logger } from "./lib/logger";
+import { SessionPurge } from "./sessions/session-purge";
 
 export interface RunningServer {
   url: string;
   services: Services;
+  /** The periodic purge of ended sessions (tests run a pass on demand). */
+  purge: SessionPurge;
   stop(): Promise<void>;
 }
 
@@ -35,11 +38,19 @@ export async function startServer(config: Config, options: StartOptions): Promis
     options.configureServices?.(services);
     const schema = await createSchema();
     const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
+    const purge = new SessionPurge(
+      db,
+      { retention: config.sessionRetention, idleTtl: config.sessionIdleTtl, intervalMs: config.sessionPurgeInterval * 1000 },
+      logger,
+    );
+    purge.start();
     return {
       url: http.url,
       services,
+      purge,
       async stop() {
         await http.stop();
+        await purge.stop();
         await services.lastActive.close();
         await db.destroy();
       },

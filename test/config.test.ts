@@ -33,6 +33,22 @@ describe("configuration", () => {
     );
   });
 
+  it("reads the hardening settings, with safe defaults and a parsed CORS allow-list", () => {
+    expect(loadConfig({})).toMatchObject({
+      freshSessionTtl: 600,
+      loginThrottle: { maxFailuresPerAccount: 5, maxFailuresPerIp: 50, windowSeconds: 900 },
+      corsOrigins: [],
+      sessionRetention: 30 * 24 * 3600,
+      queryLimits: { maxDepth: 10, maxAliases: 15, maxTokens: 1000 },
+    });
+    const config = loadConfig({ CORS_ORIGINS: "https://app.example.test, http://localhost:5173", LOGIN_LOCKOUT_SECONDS: "60" });
+    expect(config.corsOrigins).toEqual(["https://app.example.test", "http://localhost:5173"]);
+    expect(config.loginThrottle.windowSeconds).toBe(60);
+    expect(() => loadConfig({ CORS_ORIGINS: "*" })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ CORS_ORIGINS: "https://app.example.test/path" })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" })).toThrow(/LOGIN_MAX_FAILURES_PER_ACCOUNT/);
+  });
+
   it("stops the real server at start-up with a message naming the bad variable", () => {
     const run = spawnSync(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH, SESSION_IDLE_TTL: "soon", DATABASE_URL: process.env.DATABASE_URL },

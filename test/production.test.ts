@@ -29,6 +29,18 @@ describe("in production", () => {
     }
   });
 
+  it("applies the same query limits and refuses aliased logins", async () => {
+    const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: __typename`).join(" ");
+    expect((await server.post({ query: `{ ${aliases} }` })).errors?.[0].extensions).toEqual({
+      code: "GRAPHQL_VALIDATION_FAILED",
+      reason: "MAX_ALIASES",
+    });
+    const login = (alias: string) => `${alias}: login(input: { email: "a@b.test", password: "whatever1" }) { accessToken }`;
+    const res = await server.post({ query: `mutation { ${login("a")} ${login("b")} }` });
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0].extensions).toEqual({ code: "GRAPHQL_VALIDATION_FAILED", reason: "CREDENTIAL_BATCH" });
+  });
+
   it("masks unexpected failures as INTERNAL_SERVER_ERROR", async () => {
     await server.sql("ALTER TABLE users RENAME TO users_gone");
     try {

@@ -18,6 +18,7 @@ import { isUuid } from "../lib/uuid";
  */
 const ALGORITHM = "HS256";
 const TYP = "at+jwt"; // RFC 9068
+const FOREIGN_HEADERS = ["jku", "jwk", "x5u", "x5c", "x5t", "crit"];
 
 export interface AccessTokenClaims {
   userId: string;
@@ -108,6 +109,10 @@ export class AccessTokenService {
     }
     const { header, payload } = decoded;
     if (header.typ !== TYP || typeof payload !== "object") return { ok: false, reason: "TOKEN_INVALID" };
+    // Our only key reference is `kid`, looked up among our own keys above: a token pointing
+    // at a key elsewhere (jku, jwk, x5u, x5c) or demanding extensions (crit) did not come
+    // from us, even if its signature checks.
+    if (FOREIGN_HEADERS.some((name) => name in header)) return { ok: false, reason: "TOKEN_INVALID" };
     // A token must expire; jsonwebtoken accepts one without `exp`.
     if (typeof payload.exp !== "number") return { ok: false, reason: "TOKEN_INVALID" };
     const { sub, sid } = payload as { sub?: unknown; sid?: unknown };

@@ -1,17 +1,24 @@
-import { Arg, Args, Ctx, Int, Mutation, Resolver } from "type-graphql";
+import { GraphQLError } from "graphql";
+import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import { unauthenticated } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
-import { requireViewer } from "../graphql/viewer";
 import { Session } from "../sessions/session.type";
 import { User } from "../users/user.type";
 import { AuthPayload } from "./auth-payload.type";
 import type { SignedIn } from "./auth.service";
-import { ChangePasswordArgs, LoginInput, RegisterInput } from "./credentials.input";
+import { LoginInput, RegisterInput } from "./credentials.input";
 
+/**
+ * In cookie mode the refresh token goes only into the HttpOnly cookie (never readable by
+ * scripts) and the body says `refreshToken: null`; the access token is in the body either way.
+ */
 function toPayload(ctx: GraphQLContext, s: SignedIn): AuthPayload {
+  const cookieMode = ctx.transport === "cookie";
+  if (cookieMode) ctx.response.setRefreshCookie(s.refreshToken, (s.session.expiresAt.getTime() - Date.now()) / 1000);
   return Object.assign(new AuthPayload(), {
     accessToken: s.accessToken,
     accessTokenExpiresAt: s.accessTokenExpiresAt,
-    refreshToken: s.refreshToken,
+    refreshToken: cookieMode ? null : s.refreshToken,
     session: Session.from(s.session, ctx.services.sessions.expiresAt(s.session), s.session.id),
     user: User.from(s.user),
   });
@@ -21,30 +28,34 @@ function toPayload(ctx: GraphQLContext, s: SignedIn): AuthPayload {
 export class AuthResolver {
   @Mutation(() => AuthPayload, { description: "Creates the account and signs in on this device." })
   async register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext) {
-    return toPayload(ctx, await ctx.services.auth.register(input, ctx.client));
+    return toPayload(ctx, await ctx.services.auth.register(input, ctx.actor));
   }
 
-  @Mutation(() => AuthPayload, { description: "Signs in: always a new session with a new refresh token." })
+  @Mutation(() => AuthPayload, {
+    description: "Signs in: always a new session with a new refresh token. Throttled per account and per IP (RATE_LIMITED).",
+  })
   async login(@Arg("input", () => LoginInput) input: LoginInput, @Ctx() ctx: GraphQLContext) {
-    return toPayload(ctx, await ctx.services.auth.login(input, ctx.client));
+    return toPayload(ctx, await ctx.services.auth.login(input, ctx.actor));
   }
 
   @Mutation(() => AuthPayload, {
     description:
-      "Spends a refresh token and returns a new one with a new access token. Replaying a spent token ends the session (REFRESH_TOKEN_REUSE).",
+      "Spends a refresh token and returns a new one with a new access token. Replaying a spent token ends the session (REFRESH_TOKEN_REUSE). In cookie mode, omit the argument: the token is read from the cookie.",
   })
   async refreshSession(
-    @Arg("refreshToken", () => String) refreshToken: string,
+    @Arg("refreshToken", () => String, { nullable: true }) refreshToken: string | null | undefined,
     @Ctx() ctx: GraphQLContext,
   ) {
-    return toPayload(ctx, await ctx.services.auth.refresh(refreshToken));
-  }
-
-  @Mutation(() => Int, { description: "Checks the current password, sets a new one and ends every other session; returns how many." })
-  async changePassword(
-    @Args(() => ChangePasswordArgs) { currentPassword, newPassword }: ChangePasswordArgs,
-    @Ctx() ctx: GraphQLContext,
-  ) {
-    return ctx.services.auth.changePassword(requireViewer(ctx), currentPassword, newPassword);
+    const token = refreshToken ?? ctx.refreshCookie;
+    if (!token) throw unauthenticated("TOKEN_MISSING");
+    try {
+      return toPayload(ctx, await ctx.services.auth.refresh(token, ctx.actor));
+    } catch (error) {
+      // A cookie that can never work again is removed from the browser.
+      if (ctx.transport === "cookie" && error instanceof GraphQLError && error.extensions.code === "UNAUTHENTICATED") {
+        ctx.response.clearRefreshCookie();
+      }
+      throw error;
+    }
   }
 }

@@ -48,3 +48,22 @@ export class ChangePasswordArgs {
   @Length(PASSWORD.min, PASSWORD.max, { message: `newPassword must be ${PASSWORD.min} to ${PASSWORD.max} characters` })
   newPassword!: string;
 }
+
+@ArgsType()
+export class ChangeEmailArgs {
+  @Field(() => String)
+  @IsEmail({}, { message: "newEmail must be a valid email address" })
+  @MaxLength(254)
+  newEmail!: string;
+
+  @Field(() => String)
+  @MaxLength(1024)
+  currentPassword!: string;
+}
+
+@ArgsType()
+export class ReauthenticateArgs {
+  @Field(() => String)
+  @MaxLength(1024)
+  password!: string;
+}

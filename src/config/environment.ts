@@ -6,6 +6,7 @@ import { z } from "zod";
  * once, naming the variable, and the process refuses to start. The result is frozen.
  */
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const count = seconds;
 
 const schema = z
   .object({
@@ -34,6 +35,28 @@ const schema = z
     REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).default(10),
     /** scrypt cost as log2(N); OWASP: N=2^17, r=8, p=1. Lowered only by the test suite. */
     PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
+    /** A session counts as fresh (may change password or email) this long after a password check. */
+    FRESH_SESSION_TTL: seconds(600),
+    /** Failed sign-ins per account (normalized email) within LOGIN_LOCKOUT_SECONDS before RATE_LIMITED. */
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: count(5),
+    /** Failed sign-ins per client IP within LOGIN_LOCKOUT_SECONDS before RATE_LIMITED. */
+    LOGIN_MAX_FAILURES_PER_IP: count(50),
+    /** The throttling window: counters reset this long after their first failure. */
+    LOGIN_LOCKOUT_SECONDS: seconds(900),
+    /** Browser origins allowed to call the API with credentials (comma-separated, exact match). */
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((value) => value.split(",").map((o) => o.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "must be comma-separated origins like https://app.example.com"))),
+    /** Ended sessions (expired or revoked) are deleted this long after they ended. */
+    SESSION_RETENTION: seconds(30 * 24 * 3600),
+    /** How often each instance runs the purge of old session rows. */
+    SESSION_PURGE_INTERVAL: seconds(3600),
+    /** Query limits, checked before execution. */
+    GRAPHQL_MAX_DEPTH: count(10),
+    GRAPHQL_MAX_ALIASES: count(15),
+    GRAPHQL_MAX_TOKENS: count(1000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -67,6 +90,16 @@ export interface Config {
   readonly sessionMaxTtl: number;
   readonly refreshReuseGrace: number;
   readonly passwordHashCost: number;
+  readonly freshSessionTtl: number;
+  readonly loginThrottle: {
+    readonly maxFailuresPerAccount: number;
+    readonly maxFailuresPerIp: number;
+    readonly windowSeconds: number;
+  };
+  readonly corsOrigins: readonly string[];
+  readonly sessionRetention: number;
+  readonly sessionPurgeInterval: number;
+  readonly queryLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number };
   readonly logLevel: string;
 }
 
@@ -105,6 +138,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     sessionMaxTtl: e.SESSION_MAX_TTL,
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     passwordHashCost: e.PASSWORD_HASH_COST,
+    freshSessionTtl: e.FRESH_SESSION_TTL,
+    loginThrottle: Object.freeze({
+      maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: e.LOGIN_LOCKOUT_SECONDS,
+    }),
+    corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
+    sessionRetention: e.SESSION_RETENTION,
+    sessionPurgeInterval: e.SESSION_PURGE_INTERVAL,
+    queryLimits: Object.freeze({
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+    }),
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -1,3 +1,4 @@
+import { HeaderMap } from "@apollo/server";
 import { GraphQLError } from "graphql";
 
 /**
@@ -14,6 +15,7 @@ export const ErrorCode = {
     status: 409,
     message: "This refresh token was just rotated by a concurrent request; use the newest one.",
   },
+  RATE_LIMITED: { status: 429, message: "Too many attempts; try again later." },
   SERVICE_UNAVAILABLE: { status: 503, message: "Temporarily unavailable; try again shortly." },
   INTERNAL_SERVER_ERROR: { status: 500, message: "Internal server error." },
 } as const;
@@ -37,6 +39,29 @@ export function appError(
   const { message, ...extensions } = extra;
   return new GraphQLError(message ?? ErrorCode[code].message, {
     extensions: { code, ...extensions, http: { status: ErrorCode[code].status } },
+  });
+}
+
+/** Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN. */
+export type ForbiddenReason = "SESSION_NOT_FRESH";
+
+export function forbidden(reason: ForbiddenReason): GraphQLError {
+  const message = reason === "SESSION_NOT_FRESH" ? "Confirm your password (reauthenticate) to do this." : undefined;
+  return appError("FORBIDDEN", { reason, message });
+}
+
+/**
+ * Throttled: `extensions.retryAfter` and a `Retry-After` header say when to try again. The
+ * answer never depends on whether the password would have been right.
+ */
+export function rateLimited(retryAfterSeconds: number): GraphQLError {
+  const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new GraphQLError(ErrorCode.RATE_LIMITED.message, {
+    extensions: {
+      code: "RATE_LIMITED",
+      retryAfter,
+      http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfter)]]) },
+    },
   });
 }
 

@@ -1,9 +1,11 @@
 import DataLoader from "dataloader";
-import { appError, unauthenticated } from "../errors/error-codes";
+import { appError, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
 import type { SessionEntity } from "../sessions/session.entity";
+import type { Actor } from "../security/request-actor";
 import type { ClientInfo } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
 import type { Services } from "../app";
+import { ResponseHints } from "./response-hints";
 
 export interface Viewer {
   userId: string;
@@ -15,6 +17,17 @@ export interface GraphQLContext {
   /** The signed-in user and session, or null for an anonymous request. */
   viewer: Viewer | null;
   client: ClientInfo;
+  /** The client and, when signed in, its session: recorded by the security activity log. */
+  actor: Actor;
+  /**
+   * "cookie" when the client asked for browser cookie mode (`x-auth-transport: cookie`):
+   * refresh tokens then travel only in the HttpOnly cookie.
+   */
+  transport: "cookie" | "body";
+  /** The refresh cookie's value, read only in cookie mode. */
+  refreshCookie: string | null;
+  /** Cookies for the transport to write; see ResponseHints. */
+  response: ResponseHints;
   loaders: Loaders;
   services: Services;
 }
@@ -32,11 +45,23 @@ function createLoaders(services: Services): Loaders {
   return { user: new DataLoader((ids) => services.users.loadUsers(ids)) };
 }
 
+const MAX_AUTHORIZATION_LENGTH = 4096;
+
+/** A refused credential is logged (ASVS V16.3.2) with its reason and origin, never the token. */
+function refused(services: Services, input: ContextInput, reason: UnauthenticatedReason, sessionId?: string) {
+  services.logger.info({ reason, sessionId, ip: input.client.ipAddress }, "refused access token");
+  return unauthenticated(reason);
+}
+
 /** What the transport saw: the credential it carries and where it came from. */
 export interface ContextInput {
   /** The `Authorization` header (HTTP) or `connectionParams.authorization` (WebSocket). */
   authorization: unknown;
   client: ClientInfo;
+  /** HTTP only: cookie mode and its cookie (default: body mode, no cookie). */
+  transport?: "cookie" | "body";
+  refreshCookie?: string | null;
+  response?: ResponseHints;
 }
 
 /**
@@ -47,14 +72,24 @@ export interface ContextInput {
  */
 export async function buildContext(services: Services, input: ContextInput): Promise<GraphQLContext> {
   const loaders = createLoaders(services);
-  const base = { client: input.client, loaders, services };
+  const transport = input.transport ?? "body";
+  const base = {
+    client: input.client,
+    transport,
+    refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
+    response: input.response ?? new ResponseHints(),
+    loaders,
+    services,
+  };
   if (input.authorization === undefined || input.authorization === null || input.authorization === "") {
-    return { ...base, viewer: null };
+    return { ...base, viewer: null, actor: { ...input.client, sessionId: null } };
   }
-  const match = typeof input.authorization === "string" ? /^Bearer ([^\s]+)$/i.exec(input.authorization) : null;
-  if (!match) throw unauthenticated("TOKEN_INVALID");
+  // Our tokens are a few hundred bytes; anything far longer is refused before it is parsed.
+  const plausible = typeof input.authorization === "string" && input.authorization.length <= MAX_AUTHORIZATION_LENGTH;
+  const match = plausible ? /^Bearer ([^\s]+)$/i.exec(input.authorization as string) : null;
+  if (!match) throw refused(services, input, "TOKEN_INVALID");
   const verified = services.accessTokens.verify(match[1]);
-  if (!verified.ok) throw unauthenticated(verified.reason);
+  if (!verified.ok) throw refused(services, input, verified.reason);
   const { userId, sessionId } = verified.claims;
 
   let session: SessionEntity | null;
@@ -72,10 +107,10 @@ export async function buildContext(services: Services, input: ContextInput): Pro
     // Fail closed: a session we cannot check is never treated as alive.
     throw appError("SERVICE_UNAVAILABLE");
   }
-  if (invalid || !session) throw unauthenticated(invalid ?? "SESSION_NOT_FOUND");
+  if (invalid || !session) throw refused(services, input, invalid ?? "SESSION_NOT_FOUND", sessionId);
   // The session must belong to the token's subject.
-  if (session.userId !== userId) throw unauthenticated("TOKEN_INVALID");
+  if (session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
   services.lastActive.seen(session);
   if (session.user) loaders.user.prime(userId, session.user);
-  return { ...base, viewer: { userId, sessionId, session } };
+  return { ...base, viewer: { userId, sessionId, session }, actor: { ...input.client, sessionId } };
 }

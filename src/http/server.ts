@@ -11,11 +11,19 @@ import type { GraphQLSchema } from "graphql";
 import type { Services } from "../app";
 import { buildContext, type GraphQLContext } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/format-error";
+import { queryLimitRules } from "../graphql/query-limits";
+import { ResponseHints } from "../graphql/response-hints";
 import { clientInfo } from "./client-info";
+import { corsHeaders, isAllowedOrigin, preflightHeaders } from "./cors";
+import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_BODY_BYTES = 100 * 1024;
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join("; ") : value;
+}
 
 export interface HttpServer {
   server: Server;
@@ -28,6 +36,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
   res.end(JSON.stringify(body));
 }
+
+function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+}
+
+const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
 
 /**
  * Apollo Server on plain node:http: no Express, no body-parser. The request is read here
@@ -48,8 +62,13 @@ export async function startHttpServer(
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
     // Refuses simple (form, text/plain) requests that browsers send cross-site without a preflight.
+    // POST bodies must also be JSON (checked below), so only GET relies on this alone.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Limits checked before execution: tokens by the parser, depth, aliases and credential
+    // batches by validation rules.
+    parseOptions: { maxTokens: config.queryLimits.maxTokens },
+    validationRules: queryLimitRules(config.queryLimits),
     // main.ts owns shutdown: it also closes sockets, flushes activity and stops the database.
     stopOnTerminationSignals: false,
     plugins: [
@@ -65,37 +84,66 @@ export async function startHttpServer(
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, "request failed");
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error.");
       else res.destroy();
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://localhost");
+    // Nothing this API answers may be cached: tokens, sessions, the activity log.
+    res.setHeader("cache-control", "no-store");
+    res.setHeader("vary", "Origin");
+    const origin = req.headers.origin;
+    const trustedOrigin = isAllowedOrigin(config.corsOrigins, origin);
+    // CORS headers go only to allow-listed origins, never echoing anyone else's.
+    if (trustedOrigin) for (const [key, value] of Object.entries(corsHeaders(trustedOrigin))) res.setHeader(key, value);
+
     if (url.pathname !== GRAPHQL_PATH) {
-      sendJson(res, 404, { errors: [{ message: "Not found.", extensions: { code: "NOT_FOUND" } }] });
+      sendError(res, 404, "NOT_FOUND", "Not found.");
       return;
     }
+    if (req.method === "OPTIONS") {
+      if (!trustedOrigin) sendError(res, 403, "FORBIDDEN_ORIGIN", "This origin may not call the API from a browser.");
+      else {
+        res.writeHead(204, preflightHeaders());
+        res.end();
+      }
+      return;
+    }
+
+    // Cookie mode is opted into by a custom header, which a cross-site page cannot send without
+    // a CORS preflight; and a request from an origin off the list may not use the cookie at all.
+    const transport = headerValue(req.headers[TRANSPORT_HEADER]) === "cookie" ? "cookie" : "body";
+    const cookieHeader = headerValue(req.headers.cookie);
+    const carriesCookie = cookieHeader?.includes(REFRESH_COOKIE) ?? false;
+    if ((transport === "cookie" || carriesCookie) && origin !== undefined && !trustedOrigin) {
+      sendError(res, 403, "FORBIDDEN_ORIGIN", "This origin may not use the refresh cookie.");
+      return;
+    }
+
     let body: unknown;
     if (req.method === "POST") {
+      // Only JSON: form and text/plain bodies are what a cross-site page can send without a preflight.
+      const contentType = req.headers["content-type"] ?? "";
+      if (!JSON_CONTENT_TYPE.test(contentType)) {
+        req.resume();
+        sendError(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json.");
+        return;
+      }
       let text: string;
       try {
         text = await readBody(req, MAX_BODY_BYTES);
       } catch (error) {
         if (!(error instanceof BodyTooLargeError)) throw error;
-        sendJson(res, 413, { errors: [{ message: "Request body is larger than 100 KB.", extensions: { code: "PAYLOAD_TOO_LARGE" } }] }, { connection: "close" });
+        sendError(res, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 100 KB.", { connection: "close" });
         return;
       }
-      const contentType = req.headers["content-type"] ?? "";
-      if (/^application\/(graphql-response\+)?json\b/i.test(contentType)) {
-        try {
-          body = text === "" ? undefined : JSON.parse(text);
-        } catch {
-          sendJson(res, 400, { errors: [{ message: "Request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } }] });
-          return;
-        }
-      } else {
-        body = text;
+      try {
+        body = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON.");
+        return;
       }
     }
     const headers = new HeaderMap();
@@ -108,11 +156,22 @@ export async function startHttpServer(
       search: url.search,
       body,
     };
+    const hints = new ResponseHints();
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: () => buildContext(services, { authorization: req.headers.authorization, client: clientInfo(req) }),
+      context: () =>
+        buildContext(services, {
+          authorization: req.headers.authorization,
+          client: clientInfo(req),
+          transport,
+          refreshCookie: readRefreshCookie(cookieHeader),
+          response: hints,
+        }),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
+    for (const [key, value] of response.headers) {
+      res.setHeader(key, key === "vary" ? `Origin, ${value}` : value);
+    }
+    if (hints.refreshCookie !== undefined) res.setHeader("set-cookie", serializeRefreshCookie(hints.refreshCookie));
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
       res.end(response.body.string);

@@ -6,6 +6,7 @@ export const REVOCATION_REASONS = [
   "LOGOUT_ALL",
   "REVOKED",
   "PASSWORD_CHANGED",
+  "EMAIL_CHANGED",
   "REFRESH_TOKEN_REUSE",
   "EXPIRED",
 ] as const;

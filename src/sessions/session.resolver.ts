@@ -16,33 +16,42 @@ export class SessionResolver {
   }
 
   @Mutation(() => Boolean, {
-    description: "Ends this device's session; its tokens stop working at once. Idempotent; true without a token.",
+    description:
+      "Ends this device's session; its tokens stop working at once. Idempotent; true without a token. In cookie mode it also clears the refresh cookie.",
   })
   async logout(@Ctx() ctx: GraphQLContext): Promise<boolean> {
+    // The cookie goes whatever the token: logging out twice, or with an expired token, still clears it.
+    if (ctx.transport === "cookie") ctx.response.clearRefreshCookie();
     if (!ctx.viewer) return true;
-    await ctx.services.sessions.revokeSession(ctx.viewer.userId, ctx.viewer.sessionId, "LOGOUT");
+    await ctx.services.sessions.revokeSession(ctx.viewer.userId, ctx.viewer.sessionId, "LOGOUT", ctx.actor);
     return true;
   }
 
-  @Mutation(() => Int, { description: "Ends all your other sessions, or all of them; returns how many were ended." })
+  @Mutation(() => Int, {
+    description:
+      "Ends all your other sessions, or all of them; returns how many were ended. Needs a fresh session (else FORBIDDEN, SESSION_NOT_FRESH: reauthenticate first).",
+  })
   async logoutAllDevices(
     @Arg("keepCurrent", () => Boolean, { defaultValue: false }) keepCurrent: boolean,
     @Ctx() ctx: GraphQLContext,
   ): Promise<number> {
     const viewer = requireViewer(ctx);
+    await ctx.services.account.requireFreshSession(viewer);
     const ended = await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", {
       exceptSessionId: keepCurrent ? viewer.sessionId : undefined,
+      actor: ctx.actor,
     });
     return ended.length;
   }
 
   @Mutation(() => Boolean, {
     description:
-      "Ends one of your sessions. False when there is no such active session of yours (missing, ended, or another user's: indistinguishable by design).",
+      "Ends one of your sessions. False when there is no such active session of yours (missing, ended, or another user's: indistinguishable by design). Ending another session than this one needs a fresh session (else FORBIDDEN, SESSION_NOT_FRESH).",
   })
   async revokeSession(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const viewer = requireViewer(ctx);
     if (!isUuid(id)) throw appError("BAD_USER_INPUT", { message: "id is not a valid session id.", field: "id" });
-    return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED");
+    if (id !== viewer.sessionId) await ctx.services.account.requireFreshSession(viewer);
+    return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED", ctx.actor);
   }
 }

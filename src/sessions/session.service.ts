@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import { DataSource, EntityManager } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
+import { setActor, type Actor } from "../security/request-actor";
 import { UserEntity } from "../users/user.entity";
 import { parseDevice } from "./device";
 import { formatRefreshToken, generateSecret, parseRefreshToken, secretMatches } from "./refresh-token";
@@ -20,6 +21,9 @@ export interface SessionPolicy {
 }
 
 export type SessionInvalidReason = "SESSION_NOT_FOUND" | "SESSION_REVOKED" | "SESSION_EXPIRED";
+
+/** Whether a session may perform a sensitive action (password or email change). */
+export type SensitiveCheck = { ok: true } | { ok: false; reason: SessionInvalidReason | "SESSION_NOT_FRESH" };
 
 export type RefreshResult =
   | { ok: true; session: SessionEntity; refreshToken: string }
@@ -165,10 +169,11 @@ export class SessionService {
    * `refreshReuseGrace` seconds is a racing tab and is told so without harm; later, it is a
    * replay, and the whole session is revoked (theft detection, RFC 9700 §4.14.2).
    */
-  async rotateRefreshToken(token: string): Promise<RefreshResult> {
+  async rotateRefreshToken(token: string, actor: Actor): Promise<RefreshResult> {
     const parsed = parseRefreshToken(token);
     if (!parsed) return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
     const { result, revoked } = await this.db.transaction(async (m) => {
+      await setActor(m, actor);
       const session = await m
         .getRepository(SessionEntity)
         .createQueryBuilder("s")
@@ -209,25 +214,63 @@ export class SessionService {
    * Ends one of the viewer's sessions. Another user's session, a missing one and an ended
    * one all answer false and change nothing: the caller cannot tell them apart.
    */
-  async revokeSession(viewerId: string, sessionId: string, reason: RevocationReason): Promise<boolean> {
-    const revoked = await this.revokeWhere(this.db.manager, reason, { id: sessionId, userId: viewerId });
+  async revokeSession(viewerId: string, sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
+    const revoked = await this.db.transaction(async (m) => {
+      await setActor(m, actor);
+      return this.revokeWhere(m, reason, { id: sessionId, userId: viewerId });
+    });
     this.events.sessionsRevoked(revoked);
     return revoked.length > 0;
   }
 
-  /** Ends all of a user's live sessions but `exceptSessionId`, in one statement. */
+  /**
+   * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given a
+   * `manager`, it runs in the caller's transaction, whose actor the caller has set.
+   */
   async revokeUserSessions(
     userId: string,
     reason: RevocationReason,
-    options: { exceptSessionId?: string; manager?: EntityManager } = {},
+    options: { exceptSessionId?: string; manager?: EntityManager; actor?: Actor } = {},
   ): Promise<SessionRevocation[]> {
-    const revoked = await this.revokeWhere(options.manager ?? this.db.manager, reason, {
-      userId,
-      exceptId: options.exceptSessionId,
-    });
+    const where = { userId, exceptId: options.exceptSessionId };
+    const revoked = options.manager
+      ? await this.revokeWhere(options.manager, reason, where)
+      : await this.db.transaction(async (m) => {
+          if (options.actor) await setActor(m, options.actor);
+          return this.revokeWhere(m, reason, where);
+        });
     // Inside a caller's transaction the caller publishes after its commit.
     if (!options.manager) this.events.sessionsRevoked(revoked);
     return revoked;
+  }
+
+  /**
+   * Re-reads the session from the database (never a request's cached copy, which may predate a
+   * revocation) and says whether it is alive and proved the password within `freshTtl`
+   * seconds. With `lock`, the row stays locked until the caller's transaction ends, so a
+   * revocation cannot slip in between this check and the change it guards.
+   */
+  async checkSensitive(manager: EntityManager, sessionId: string, freshTtl: number, lock = false): Promise<SensitiveCheck> {
+    const qb = manager.getRepository(SessionEntity).createQueryBuilder("s").where("s.id = :id", { id: sessionId });
+    const session = await (lock ? qb.setLock("pessimistic_write") : qb).getOne();
+    const invalid = this.invalidReason(session);
+    if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" };
+    if (Date.now() - session.authenticatedAt.getTime() >= freshTtl * 1000) return { ok: false, reason: "SESSION_NOT_FRESH" };
+    return { ok: true };
+  }
+
+  /** Marks the session as having just proved the password again; false if it is no longer alive. */
+  async markAuthenticated(sessionId: string, actor: Actor): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      await setActor(m, actor);
+      const result = await m
+        .createQueryBuilder()
+        .update(SessionEntity)
+        .set({ authenticatedAt: () => "now()", lastActiveAt: () => "now()" })
+        .where("id = :id AND revoked_at IS NULL AND expires_at > now()", { id: sessionId })
+        .execute();
+      return (result.affected ?? 0) > 0;
+    });
   }
 
   /** Records activity; see LastActiveWriter for why this is not a write per request. */

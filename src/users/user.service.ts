@@ -22,4 +22,9 @@ export class UserService {
   async updatePasswordHash(manager: EntityManager, userId: string, passwordHash: string): Promise<void> {
     await manager.update(UserEntity, { id: userId }, { passwordHash });
   }
+
+  /** Sets an already-normalized email; a taken one fails with the unique violation (23505). */
+  async updateEmail(manager: EntityManager, userId: string, email: string): Promise<void> {
+    await manager.update(UserEntity, { id: userId }, { email });
+  }
 }

@@ -71,6 +71,7 @@ export async function createTestSchema(): Promise<{ name: string; drop(): Promis
 export async function startTestServer(
   env: Record<string, string> = {},
   shared?: { dbSchema?: string; jwtSecret?: string; /** Connect the server through this URL (e.g. a proxy). */ databaseUrl?: string },
+  options: { /** Receives every log line the server writes (set LOG_LEVEL to see any). */ logLines?: string[] } = {},
 ): Promise<TestServer> {
   const schema = shared?.dbSchema ? { name: shared.dbSchema, drop: async () => undefined } : await createTestSchema();
   const config = loadConfig({
@@ -81,7 +82,7 @@ export async function startTestServer(
   const server = await startServer(config, {
     databaseUrl: shared?.databaseUrl ?? databaseUrl(),
     dbSchema: schema.name,
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, options.logLines ? { write: (line: string) => void options.logLines!.push(line) } : undefined),
   });
   const sqlClient = new Client({ connectionString: databaseUrl(), options: `-c search_path=${schema.name}` });
   await sqlClient.connect();

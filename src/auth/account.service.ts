@@ -1,0 +1,109 @@
+import type { DataSource, EntityManager } from "typeorm";
+import { appError, forbidden, unauthenticated } from "../errors/error-codes";
+import { setActor, type Actor } from "../security/request-actor";
+import type { RevocationReason } from "../sessions/session.entity";
+import type { SessionEventSink } from "../sessions/session-events";
+import type { SensitiveCheck, SessionService } from "../sessions/session.service";
+import type { UserEntity } from "../users/user.entity";
+import { normalizeEmail, type UserService } from "../users/user.service";
+import { UNIQUE_VIOLATION } from "./auth.service";
+import type { PasswordHasher } from "./password";
+import type { PasswordCheck } from "./password-check";
+
+export interface SignedInViewer {
+  userId: string;
+  sessionId: string;
+}
+
+const WRONG_CURRENT_PASSWORD = "The current password is not correct.";
+
+/**
+ * Sensitive account changes. The guards stack: a live session (context builder), then the
+ * session re-read from the database and fresh (proved the password within
+ * FRESH_SESSION_TTL), then the current password, throttled like a login.
+ */
+export class AccountService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly users: UserService,
+    private readonly sessions: SessionService,
+    private readonly passwords: PasswordHasher,
+    private readonly passwordCheck: PasswordCheck,
+    private readonly events: SessionEventSink,
+    private readonly freshSessionTtl: number,
+  ) {}
+
+  /**
+   * Refuses unless the viewer's session, re-read from the database, is alive and fresh. Used
+   * before ending other sessions too (ASVS V7.5.2: terminating sessions needs a recent
+   * authentication), so a stolen, stale token cannot sign the real user out everywhere.
+   */
+  async requireFreshSession(viewer: SignedInViewer): Promise<void> {
+    assertSensitive(await this.sessions.checkSensitive(this.db.manager, viewer.sessionId, this.freshSessionTtl));
+  }
+
+  /** Checks the password and makes this session fresh again. */
+  async reauthenticate(viewer: SignedInViewer, password: string, actor: Actor): Promise<boolean> {
+    const user = await this.currentUser(viewer);
+    await this.passwordCheck.verify(user, user.email, password, actor);
+    if (!(await this.sessions.markAuthenticated(viewer.sessionId, actor))) throw unauthenticated("SESSION_REVOKED");
+    return true;
+  }
+
+  /** Checks the current password, sets the new one and ends every other session, atomically. */
+  async changePassword(viewer: SignedInViewer, currentPassword: string, newPassword: string, actor: Actor) {
+    const user = await this.sensitiveUser(viewer, currentPassword, actor);
+    const passwordHash = await this.passwords.hash(newPassword);
+    return this.changeAndRevokeOthers(viewer, actor, "PASSWORD_CHANGED", (m) =>
+      this.users.updatePasswordHash(m, user.id, passwordHash),
+    );
+  }
+
+  /** Checks the password, changes the sign-in email and ends every other session, atomically. */
+  async changeEmail(viewer: SignedInViewer, newEmail: string, currentPassword: string, actor: Actor) {
+    const user = await this.sensitiveUser(viewer, currentPassword, actor);
+    const email = normalizeEmail(newEmail);
+    try {
+      return await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) => this.users.updateEmail(m, user.id, email));
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw appError("EMAIL_TAKEN");
+      throw error;
+    }
+  }
+
+  private async currentUser(viewer: SignedInViewer): Promise<UserEntity> {
+    const [user] = await this.users.loadUsers([viewer.userId]);
+    if (!user) throw unauthenticated("SESSION_NOT_FOUND");
+    return user;
+  }
+
+  private async sensitiveUser(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
+    await this.requireFreshSession(viewer);
+    const user = await this.currentUser(viewer);
+    await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
+    return user;
+  }
+
+  private async changeAndRevokeOthers(
+    viewer: SignedInViewer,
+    actor: Actor,
+    reason: RevocationReason,
+    change: (m: EntityManager) => Promise<void>,
+  ): Promise<number> {
+    const revoked = await this.db.transaction(async (m) => {
+      await setActor(m, actor);
+      // Again, under a row lock: the session may have been revoked while the hash was computed.
+      assertSensitive(await this.sessions.checkSensitive(m, viewer.sessionId, this.freshSessionTtl, true));
+      await change(m);
+      return this.sessions.revokeUserSessions(viewer.userId, reason, { exceptSessionId: viewer.sessionId, manager: m });
+    });
+    this.events.sessionsRevoked(revoked);
+    return revoked.length;
+  }
+}
+
+function assertSensitive(check: SensitiveCheck): void {
+  if (check.ok) return;
+  if (check.reason === "SESSION_NOT_FRESH") throw forbidden("SESSION_NOT_FRESH");
+  throw unauthenticated(check.reason);
+}

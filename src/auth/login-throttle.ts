@@ -1,0 +1,74 @@
+import { createHash } from "node:crypto";
+import type { Pool } from "pg";
+import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+
+export interface ThrottlePolicy {
+  maxFailuresPerAccount: number;
+  maxFailuresPerIp: number;
+  /** Fixed window in seconds, starting at the first counted attempt. */
+  windowSeconds: number;
+}
+
+export type ThrottleDecision =
+  | { allowed: true }
+  | { allowed: false; retryAfterSeconds: number; /** True for the attempt that started the lockout. */ lockoutStarted: boolean };
+
+/**
+ * Password-guessing throttle, per account and per client IP, kept in PostgreSQL
+ * (`login_throttle`, created by a migration) so every instance shares the counters.
+ *
+ * Every password check first spends one point on both counters, atomically, before the
+ * password is looked at: so parallel guesses cannot slip past the limit, and a right
+ * password during a lockout gets exactly the answer a wrong one gets. A success then gives
+ * its point back (account counter reset, IP counter refunded), which makes the counters
+ * count failures. Windows are fixed and never extended by refused attempts, so a lockout
+ * always ends `windowSeconds` after it began (ASVS V6.3.1, no indefinite lock-out).
+ */
+export class LoginThrottle {
+  private readonly account: RateLimiterPostgres;
+  private readonly ip: RateLimiterPostgres;
+
+  constructor(pool: Pool, policy: ThrottlePolicy, schemaName?: string) {
+    const common = {
+      storeClient: pool,
+      storeType: "pool",
+      tableName: "login_throttle",
+      schemaName,
+      // The table comes from a migration; rows past their window are deleted by the periodic purge.
+      tableCreated: true,
+      clearExpiredByTimeout: false,
+      duration: policy.windowSeconds,
+    };
+    this.account = new RateLimiterPostgres({ ...common, keyPrefix: "account", points: policy.maxFailuresPerAccount });
+    this.ip = new RateLimiterPostgres({ ...common, keyPrefix: "ip", points: policy.maxFailuresPerIp });
+  }
+
+  /** Counts one password attempt for the account and the IP; refuses past either limit. */
+  async attempt(accountKey: string, ip: string | null): Promise<ThrottleDecision> {
+    const results = await Promise.allSettled([
+      this.account.consume(accountId(accountKey)),
+      ip ? this.ip.consume(ip) : Promise.resolve(null),
+    ]);
+    let retryAfterMs = 0;
+    let lockoutStarted = false;
+    for (const [i, result] of results.entries()) {
+      if (result.status === "fulfilled") continue;
+      // A store failure is not a "no": fail closed.
+      if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
+      retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
+      const limit = i === 0 ? this.account.points : this.ip.points;
+      if (result.reason.consumedPoints === limit + 1) lockoutStarted = true;
+    }
+    return retryAfterMs > 0 ? { allowed: false, retryAfterSeconds: retryAfterMs / 1000, lockoutStarted } : { allowed: true };
+  }
+
+  /** A right password: the account starts afresh and the IP gets its point back. */
+  async succeeded(accountKey: string, ip: string | null): Promise<void> {
+    await Promise.all([this.account.delete(accountId(accountKey)), ip ? this.ip.reward(ip, 1) : undefined]);
+  }
+}
+
+/** Counters are keyed by a hash of the normalized email: the table holds no addresses. */
+function accountId(normalizedEmail: string): string {
+  return createHash("sha256").update(normalizedEmail).digest("base64url");
+}

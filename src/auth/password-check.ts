@@ -1,0 +1,54 @@
+import { randomUUID } from "node:crypto";
+import { appError, rateLimited } from "../errors/error-codes";
+import type { Actor } from "../security/request-actor";
+import type { SecurityEventService } from "../security/security-event.service";
+import type { UserEntity } from "../users/user.entity";
+import type { LoginThrottle } from "./login-throttle";
+import type { PasswordHasher } from "./password";
+
+/**
+ * The one place a password is compared: login, reauthenticate, changePassword and
+ * changeEmail all come through here, so all are throttled alike and all failures are logged.
+ *
+ * Order matters: the throttle is consulted before the hash, so during a lockout the answer
+ * (RATE_LIMITED) cannot depend on the password; an unknown email costs one hash like a
+ * wrong password does, and gets the same error.
+ */
+export class PasswordCheck {
+  /** Verified against when the email is unknown, so both failures cost one hash. */
+  private readonly decoyHash: Promise<string>;
+
+  constructor(
+    private readonly passwords: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly events: SecurityEventService,
+  ) {
+    this.decoyHash = passwords.hash(randomUUID());
+  }
+
+  /**
+   * Resolves when `password` is the user's; otherwise throws RATE_LIMITED or
+   * INVALID_CREDENTIALS (with `failureMessage`). `accountKey` is the normalized email, the
+   * throttle's key whether or not such a user exists.
+   */
+  async verify(
+    user: UserEntity | null,
+    accountKey: string,
+    password: string,
+    actor: Actor,
+    failureMessage?: string,
+  ): Promise<void> {
+    const decision = await this.throttle.attempt(accountKey, actor.ipAddress);
+    if (!decision.allowed) {
+      // Logged once per lockout, not per refused attempt: a flood must not flood the log.
+      if (decision.lockoutStarted) await this.events.recordFailedLogin(user?.id ?? null, actor, "RATE_LIMITED");
+      throw rateLimited(decision.retryAfterSeconds);
+    }
+    const ok = await this.passwords.verify(user?.passwordHash ?? (await this.decoyHash), password);
+    if (!user || !ok) {
+      await this.events.recordFailedLogin(user?.id ?? null, actor, "INVALID_CREDENTIALS");
+      throw appError("INVALID_CREDENTIALS", { message: failureMessage });
+    }
+    await this.throttle.succeeded(accountKey, actor.ipAddress);
+  }
+}

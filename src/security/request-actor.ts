@@ -1,0 +1,24 @@
+import type { EntityManager } from "typeorm";
+
+/** Who is acting: the request's client facts and, when signed in, its session. */
+export interface Actor {
+  ipAddress: string | null;
+  userAgent: string | null;
+  sessionId: string | null;
+}
+
+/**
+ * Hands the acting request to the security-event triggers for the rest of the current
+ * transaction (`set_config(..., true)` is `SET LOCAL`: it ends with the transaction, so a
+ * pooled connection never carries one request's actor into the next). Call it first inside
+ * every transaction that revokes sessions or changes a user.
+ */
+export async function setActor(manager: EntityManager, actor: Actor): Promise<void> {
+  if (!manager.queryRunner?.isTransactionActive) {
+    throw new Error("setActor must run inside a transaction");
+  }
+  await manager.query(
+    "SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true)",
+    [actor.ipAddress ?? "", actor.userAgent?.slice(0, 512) ?? "", actor.sessionId ?? ""],
+  );
+}

@@ -1,0 +1,33 @@
+import { Max, Min } from "class-validator";
+import { Args, ArgsType, Ctx, Field, Int, Query, Resolver } from "type-graphql";
+import { appError } from "../errors/error-codes";
+import type { GraphQLContext } from "../graphql/context";
+import { requireViewer } from "../graphql/viewer";
+import { decodeCursor, MAX_PAGE_SIZE } from "./security-event.service";
+import { SecurityEvent, SecurityEventConnection } from "./security-event.type";
+
+@ArgsType()
+class SecurityEventsArgs {
+  @Field(() => Int, { defaultValue: 20, description: `At most ${MAX_PAGE_SIZE}.` })
+  @Min(0)
+  @Max(MAX_PAGE_SIZE)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: "An `endCursor` from the previous page." })
+  after?: string | null;
+}
+
+@Resolver()
+export class SecurityEventResolver {
+  @Query(() => SecurityEventConnection, {
+    description: "Your security activity log (sign-ins, failures, logouts, revocations, password and email changes), newest first.",
+  })
+  async mySecurityEvents(@Args(() => SecurityEventsArgs) { first, after }: SecurityEventsArgs, @Ctx() ctx: GraphQLContext) {
+    const viewer = requireViewer(ctx);
+    const position = after ? decodeCursor(after) : null;
+    if (after && !position) throw appError("BAD_USER_INPUT", { message: "after is not a valid cursor.", field: "after" });
+    const page = await ctx.services.securityEvents.listUserEvents(viewer.userId, first, position);
+    const edges = page.rows.map((row) => ({ node: SecurityEvent.from(row), cursor: row.cursor }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+}

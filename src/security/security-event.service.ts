@@ -1,0 +1,98 @@
+import type { DataSource } from "typeorm";
+import type { Actor } from "./request-actor";
+
+/** One row of the append-only `security_events` table. */
+export interface SecurityEventRow {
+  id: string;
+  cursor: string;
+  userId: string | null;
+  sessionId: string | null;
+  type: string;
+  occurredAt: Date;
+  ipAddress: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface SecurityEventPage {
+  rows: SecurityEventRow[];
+  hasNextPage: boolean;
+}
+
+/** Most events a page may hold, whatever `first` asks for. */
+export const MAX_PAGE_SIZE = 100;
+
+/** A page position: the event's time in microseconds since the epoch (PostgreSQL's precision; a Date would lose it) and its id. */
+export interface EventCursor {
+  micros: string;
+  id: string;
+}
+
+/** The opaque cursor: base64url of `<time in µs>|<id>`, the keyset the pages are ordered by. */
+export function encodeCursor(position: EventCursor): string {
+  return Buffer.from(`${position.micros}|${position.id}`, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string): EventCursor | null {
+  const match = /^(\d{1,17})\|(\d{1,18})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return match ? { micros: match[1], id: match[2] } : null;
+}
+
+/**
+ * Reads the security activity log. Most events are written by database triggers in the
+ * transaction of the change they record (see the SecurityEventsAndThrottle migration); only
+ * events that change no row, such as a failed sign-in, are inserted here.
+ */
+export class SecurityEventService {
+  constructor(private readonly db: DataSource) {}
+
+  /** A refused sign-in or reauthentication. `userId` is null for an unknown email; no email or password is kept. */
+  async recordFailedLogin(userId: string | null, actor: Actor, reason: "INVALID_CREDENTIALS" | "RATE_LIMITED"): Promise<void> {
+    await this.db.query(
+      `INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent, details)
+       VALUES ($1, $2, 'LOGIN_FAILED', $3, $4, jsonb_build_object('reason', $5::text))`,
+      [userId, actor.sessionId, actor.ipAddress, actor.userAgent?.slice(0, 512) ?? null, reason],
+    );
+  }
+
+  /** The user's events, newest first, `first` at a time after the `after` cursor. */
+  async listUserEvents(userId: string, first: number, after: EventCursor | null): Promise<SecurityEventPage> {
+    const limit = Math.min(Math.max(first, 0), MAX_PAGE_SIZE);
+    const params: unknown[] = [userId, limit + 1];
+    let keyset = "";
+    if (after) {
+      params.push(after.micros, after.id);
+      keyset = "AND (occurred_at, id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::bigint)";
+    }
+    const raw = (await this.db.query(
+      `SELECT id::text AS id, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS micros, user_id, session_id, type, occurred_at, ip_address, user_agent, details
+         FROM security_events
+        WHERE user_id = $1 ${keyset}
+        ORDER BY occurred_at DESC, id DESC
+        LIMIT $2`,
+      params,
+    )) as {
+      id: string;
+      micros: string;
+      user_id: string | null;
+      session_id: string | null;
+      type: string;
+      occurred_at: Date;
+      ip_address: string | null;
+      user_agent: string | null;
+      details: Record<string, unknown>;
+    }[];
+    const rows = raw.slice(0, limit).map((r) => ({
+      id: r.id,
+      cursor: encodeCursor({ micros: r.micros, id: r.id }),
+      userId: r.user_id,
+      sessionId: r.session_id,
+      type: r.type,
+      occurredAt: new Date(r.occurred_at),
+      ipAddress: r.ip_address,
+      userAgent: r.user_agent,
+      details: r.details,
+    }));
+    return { rows, hasNextPage: raw.length > limit };
+  }
+}

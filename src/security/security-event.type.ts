@@ -1,0 +1,85 @@
+import { GraphQLJSONObject } from "graphql-scalars";
+import { Field, ID, ObjectType } from "type-graphql";
+import { DateTimeScalar } from "../graphql/scalars";
+import { parseDevice } from "../sessions/device";
+import type { SecurityEventRow } from "./security-event.service";
+
+@ObjectType("SecurityEvent", {
+  description: "One entry of your security activity log. Entries are never changed or deleted, and hold no secret.",
+})
+export class SecurityEvent {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, {
+    description:
+      "REGISTER, LOGIN, LOGIN_FAILED, LOGOUT, SESSION_REVOKED, REFRESH_TOKEN_REUSE, REAUTHENTICATED, PASSWORD_CHANGED or EMAIL_CHANGED.",
+  })
+  type!: string;
+
+  @Field(() => DateTimeScalar)
+  occurredAt!: Date;
+
+  @Field(() => ID, { nullable: true, description: "The session concerned (signed in, ended, or acting)." })
+  sessionId!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The acting client's IP address." })
+  ipAddress!: string | null;
+
+  @Field(() => String, { nullable: true })
+  userAgent!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Browser and major version, parsed from the User-Agent." })
+  browser!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Operating system, parsed from the User-Agent." })
+  os!: string | null;
+
+  @Field(() => String, { nullable: true, description: "desktop, mobile, tablet, ... parsed from the User-Agent." })
+  deviceType!: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    description: "Small facts about the event, such as a revocation's `reason`; never a token, hash or password.",
+  })
+  details!: Record<string, unknown>;
+
+  static from(row: SecurityEventRow): SecurityEvent {
+    return Object.assign(new SecurityEvent(), {
+      id: row.id,
+      type: row.type,
+      occurredAt: row.occurredAt,
+      sessionId: row.sessionId,
+      ipAddress: row.ipAddress,
+      userAgent: row.userAgent,
+      ...parseDevice(row.userAgent),
+      details: row.details,
+    });
+  }
+}
+
+@ObjectType("SecurityEventEdge")
+export class SecurityEventEdge {
+  @Field(() => SecurityEvent)
+  node!: SecurityEvent;
+
+  @Field(() => String, { description: "Opaque; pass as `after` to continue after this event." })
+  cursor!: string;
+}
+
+@ObjectType("PageInfo", { description: "Relay-style pagination state." })
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ObjectType("SecurityEventConnection", { description: "Your security events, newest first." })
+export class SecurityEventConnection {
+  @Field(() => [SecurityEventEdge])
+  edges!: SecurityEventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
