@@ -4,6 +4,7 @@ import { AuthService } from "./auth/auth.service";
 import { PasswordHasher } from "./auth/password";
 import type { Config } from "./config/environment";
 import type { Logger } from "./lib/logger";
+import { LiveConnections } from "./live/live-connections";
 import { LastActiveWriter } from "./sessions/last-active-writer";
 import { noSessionEvents, type SessionEventSink } from "./sessions/session-events";
 import { SessionService } from "./sessions/session.service";
@@ -18,6 +19,8 @@ export interface Services {
   auth: AuthService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
+  /** This instance's open WebSockets; the fan-out delivers revocations to it. */
+  live: LiveConnections;
 }
 
 /** The composition root: every service is made once here, from the parsed config. */
@@ -45,5 +48,6 @@ export function createServices(
   const lastActive = new LastActiveWriter((ids) => sessions.touchSessions(ids), intervalMs, 1000, (error) =>
     logger.error({ err: error }, "recording session activity failed"),
   );
-  return { config, logger, db, users, sessions, auth, accessTokens, lastActive };
+  const live = new LiveConnections(sessions, logger);
+  return { config, logger, db, users, sessions, auth, accessTokens, lastActive, live };
 }

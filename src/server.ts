@@ -3,12 +3,21 @@ import { createServices, type Services } from "./app";
 import type { Config } from "./config/environment";
 import { createDataSource } from "./db/data-source";
 import { createSchema } from "./graphql/schema";
-import { startHttpServer } from "./http/server";
+import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "./http/server";
 import { createLogger, type Logger } from "./lib/logger";
+import { RevocationFanout } from "./live/revocation-fanout";
+import { startLiveServer } from "./live/websocket-server";
+import { ExpirySweeper } from "./sessions/expiry-sweeper";
 
 export interface RunningServer {
   url: string;
+  /** The same server's WebSocket (graphql-ws) address. */
+  wsUrl: string;
   services: Services;
+  /** Revocations from every instance: `fanout.onRevoked(listener)` (e.g. to invalidate a cache). */
+  fanout: RevocationFanout;
+  sweeper: ExpirySweeper;
+  /** Graceful: sockets closed with 1001, in-flight requests finished, then everything released. */
   stop(): Promise<void>;
 }
 
@@ -24,21 +33,38 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const logger = options.logger ?? createLogger(config.logLevel);
   const db: DataSource = createDataSource({ url: options.databaseUrl, schema: options.dbSchema });
   await db.initialize();
+  const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger });
   try {
     await db.runMigrations({ transaction: "each" });
     const services = createServices(config, db, logger);
+    fanout.onRevoked((revocations) => services.live.deliver(revocations));
+    fanout.onResync((since) => services.live.resync(since));
+    await fanout.start();
     const schema = await createSchema();
     const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
+    const live = startLiveServer(http.server, services, schema, { path: GRAPHQL_PATH, maxPayloadBytes: MAX_BODY_BYTES });
+    const sweeper = new ExpirySweeper(services.sessions, logger, config.sessionSweepInterval * 1000);
+    sweeper.start();
     return {
       url: http.url,
+      wsUrl: http.url.replace(/^http/, "ws"),
       services,
+      fanout,
+      sweeper,
       async stop() {
+        await sweeper.stop();
+        // Sockets first (1001 tells clients to reconnect elsewhere), then HTTP drains its
+        // in-flight requests, then the listeners and the pool go.
+        await live.dispose();
         await http.stop();
+        services.live.stop();
+        await fanout.close();
         await services.lastActive.close();
         await db.destroy();
       },
     };
   } catch (error) {
+    await fanout.close();
     await db.destroy();
     throw error;
   }

@@ -4,6 +4,7 @@ import type { SessionEntity } from "../sessions/session.entity";
 import type { ClientInfo } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
 import type { Services } from "../app";
+import type { LiveConnection } from "../live/live-connections";
 
 export interface Viewer {
   userId: string;
@@ -17,6 +18,8 @@ export interface GraphQLContext {
   client: ClientInfo;
   loaders: Loaders;
   services: Services;
+  /** The WebSocket this operation arrived on; undefined over HTTP. */
+  connection?: LiveConnection;
 }
 
 export interface Loaders {
