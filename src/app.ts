@@ -8,6 +8,7 @@ import { PasswordHasher } from "./auth/password";
 import { PasswordCheck } from "./auth/password-check";
 import type { Config } from "./config/environment";
 import type { Logger } from "./lib/logger";
+import { LiveConnections } from "./live/live-connections";
 import { SecurityEventService } from "./security/security-event.service";
 import { LastActiveWriter } from "./sessions/last-active-writer";
 import { SessionCache } from "./sessions/session-cache";
@@ -27,6 +28,8 @@ export interface Services {
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
+  /** This instance's open WebSockets; the fan-out delivers revocations to it. */
+  live: LiveConnections;
 }
 
 /** The composition root: every service is made once here, from the parsed config. */
@@ -44,6 +47,10 @@ export function createServices(
       if (revocations.length === 0) return;
       sessionCache.invalidate(revocations.map((r) => r.sessionId));
       events.sessionsRevoked(revocations);
+    },
+    userChanged(userId) {
+      sessionCache.invalidateUser(userId);
+      events.userChanged(userId);
     },
   };
   const sessions = new SessionService(
@@ -71,5 +78,6 @@ export function createServices(
   const lastActive = new LastActiveWriter((ids) => sessions.touchSessions(ids), intervalMs, 1000, (error) =>
     logger.error({ err: error }, "recording session activity failed"),
   );
-  return { config, logger, db, users, sessions, auth, account, securityEvents, accessTokens, lastActive, sessionCache };
+  const live = new LiveConnections(sessions, logger);
+  return { config, logger, db, users, sessions, auth, account, securityEvents, accessTokens, lastActive, sessionCache, live };
 }

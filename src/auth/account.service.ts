@@ -64,7 +64,9 @@ export class AccountService {
     const user = await this.sensitiveUser(viewer, currentPassword, actor);
     const email = normalizeEmail(newEmail);
     try {
-      return await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) => this.users.updateEmail(m, user.id, email));
+      const ended = await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) => this.users.updateEmail(m, user.id, email));
+      this.events.userChanged(user.id);
+      return ended;
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw appError("EMAIL_TAKEN");
       throw error;

@@ -33,6 +33,10 @@ const schema = z
     SESSION_MAX_TTL: seconds(30 * 24 * 3600),
     /** How long a just-spent refresh token is answered with REFRESH_TOKEN_ROTATED instead of revoking. */
     REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).default(10),
+    /** Seconds a WebSocket may take to send connection_init before it is closed with 4408. */
+    WS_CONNECTION_INIT_TIMEOUT: seconds(3),
+    /** How often expired sessions are marked EXPIRED and published to live clients. */
+    SESSION_SWEEP_INTERVAL: seconds(60),
     /** scrypt cost as log2(N); OWASP: N=2^17, r=8, p=1. Lowered only by the test suite. */
     PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
     /** A session counts as fresh (may change password or email) this long after a password check. */
@@ -100,6 +104,8 @@ export interface Config {
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
   readonly queryLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number };
+  readonly wsConnectionInitTimeout: number;
+  readonly sessionSweepInterval: number;
   readonly logLevel: string;
 }
 
@@ -152,6 +158,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
     }),
+    wsConnectionInitTimeout: e.WS_CONNECTION_INIT_TIMEOUT,
+    sessionSweepInterval: e.SESSION_SWEEP_INTERVAL,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -5,6 +5,7 @@ import type { Actor } from "../security/request-actor";
 import type { ClientInfo } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
 import type { Services } from "../app";
+import type { LiveConnection } from "../live/live-connections";
 import { ResponseHints } from "./response-hints";
 
 export interface Viewer {
@@ -30,6 +31,8 @@ export interface GraphQLContext {
   response: ResponseHints;
   loaders: Loaders;
   services: Services;
+  /** The WebSocket this operation arrived on; undefined over HTTP. */
+  connection?: LiveConnection;
 }
 
 /**
@@ -62,6 +65,11 @@ export interface ContextInput {
   transport?: "cookie" | "body";
   refreshCookie?: string | null;
   response?: ResponseHints;
+  /**
+   * Read the session from the database, not memory: for the WebSocket's connect and every
+   * subscribe, which are rare and long-lived enough to deserve the last word.
+   */
+  fresh?: boolean;
 }
 
 /**
@@ -95,11 +103,11 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   let session: SessionEntity | null;
   let invalid: ReturnType<typeof services.sessions.invalidReason>;
   try {
-    session = await services.sessionCache.get(sessionId);
+    session = input.fresh ? await services.sessionCache.load(sessionId) : await services.sessionCache.get(sessionId);
     invalid = services.sessions.invalidReason(session);
     // Memory only ever says "alive" on its own: a cached session that looks idle-expired may
     // have been used on another instance since, so the database has the last word.
-    if (invalid === "SESSION_EXPIRED") {
+    if (invalid === "SESSION_EXPIRED" && !input.fresh) {
       session = await services.sessionCache.load(sessionId);
       invalid = services.sessions.invalidReason(session);
     }

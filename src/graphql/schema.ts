@@ -1,18 +1,40 @@
 import type { GraphQLSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { buildSchema, type PubSub } from "type-graphql";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
+import { SessionRevokedResolver } from "../live/session-revoked.resolver";
 import { SecurityEventResolver } from "../security/security-event.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { DateTimeScalar } from "./scalars";
 
-export const RESOLVERS = [AuthResolver, AccountResolver, SessionResolver, UserResolver, SecurityEventResolver] as const;
+export const RESOLVERS = [
+  AuthResolver,
+  AccountResolver,
+  SessionResolver,
+  UserResolver,
+  SecurityEventResolver,
+  SessionRevokedResolver,
+] as const;
+
+/**
+ * TypeGraphQL insists on a PubSub once any subscription exists. Ours supply their own
+ * `subscribe` (topics come from the socket's context, see live/), so this one is never used.
+ */
+const noTopicPubSub: PubSub = {
+  publish: () => {
+    throw new Error("topic subscriptions are not used; see src/live/");
+  },
+  subscribe: () => {
+    throw new Error("topic subscriptions are not used; see src/live/");
+  },
+};
 
 /** Builds the executable schema; the same call emits schema.graphql (scripts/emit-schema). */
 export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: RESOLVERS,
+    pubSub: noTopicPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
     validate: { forbidUnknownValues: false },

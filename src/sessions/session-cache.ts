@@ -57,6 +57,16 @@ export class SessionCache {
     for (const id of sessionIds) this.entries.delete(id);
   }
 
+  /**
+   * Drops every session of a user, after a change to the user's own data (email). Other
+   * instances keep their copy until its `maxAgeMs`: that bounds how long `me` may show an
+   * old email there; it never bears on whether a session is alive.
+   */
+  invalidateUser(userId: string): void {
+    this.epoch++;
+    for (const [id, session] of this.entries.entries()) if (session.userId === userId) this.entries.delete(id);
+  }
+
   /** Called by the fan-out: trust memory only while revocations from other instances can reach us. */
   setTrusted(trusted: boolean): void {
     this.epoch++;

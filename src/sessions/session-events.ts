@@ -9,11 +9,15 @@ export interface SessionRevocation {
 }
 
 /**
- * Where the session service reports ended sessions, after the change has committed.
- * The live-revocation fan-out implements it; without one, nothing listens.
+ * Where the session service reports ended sessions, in process, after the change has
+ * committed. Live clients do not depend on it: every revoking statement also NOTIFYs the
+ * cross-instance fan-out inside its own transaction (live/revocation-channel.ts), and
+ * `RevocationFanout.onRevoked` is where to listen for revocations made by any instance.
  */
 export interface SessionEventSink {
   sessionsRevoked(revocations: SessionRevocation[]): void;
+  /** A user's own data (their email) changed: copies of it held in memory must go. */
+  userChanged(userId: string): void;
 }
 
-export const noSessionEvents: SessionEventSink = { sessionsRevoked: () => undefined };
+export const noSessionEvents: SessionEventSink = { sessionsRevoked: () => undefined, userChanged: () => undefined };

@@ -7,6 +7,7 @@ import { UserEntity } from "../users/user.entity";
 import { parseDevice } from "./device";
 import { formatRefreshToken, generateSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import { SessionEntity, type RevocationReason } from "./session.entity";
+import { revokeAndNotifySql } from "../live/revocation-channel";
 import type { SessionEventSink, SessionRevocation } from "./session-events";
 
 export interface ClientInfo {
@@ -142,7 +143,8 @@ export class SessionService {
   /** Why a session may not be used now, or null when it is alive. */
   invalidReason(session: SessionEntity | null, now = Date.now()): SessionInvalidReason | null {
     if (!session) return "SESSION_NOT_FOUND";
-    if (session.revokedAt) return "SESSION_REVOKED";
+    // The sweeper marks expired sessions revoked (EXPIRED); they still answer as expired.
+    if (session.revokedAt) return session.revokedReason === "EXPIRED" ? "SESSION_EXPIRED" : "SESSION_REVOKED";
     if (now >= this.expiresAt(session).getTime()) return "SESSION_EXPIRED";
     return null;
   }
@@ -273,6 +275,16 @@ export class SessionService {
     });
   }
 
+  /** Sessions of these users ended at or after `since` (a live instance catching up after a gap). */
+  async revokedSessionsSince(userIds: readonly string[], since: Date): Promise<SessionRevocation[]> {
+    const rows = (await this.db.query(
+      `SELECT id, user_id, revoked_reason, revoked_at FROM sessions
+       WHERE user_id = ANY($1::uuid[]) AND revoked_at >= $2`,
+      [userIds, since],
+    )) as { id: string; user_id: string; revoked_reason: RevocationReason; revoked_at: Date }[];
+    return rows.map((r) => ({ sessionId: r.id, userId: r.user_id, reason: r.revoked_reason, revokedAt: new Date(r.revoked_at) }));
+  }
+
   /** Records activity; see LastActiveWriter for why this is not a write per request. */
   async touchSessions(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -287,21 +299,48 @@ export class SessionService {
     return (this.db.driver as PostgresDriver).master as Pool;
   }
 
+  /**
+   * Marks up to `limit` sessions past their absolute or idle deadline as revoked (EXPIRED) and
+   * publishes them, optionally only among `sessionIds`. Safe with several instances sweeping
+   * at once: FOR UPDATE SKIP LOCKED lets each row be claimed by exactly one statement, and a
+   * row locked by a concurrent logout is left to that logout (or the next sweep).
+   */
+  async revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
+    // $1 is the reason (see revokeWhere); ours start at $2.
+    const params: unknown[] = [this.policy.idleTtl, options.limit ?? 5000];
+    const onlyIds = options.sessionIds ? `AND id = ANY($${params.push(options.sessionIds) + 1}::uuid[])` : "";
+    const revoked = await this.revokeWhere(this.db.manager, "EXPIRED", {
+      sql: `id IN (
+        SELECT id FROM sessions
+        WHERE revoked_at IS NULL ${onlyIds}
+          AND (expires_at <= now() OR last_active_at <= now() - make_interval(secs => $2))
+        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)`,
+      params,
+    });
+    this.events.sessionsRevoked(revoked);
+    return revoked;
+  }
+
+  /**
+   * The one way sessions end: an UPDATE that also NOTIFYs the live fan-out in the same
+   * statement (see live/revocation-channel.ts for why), so no caller can forget to publish.
+   */
   private async revokeWhere(
     manager: EntityManager,
     reason: RevocationReason,
-    where: { id?: string; userId?: string; exceptId?: string },
+    where: { id?: string; userId?: string; exceptId?: string; sql?: string; params?: unknown[] },
   ): Promise<SessionRevocation[]> {
-    const qb = manager
-      .createQueryBuilder()
-      .update(SessionEntity)
-      .set({ revokedAt: () => "now()", revokedReason: reason })
-      .where("revoked_at IS NULL");
-    if (where.id) qb.andWhere("id = :id", { id: where.id });
-    if (where.userId) qb.andWhere("user_id = :userId", { userId: where.userId });
-    if (where.exceptId) qb.andWhere("id <> :exceptId", { exceptId: where.exceptId });
-    const result = await qb.returning(["id", "user_id", "revoked_at"]).execute();
-    const rows = result.raw as { id: string; user_id: string; revoked_at: Date }[];
+    // `where.sql` numbers its parameters from $2, so it comes alone.
+    const params: unknown[] = [reason, ...(where.params ?? [])];
+    const conditions: string[] = where.sql ? [where.sql] : [];
+    if (where.id) conditions.push(`id = $${params.push(where.id)}::uuid`);
+    if (where.userId) conditions.push(`user_id = $${params.push(where.userId)}::uuid`);
+    if (where.exceptId) conditions.push(`id <> $${params.push(where.exceptId)}::uuid`);
+    const rows = (await manager.query(revokeAndNotifySql(conditions.join(" AND ") || "true"), params)) as {
+      id: string;
+      user_id: string;
+      revoked_at: Date;
+    }[];
     return rows.map((r) => ({ userId: r.user_id, sessionId: r.id, reason, revokedAt: new Date(r.revoked_at) }));
   }
 }

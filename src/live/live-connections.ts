@@ -1,0 +1,220 @@
+import type { Logger } from "../lib/logger";
+import type { RevocationReason } from "../sessions/session.entity";
+import type { SessionRevocation } from "../sessions/session-events";
+import type { SessionService } from "../sessions/session.service";
+import { EventQueue } from "./event-queue";
+
+/** What one socket hears: a session of its user ended; `current` when it is the socket's own. */
+export interface RevokedEventPayload {
+  sessionId: string;
+  reason: RevocationReason;
+  revokedAt: Date;
+  current: boolean;
+}
+
+/** The part of a WebSocket the registry needs. */
+export interface ClosableSocket {
+  close(code: number, reason: string): void;
+}
+
+/** graphql-ws's code for an authenticated client that may no longer be served. */
+export const CLOSE_FORBIDDEN = 4403;
+
+/** One acknowledged WebSocket: it belongs to exactly one session, fixed at connection_init. */
+export class LiveConnection {
+  readonly subscriptions = new Set<EventQueue<RevokedEventPayload>>();
+  ending = false;
+
+  constructor(
+    readonly userId: string,
+    readonly sessionId: string,
+    readonly socket: ClosableSocket,
+  ) {}
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long delivered revocations are remembered, to drop repeats (resync, sweeper, timers). */
+const REMEMBER_MS = 10 * 60_000;
+
+/**
+ * The open sockets of this instance, by user and by session. Revocations from the fan-out
+ * (any instance) are delivered here: every socket of the user hears the event, and the ended
+ * session's own sockets are closed with 4403 once the event has been written to them.
+ * Each session with an open socket also has a timer at its expiry, so a socket closes when
+ * its session expires even if nobody published anything.
+ */
+export class LiveConnections {
+  private readonly byUser = new Map<string, Set<LiveConnection>>();
+  private readonly bySession = new Map<string, { userId: string; connections: Set<LiveConnection>; timer?: NodeJS.Timeout }>();
+  private readonly delivered = new Map<string, number>();
+  private readonly pruneTimer: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly logger: Logger,
+    /** Longest wait for a slow reader to take its last event before its socket is closed anyway. */
+    private readonly closeGraceMs = 2000,
+  ) {
+    this.pruneTimer = setInterval(() => this.prune(), 60_000).unref();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  /** Registers an acknowledged socket whose session was just checked alive until `expiresAt`. */
+  open(userId: string, sessionId: string, expiresAt: Date, socket: ClosableSocket): LiveConnection {
+    const connection = new LiveConnection(userId, sessionId, socket);
+    // Revoked between the context builder's read and now: its event has come and gone.
+    if (this.delivered.has(sessionId)) {
+      this.end(connection, "Session revoked");
+      return connection;
+    }
+    let users = this.byUser.get(userId);
+    if (!users) this.byUser.set(userId, (users = new Set()));
+    users.add(connection);
+    let entry = this.bySession.get(sessionId);
+    if (!entry) {
+      this.bySession.set(sessionId, (entry = { userId, connections: new Set() }));
+      this.scheduleExpiry(sessionId, expiresAt);
+    }
+    entry.connections.add(connection);
+    return connection;
+  }
+
+  /** The socket closed, for whatever reason. */
+  closed(connection: LiveConnection): void {
+    this.unregister(connection);
+  }
+
+  /** A subscription's event stream; the topic is the connection's user, never an argument. */
+  subscribe(connection: LiveConnection): AsyncIterableIterator<RevokedEventPayload> {
+    const queue: EventQueue<RevokedEventPayload> = new EventQueue(() => connection.subscriptions.delete(queue));
+    if (connection.ending) void queue.return();
+    else connection.subscriptions.add(queue);
+    return queue;
+  }
+
+  /** Delivers ended sessions to this instance's sockets; repeats of one session are dropped. */
+  deliver(revocations: readonly SessionRevocation[]): void {
+    const now = Date.now();
+    // Ended after the whole batch, so a socket hears every event of one logoutAllDevices.
+    const ending = new Map<LiveConnection, string>();
+    for (const revocation of revocations) {
+      if (this.delivered.has(revocation.sessionId)) continue;
+      this.delivered.set(revocation.sessionId, now);
+      const connections = this.byUser.get(revocation.userId);
+      if (!connections) continue;
+      for (const connection of [...connections]) {
+        const current = connection.sessionId === revocation.sessionId;
+        const event: RevokedEventPayload = {
+          sessionId: revocation.sessionId,
+          reason: revocation.reason,
+          revokedAt: revocation.revokedAt,
+          current,
+        };
+        for (const queue of connection.subscriptions) queue.push(event);
+        if (current) ending.set(connection, revocation.reason === "EXPIRED" ? "Session expired" : "Session revoked");
+      }
+    }
+    for (const [connection, reason] of ending) this.end(connection, reason);
+  }
+
+  /**
+   * After the fan-out lost its connection: re-reads the revocations of every user with an open
+   * socket here since `since`, and delivers the ones not heard. Retries until it succeeds.
+   */
+  async resync(since: Date): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const userIds = [...this.byUser.keys()];
+      if (userIds.length === 0) return;
+      try {
+        this.deliver(await this.sessions.revokedSessionsSince(userIds, since));
+        return;
+      } catch (error) {
+        this.logger.warn({ err: error }, "resync of live sockets failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /** Stops the timers; the sockets themselves are closed by the WebSocket server. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.pruneTimer);
+    for (const entry of this.bySession.values()) clearTimeout(entry.timer);
+  }
+
+  private end(connection: LiveConnection, reason: string) {
+    if (connection.ending) return;
+    connection.ending = true;
+    this.unregister(connection);
+    const drained = Promise.all([...connection.subscriptions].map((queue) => queue.whenDrained()));
+    let grace: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (grace = setTimeout(resolve, this.closeGraceMs)));
+    void Promise.race([drained, timeout]).then(() => {
+      clearTimeout(grace);
+      connection.socket.close(CLOSE_FORBIDDEN, reason);
+    });
+  }
+
+  private unregister(connection: LiveConnection) {
+    const users = this.byUser.get(connection.userId);
+    users?.delete(connection);
+    if (users?.size === 0) this.byUser.delete(connection.userId);
+    const entry = this.bySession.get(connection.sessionId);
+    entry?.connections.delete(connection);
+    if (entry?.connections.size === 0) {
+      clearTimeout(entry.timer);
+      this.bySession.delete(connection.sessionId);
+    }
+  }
+
+  private scheduleExpiry(sessionId: string, expiresAt: Date) {
+    const entry = this.bySession.get(sessionId);
+    if (!entry || this.stopped) return;
+    clearTimeout(entry.timer);
+    // Long sessions outlast a timer's range: wake early and look again.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, expiresAt.getTime() - Date.now()) + 20);
+    entry.timer = setTimeout(() => void this.checkExpiry(sessionId), delay);
+    entry.timer.unref();
+  }
+
+  /** At the deadline: the idle part may have moved (activity over HTTP), so read it again. */
+  private async checkExpiry(sessionId: string) {
+    const entry = this.bySession.get(sessionId);
+    if (!entry) return;
+    try {
+      const [session] = await this.sessions.loadSessions([sessionId]);
+      const invalid = this.sessions.invalidReason(session);
+      if (!invalid && session) return this.scheduleExpiry(sessionId, this.sessions.expiresAt(session));
+      if (session && !session.revokedAt) {
+        // Marks it EXPIRED and publishes it, so the user's sockets on every instance hear it.
+        const revoked = await this.sessions.revokeExpiredSessions({ sessionIds: [sessionId] });
+        if (revoked.length > 0) return this.deliver(revoked);
+      }
+      this.deliver([
+        {
+          sessionId,
+          userId: entry.userId,
+          reason: session?.revokedReason ?? (invalid === "SESSION_EXPIRED" ? "EXPIRED" : "REVOKED"),
+          revokedAt: session?.revokedAt ?? new Date(),
+        },
+      ]);
+    } catch (error) {
+      // Cannot check now: look again shortly rather than guess either way.
+      this.logger.warn({ err: error }, "checking a live session's expiry failed; retrying");
+      const retry = setTimeout(() => void this.checkExpiry(sessionId), 5000);
+      retry.unref();
+      entry.timer = retry;
+    }
+  }
+
+  private prune() {
+    const cutoff = Date.now() - REMEMBER_MS;
+    for (const [id, at] of this.delivered) if (at < cutoff) this.delivered.delete(id);
+  }
+}

@@ -1,0 +1,78 @@
+import type { RevocationReason } from "../sessions/session.entity";
+import { REVOCATION_REASONS } from "../sessions/session.entity";
+import type { SessionRevocation } from "../sessions/session-events";
+
+/**
+ * The wire format of the cross-instance fan-out: PostgreSQL NOTIFY on one channel per schema
+ * (tests run many schemas in one database). Writer (SQL, below) and reader (`decodeRevocations`)
+ * live together so they cannot drift apart.
+ *
+ * One payload is `{"r": reason, "t": revokedAt, "u": userId, "s": [sessionId, ...]}`: one
+ * statement ends sessions with one reason at one `now()`, so only the session ids repeat. At
+ * about 39 bytes per id, `SESSIONS_PER_NOTIFY` ids keep a payload well under PostgreSQL's
+ * 8000-byte limit; logoutAllDevices of 10,000 sessions is ~56 NOTIFYs, all sent by the one
+ * UPDATE statement (no round trip per session).
+ */
+export const SESSIONS_PER_NOTIFY = 180;
+
+/** The channel name, computed by the database on both sides (63 bytes is NAMEDATALEN - 1). */
+export const CHANNEL_SQL = `left('session_revoked:' || current_schema(), 63)`;
+
+/**
+ * Ends the sessions matching `where` (a condition on `sessions`; `$1` is the reason, further
+ * parameters are the caller's) and NOTIFYs them in the same statement.
+ *
+ * Why NOTIFY inside the revoking statement rather than after commit: pg_notify is
+ * transactional, so the events are delivered exactly when the revocation commits, and never
+ * when it rolls back. A process killed between commit and a separate NOTIFY would leave other
+ * instances' sockets open on a revoked session; here that gap does not exist. Inside a
+ * caller's transaction (changePassword, refresh-token reuse) the same holds for its commit.
+ *
+ * The `notified` CTE is read by the final SELECT so PostgreSQL cannot skip it.
+ */
+export function revokeAndNotifySql(where: string): string {
+  return `
+    WITH revoked AS (
+      UPDATE sessions SET revoked_at = now(), revoked_reason = $1
+      WHERE revoked_at IS NULL AND (${where})
+      RETURNING id, user_id, revoked_at
+    ), batches AS (
+      SELECT user_id, revoked_at, json_agg(id) AS ids
+      FROM (
+        SELECT id, user_id, revoked_at,
+               (row_number() OVER (PARTITION BY user_id ORDER BY id) - 1) / ${SESSIONS_PER_NOTIFY} AS batch
+        FROM revoked
+      ) numbered
+      GROUP BY user_id, revoked_at, batch
+    ), notified AS (
+      SELECT count(pg_notify(${CHANNEL_SQL},
+        json_build_object('r', $1::text, 't', revoked_at, 'u', user_id, 's', ids)::text)) AS n
+      FROM batches
+    )
+    SELECT id, user_id, revoked_at FROM revoked WHERE (SELECT n FROM notified) >= 0`;
+}
+
+interface Payload {
+  r: string;
+  t: string;
+  u: string;
+  s: string[];
+}
+
+/** Reads one NOTIFY payload; anything malformed yields nothing (and is the caller's to log). */
+export function decodeRevocations(payload: string | undefined): SessionRevocation[] | null {
+  if (!payload) return null;
+  let parsed: Payload;
+  try {
+    parsed = JSON.parse(payload) as Payload;
+  } catch {
+    return null;
+  }
+  if (!REVOCATION_REASONS.includes(parsed.r as RevocationReason) || typeof parsed.u !== "string" || !Array.isArray(parsed.s)) {
+    return null;
+  }
+  const revokedAt = new Date(parsed.t);
+  if (Number.isNaN(revokedAt.getTime())) return null;
+  const reason = parsed.r as RevocationReason;
+  return parsed.s.map((sessionId) => ({ sessionId, userId: parsed.u, reason, revokedAt }));
+}

@@ -1,0 +1,93 @@
+import type { IncomingMessage, Server } from "node:http";
+import { GraphQLError, type GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Services } from "../app";
+import { buildContext, type GraphQLContext } from "../graphql/context";
+import { clientInfo } from "../http/client-info";
+import { CLOSE_FORBIDDEN, type LiveConnection } from "./live-connections";
+
+/** Close code for a socket whose session could not be checked (the database is down): fail closed. */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+interface SocketState extends Record<PropertyKey, unknown> {
+  connection?: LiveConnection;
+  /** Contexts built by onSubscribe, taken by `context` for the same operation id. */
+  contexts?: Map<string, GraphQLContext>;
+}
+
+export interface LiveServer {
+  /** Closes every socket with 1001 ("Going away") and stops accepting upgrades. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * graphql-ws on the HTTP server's own port and path. Authentication is the HTTP path's:
+ * `buildContext` with `connectionParams.authorization`, at connection_init and again, with a
+ * fresh database read, at every subscribe. A refused socket is closed with 4403 and the
+ * context builder's reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ...).
+ */
+export function startLiveServer(
+  httpServer: Server,
+  services: Services,
+  schema: GraphQLSchema,
+  options: { path: string; maxPayloadBytes: number },
+): LiveServer {
+  const { config, logger, live } = services;
+  // Oversized frames are refused by ws itself (close 1009), before any parsing.
+  const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: options.maxPayloadBytes });
+
+  const server = useServer<Record<string, unknown>, SocketState>(
+    {
+      schema,
+      isProd: config.isProduction,
+      connectionInitWaitTimeout: config.wsConnectionInitTimeout * 1000,
+      onConnect: async (ctx) => {
+        const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+        if (!context?.viewer) return false;
+        const { userId, sessionId, session } = context.viewer;
+        ctx.extra.connection = live.open(userId, sessionId, services.sessions.expiresAt(session), ctx.extra.socket);
+        return true;
+      },
+      onSubscribe: async (ctx, id) => {
+        const connection = ctx.extra.connection;
+        // The connection-time check is not enough: the session may have ended since.
+        const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+        if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
+          return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
+        }
+        (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection });
+        return undefined;
+      },
+      context: (ctx, id) => {
+        const context = ctx.extra.contexts?.get(id);
+        ctx.extra.contexts?.delete(id);
+        return context;
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.connection) live.closed(ctx.extra.connection);
+      },
+    },
+    wss,
+  );
+
+  /** The shared context builder; on refusal the socket is closed here with the reason. */
+  async function authenticate(authorization: unknown, extra: { socket: WebSocket; request: IncomingMessage }) {
+    try {
+      const context = await buildContext(services, { authorization, client: clientInfo(extra.request), fresh: true });
+      if (!context.viewer) extra.socket.close(CLOSE_FORBIDDEN, "TOKEN_MISSING");
+      return context;
+    } catch (error) {
+      const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+      if (code === "UNAUTHENTICATED") {
+        extra.socket.close(CLOSE_FORBIDDEN, String(error instanceof GraphQLError ? (error.extensions.reason ?? "Forbidden") : "Forbidden"));
+      } else {
+        logger.warn({ err: error }, "could not check a WebSocket's session");
+        extra.socket.close(CLOSE_TRY_AGAIN_LATER, "Service unavailable");
+      }
+      return null;
+    }
+  }
+
+  return { dispose: () => server.dispose() as Promise<void> };
+}

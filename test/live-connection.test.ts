@@ -1,0 +1,155 @@
+import { createHmac } from "node:crypto";
+import WebSocket from "ws";
+import { keyId } from "../src/auth/access-token";
+import { LogoutDocument, MeDocument } from "./gql/graphql";
+import { liveClients, untilSubscribed, type Closed } from "./support/live-client";
+import { startTestServer, type TestServer } from "./support/test-server";
+import { signIn, signUp } from "./support/users";
+
+let server: TestServer;
+const live = liveClients(() => server);
+const raw: WebSocket[] = [];
+beforeAll(async () => {
+  server = await startTestServer({ WS_CONNECTION_INIT_TIMEOUT: "1" });
+});
+afterAll(async () => {
+  for (const socket of raw) socket.terminate();
+  await live.disposeAll();
+  await server.stop();
+});
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const now = () => Math.floor(Date.now() / 1000);
+
+function sign(payload: Record<string, unknown>, key: string, header: Record<string, unknown> = { alg: "HS256", typ: "at+jwt" }) {
+  const head = b64({ kid: keyId(key), ...header });
+  const body = b64(payload);
+  return `${head}.${body}.${createHmac("sha256", key).update(`${head}.${body}`).digest("base64url")}`;
+}
+
+function claims(user: Awaited<ReturnType<typeof signUp>>, overrides: Record<string, unknown> = {}) {
+  return { sub: user.user.id, sid: user.session.id, iss: "session-api", aud: "session-api", iat: now(), exp: now() + 300, ...overrides };
+}
+
+/** A bare graphql-transport-ws socket, for what the real client never sends. */
+function rawSocket(): { socket: WebSocket; opened: Promise<void>; closed: Promise<Closed> } {
+  const socket = new WebSocket(server.wsUrl, "graphql-transport-ws");
+  raw.push(socket);
+  return {
+    socket,
+    opened: new Promise((resolve, reject) => socket.once("open", () => resolve()).once("error", reject)),
+    closed: new Promise((resolve) => socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() }))),
+  };
+}
+
+describe("connection_init is authenticated by the same context builder as HTTP", () => {
+  it("acknowledges a genuine token (the control for the refusals below)", async () => {
+    const user = await signUp(server);
+    const client = live.open(user.accessToken).subscribe();
+    await untilSubscribed([client], async () => {
+      const throwaway = await signIn(server, user.email);
+      await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
+      return throwaway.session.id;
+    });
+    expect(client.isClosed).toBe(false);
+  });
+
+  it.each<[string, (user: Awaited<ReturnType<typeof signUp>>) => Record<string, unknown>, string]>([
+    ["no authorization at all", () => ({}), "TOKEN_MISSING"],
+    ["a garbage token", () => ({ authorization: "Bearer garbage" }), "TOKEN_INVALID"],
+    ["a non-string authorization", () => ({ authorization: { token: 1 } }), "TOKEN_INVALID"],
+    ["alg: none", (u) => ({ authorization: `Bearer ${b64({ alg: "none", typ: "at+jwt" })}.${b64(claims(u))}.` }), "TOKEN_INVALID"],
+    ["a token signed with another key", (u) => ({ authorization: `Bearer ${sign(claims(u), "another secret that is long enough to pass")}` }), "TOKEN_INVALID"],
+    ["an expired token", (u) => ({ authorization: `Bearer ${sign(claims(u, { exp: now() - 10 }), server.services.config.jwt.secret)}` }), "TOKEN_EXPIRED"],
+  ])("refuses %s with 4403 and no ack", async (_name, params, reason) => {
+    const user = await signUp(server);
+    const client = live.openWith(params(user)).subscribe();
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason });
+    expect(client.events).toEqual([]);
+  });
+
+  it("refuses the token of a revoked session with 4403", async () => {
+    const user = await signUp(server);
+    await server.request(LogoutDocument, {}, { token: user.accessToken });
+    const client = live.open(user.accessToken).subscribe();
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
+  });
+
+  it("refuses the token of an expired session with 4403", async () => {
+    const user = await signUp(server);
+    await server.sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [user.session.id]);
+    const client = live.open(user.accessToken).subscribe();
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_EXPIRED" });
+  });
+
+  it("closes with 4401 a subscribe sent before connection_init was acknowledged", async () => {
+    const { socket, opened, closed } = rawSocket();
+    await opened;
+    socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { sessionRevoked { sessionId } }" } }));
+    expect(await closed).toEqual({ code: 4401, reason: "Unauthorized" });
+  });
+
+  it("closes with 4408 a socket that sends no connection_init in time", async () => {
+    const { opened, closed } = rawSocket();
+    await opened;
+    const started = Date.now();
+    expect(await closed).toEqual({ code: 4408, reason: "Connection initialisation timeout" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it("closes a socket that sends a frame larger than the HTTP body limit (1009)", async () => {
+    const { socket, opened, closed } = rawSocket();
+    await opened;
+    socket.send("x".repeat(200 * 1024));
+    expect((await closed).code).toBe(1009);
+  });
+});
+
+describe("every subscribe re-checks the session", () => {
+  it("refuses a subscribe on an acknowledged socket whose session was ended since, even with no event published", async () => {
+    const user = await signUp(server);
+    const { socket, opened, closed } = rawSocket();
+    await opened;
+    const acked = new Promise((resolve) => socket.on("message", (data) => JSON.parse(String(data)).type === "connection_ack" && resolve(true)));
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.accessToken}` } }));
+    await acked;
+    // Straight in the database: no NOTIFY, so only a fresh read can notice.
+    await server.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [user.session.id]);
+    socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { sessionRevoked { sessionId } }" } }));
+    expect(await closed).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
+  });
+
+  it("answers a query over the socket with the socket's own viewer", async () => {
+    const user = await signUp(server);
+    const { socket, opened } = rawSocket();
+    await opened;
+    const messages: { type: string; payload?: unknown }[] = [];
+    const got = (type: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => (messages.some((m) => m.type === type) ? resolve() : setTimeout(check, 10));
+        check();
+      });
+    socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.accessToken}` } }));
+    await got("connection_ack");
+    socket.send(JSON.stringify({ id: "q", type: "subscribe", payload: { query: "{ me { email } }" } }));
+    await got("next");
+    expect(messages.find((m) => m.type === "next")?.payload).toEqual({ data: { me: { email: user.email } } });
+  });
+});
+
+describe("HTTP keeps refusing a revoked token at once", () => {
+  it("the socket's revocation and the HTTP refusal agree", async () => {
+    const user = await signUp(server);
+    const client = live.open(user.accessToken).subscribe();
+    await untilSubscribed([client], async () => {
+      const throwaway = await signIn(server, user.email);
+      await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
+      return throwaway.session.id;
+    });
+    await server.request(LogoutDocument, {}, { token: user.accessToken });
+    expect((await server.request(MeDocument, {}, { token: user.accessToken })).status).toBe(401);
+    expect(await client.eventFor(user.session.id)).toMatchObject({ reason: "LOGOUT", current: true });
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+  });
+});
