@@ -1,0 +1,81 @@
+import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
+import { startTestServer, type TestServer } from "./support/test-server";
+import { signIn, signUp } from "./support/users";
+
+/**
+ * The request path answers "is this session alive?" from memory. These tests hold it to the
+ * promise: a cached entry never outlives the revocation that ended it.
+ */
+let a: TestServer;
+let b: TestServer;
+beforeAll(async () => {
+  a = await startTestServer();
+  b = await startTestServer({}, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret });
+});
+afterAll(async () => {
+  await b.stop();
+  await a.stop();
+});
+
+const me = (server: TestServer, token: string) => server.request(MeDocument, {}, { token });
+
+async function until(check: () => boolean, timeoutMs: number) {
+  for (const end = Date.now() + timeoutMs; !check(); ) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("the session cache", () => {
+  it("serves a live session from memory: repeated requests read the database once", async () => {
+    const user = await signUp(a);
+    const loads = jest.spyOn(a.services.sessions, "loadSessions");
+    try {
+      for (let i = 0; i < 10; i++) expect((await me(a, user.accessToken)).status).toBe(200);
+      expect(loads).toHaveBeenCalledTimes(1);
+    } finally {
+      loads.mockRestore();
+    }
+  });
+
+  it("never answers from a stale entry on the instance that revoked the session, even under concurrent load", async () => {
+    for (let round = 0; round < 10; round++) {
+      const user = await signUp(a);
+      await Promise.all(Array.from({ length: 5 }, () => me(a, user.accessToken))); // warm
+      const [, , logout] = await Promise.all([me(a, user.accessToken), me(a, user.accessToken), a.request(LogoutDocument, {}, { token: user.accessToken })]);
+      expect(logout.data).toEqual({ logout: true });
+      expect((await me(a, user.accessToken)).status).toBe(401);
+    }
+  });
+
+  it("drops an entry on every instance when the session is revoked on another", async () => {
+    for (let round = 0; round < 10; round++) {
+      const laptop = await signUp(a);
+      const phone = await signIn(a, laptop.email);
+      expect((await me(b, phone.accessToken)).status).toBe(200); // cached on b
+      await a.request(RevokeSessionDocument, { id: phone.session.id }, { token: laptop.accessToken });
+      expect((await me(b, phone.accessToken)).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" });
+    }
+  });
+
+  it("forgets everything when the revocation listener drops, so a revocation it could not hear is still seen, and is used again once back", async () => {
+    const user = await signUp(b);
+    expect((await me(b, user.accessToken)).status).toBe(200); // cached on b
+    const pid = b.fanout.backendPid;
+    await b.sql("SELECT pg_terminate_backend($1)", [pid]);
+    await until(() => b.fanout.backendPid !== pid, 10_000);
+    // Ended behind every instance's back (no NOTIFY): only a database read can see it, and
+    // the reconnected instance catches up on it from the database too.
+    await b.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [user.session.id]);
+    expect((await me(b, user.accessToken)).status).toBe(401);
+
+    const other = await signUp(b);
+    const loads = jest.spyOn(b.services.sessions, "loadSessions");
+    try {
+      for (let i = 0; i < 5; i++) expect((await me(b, other.accessToken)).status).toBe(200);
+      expect(loads).toHaveBeenCalledTimes(1);
+    } finally {
+      loads.mockRestore();
+    }
+  });
+});
