@@ -43,10 +43,10 @@ export function createServices(
   // Ended sessions leave this instance's cache before anything else hears of them, so the
   // instance that revoked a session never answers from a stale entry.
   const sink: SessionEventSink = {
-    sessionsRevoked(revocations) {
+    async sessionsRevoked(revocations) {
       if (revocations.length === 0) return;
       sessionCache.invalidate(revocations.map((r) => r.sessionId));
-      events.sessionsRevoked(revocations);
+      await events.sessionsRevoked(revocations);
     },
     userChanged(userId) {
       sessionCache.invalidateUser(userId);

@@ -44,7 +44,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger });
   try {
     await db.runMigrations({ transaction: "each" });
-    const services = createServices(config, db, logger);
+    const services = createServices(config, db, logger, {
+      sessionsRevoked: (revocations) => fanout.echo(revocations.map((r) => r.sessionId)),
+      userChanged: () => undefined,
+    });
     // Other instances' revocations: out of the cache first, then to this instance's sockets.
     // The cache answers from memory only while this listener is connected.
     fanout.onRevoked((revocations) => {

@@ -63,12 +63,13 @@ describe("the session cache", () => {
     expect((await me(b, user.accessToken)).status).toBe(200); // cached on b
     const pid = b.fanout.backendPid;
     await b.sql("SELECT pg_terminate_backend($1)", [pid]);
-    await until(() => b.fanout.backendPid !== pid, 10_000);
+    await until(() => b.fanout.backendPid === null, 10_000);
     // Ended behind every instance's back (no NOTIFY): only a database read can see it, and
     // the reconnected instance catches up on it from the database too.
     await b.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [user.session.id]);
     expect((await me(b, user.accessToken)).status).toBe(401);
 
+    await until(() => b.fanout.backendPid !== null, 10_000);
     const other = await signUp(b);
     const loads = jest.spyOn(b.services.sessions, "loadSessions");
     try {

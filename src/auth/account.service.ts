@@ -99,7 +99,7 @@ export class AccountService {
       await change(m);
       return this.sessions.revokeUserSessions(viewer.userId, reason, { exceptSessionId: viewer.sessionId, manager: m });
     });
-    this.events.sessionsRevoked(revoked);
+    await this.events.sessionsRevoked(revoked);
     return revoked.length;
   }
 }

@@ -31,6 +31,7 @@ export class RevocationFanout {
   private readonly listeners = new Set<RevocationListener>();
   private readonly resyncListeners = new Set<ResyncListener>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  private readonly echoes = new Set<{ pending: Set<string>; done: () => void }>();
   private heartbeat: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
@@ -69,6 +70,27 @@ export class RevocationFanout {
   onResync(listener: ResyncListener): () => void {
     this.resyncListeners.add(listener);
     return () => this.resyncListeners.delete(listener);
+  }
+
+  /**
+   * Resolves once this instance has heard its own NOTIFY for every one of `sessionIds` (or
+   * after `timeoutMs`, or at once while not listening). PostgreSQL signals every listener at
+   * the same commit, so by the time our own echo is back the other instances have theirs:
+   * a revoking mutation that waits for it answers only when their caches have dropped the
+   * sessions too (measured by `npm run bench`). It never fails the mutation.
+   */
+  echo(sessionIds: readonly string[], timeoutMs = 250): Promise<void> {
+    if (sessionIds.length === 0 || !this.client) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(), timeoutMs);
+      const waiter = { pending: new Set(sessionIds), done: () => finish() };
+      const finish = () => {
+        clearTimeout(timer);
+        this.echoes.delete(waiter);
+        resolve();
+      };
+      this.echoes.add(waiter);
+    });
   }
 
   /** The listening backend's pid, or null while reconnecting (tests terminate it). */
@@ -191,6 +213,10 @@ export class RevocationFanout {
     if (!revocations) {
       this.options.logger.warn("ignored a malformed revocation notification");
       return;
+    }
+    for (const waiter of this.echoes) {
+      for (const r of revocations) waiter.pending.delete(r.sessionId);
+      if (waiter.pending.size === 0) waiter.done();
     }
     for (const listener of this.listeners) {
       try {

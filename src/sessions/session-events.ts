@@ -15,7 +15,8 @@ export interface SessionRevocation {
  * `RevocationFanout.onRevoked` is where to listen for revocations made by any instance.
  */
 export interface SessionEventSink {
-  sessionsRevoked(revocations: SessionRevocation[]): void;
+  /** Awaited before the revoking call returns (see RevocationFanout.echo). */
+  sessionsRevoked(revocations: SessionRevocation[]): void | Promise<void>;
   /** A user's own data (their email) changed: copies of it held in memory must go. */
   userChanged(userId: string): void;
 }

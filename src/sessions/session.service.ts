@@ -208,7 +208,7 @@ export class SessionService {
       }
       return { result: { ok: false, reason: "REFRESH_TOKEN_INVALID" } as const };
     });
-    if (revoked) this.events.sessionsRevoked(revoked);
+    if (revoked) await this.events.sessionsRevoked(revoked);
     return result;
   }
 
@@ -221,7 +221,7 @@ export class SessionService {
       await setActor(m, actor);
       return this.revokeWhere(m, reason, { id: sessionId, userId: viewerId });
     });
-    this.events.sessionsRevoked(revoked);
+    await this.events.sessionsRevoked(revoked);
     return revoked.length > 0;
   }
 
@@ -242,7 +242,7 @@ export class SessionService {
           return this.revokeWhere(m, reason, where);
         });
     // Inside a caller's transaction the caller publishes after its commit.
-    if (!options.manager) this.events.sessionsRevoked(revoked);
+    if (!options.manager) await this.events.sessionsRevoked(revoked);
     return revoked;
   }
 
@@ -317,7 +317,7 @@ export class SessionService {
         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)`,
       params,
     });
-    this.events.sessionsRevoked(revoked);
+    await this.events.sessionsRevoked(revoked);
     return revoked;
   }
 
