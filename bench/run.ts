@@ -7,6 +7,7 @@ import autocannon from "autocannon";
 import { Client } from "pg";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
+import { CHANNEL_SQL, decodeRevocations } from "../src/live/revocation-channel";
 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
@@ -121,21 +122,23 @@ async function main() {
     print("| strategy | query | req/s | p50 ms | p99 ms | vs `{ __typename }` | stale window after logout |");
     print("|---|---|---:|---:|---:|---:|---|");
     const results: Record<string, { typename: Load; me: Load }> = {};
-    let writesPer10k = 0;
+    let writes = { statements: 0, requests: 0 };
     for (const [strategy, stale] of [
       ["stateless", "until the JWT expires"],
       ["database", "none"],
       ["ours", "none (this instance); cross-instance: see below"],
     ] as const) {
       const target = await startTarget(strategy, database.url, schema);
-      const { token } = await signIn(target.url, email);
-      await load(target.url, ME, token); // warm-up: JIT, pools, caches
+      await load(target.url, ME, (await signIn(target.url, email)).token); // warm-up: JIT, pools
+      // The measured session was last active 2 minutes ago: the run owes it one write.
+      const { token, sessionId } = await signIn(target.url, email);
+      await admin.query("UPDATE sessions SET last_active_at = now() - interval '2 minutes' WHERE id = $1", [sessionId]);
       const typename = await load(target.url, TYPENAME);
       const before = (await admin.query("SELECT n FROM bench_writes")).rows[0].n;
       const me = await load(target.url, ME, token);
       await new Promise((r) => setTimeout(r, 1500)); // let the batched activity writer flush
-      const writes = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
-      if (strategy === "ours") writesPer10k = (writes / me.requests) * 10_000;
+      const writesDuring = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
+      if (strategy === "ours") writes = { statements: writesDuring, requests: me.requests };
       await target.stop();
       results[strategy] = { typename, me };
       const label = { stateless: "stateless JWT (no revocation check)", database: "JWT + PostgreSQL lookup per request", ours: "ours: JWT + exact session cache" }[strategy];
@@ -158,7 +161,36 @@ async function main() {
     print(`| ours: node:http + Apollo, graphql-ws on the same port | ${viaOurs.rps.toFixed(0)} | ${viaOurs.p50} | ${viaOurs.p99} | **${(viaOurs.rps / viaExpress.rps).toFixed(2)}** |`);
 
     print("\n## Writes\n");
-    print(`UPDATE statements on \`sessions\` per 10,000 authenticated requests (ours): **${writesPer10k.toFixed(1)}**`);
+    print(
+      `UPDATE statements on \`sessions\` during the ${writes.requests} authenticated requests above (ours, one session last active 2 minutes before): **${writes.statements}**, i.e. ${((writes.statements / writes.requests) * 10_000).toFixed(2)} per 10,000 requests (a write per request would be 10,000).`,
+    );
+
+    // The cross-instance bound: revoke on one instance, ask the other (whose cache holds the
+    // session) right after the mutation returns, and keep asking until it refuses.
+    const other = await startTarget("ours", database.url, schema);
+    const trials = quick ? 5 : 50;
+    let stale = 0;
+    let worstMs = 0;
+    for (let i = 0; i < trials; i++) {
+      const s = await signIn(ours.url, email);
+      await gql(other.url, ME, s.token); // now cached on the other instance
+      await gql(ours.url, "mutation { logout }", s.token);
+      const returnedAt = performance.now();
+      for (;;) {
+        const res = await fetch(other.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
+          body: JSON.stringify({ query: ME }),
+        });
+        await res.text();
+        if (res.status === 401) break;
+        stale++;
+        worstMs = Math.max(worstMs, performance.now() - returnedAt);
+      }
+    }
+    await other.stop();
+    print("\n## Cross-instance bound (two instances, the session cached on both)\n");
+    print(`Requests answered from a stale entry on the other instance after \`logout\` returned: **${stale}** in ${trials} trials (worst: ${worstMs.toFixed(1)} ms after the mutation returned).`);
 
     // Bulk operations, on the real server.
     const bulkSessions = quick ? 200 : 10_000;
@@ -170,9 +202,23 @@ async function main() {
        FROM sessions, generate_series(1, $2) g WHERE id = $1`,
       [bulk.sessionId, bulkSessions - 1],
     );
+    // Count the events as another instance would hear them: LISTEN on the fan-out channel.
+    const listener = new Client({ connectionString: database.url, options: `-c search_path=${schema}` });
+    await listener.connect();
+    const [{ channel }] = (await listener.query(`SELECT ${CHANNEL_SQL} AS channel`)).rows;
+    await listener.query(`LISTEN "${channel}"`);
+    let heard = 0;
+    let lastHeardAt = 0;
+    listener.on("notification", (m) => {
+      heard += decodeRevocations(m.payload)?.length ?? 0;
+      lastHeardAt = performance.now();
+    });
     let start = performance.now();
     const ended = await gql(ours.url, "mutation { logoutAllDevices(keepCurrent: true) }", bulk.token);
     const logoutAllMs = performance.now() - start;
+    await new Promise((r) => setTimeout(r, 500));
+    const allHeardMs = lastHeardAt - start;
+    await listener.end();
 
     const lister = await signIn(ours.url, email);
     await admin.query("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND id <> $1", [lister.sessionId]);
@@ -195,7 +241,8 @@ async function main() {
     print("\n## Bulk operations (round trip on loopback, so an upper bound on server time)\n");
     print("| operation | time |");
     print("|---|---:|");
-    print(`| logoutAllDevices(keepCurrent: true) ending ${ended.logoutAllDevices} sessions | ${logoutAllMs.toFixed(1)} ms |`);
+    print(`| logoutAllDevices(keepCurrent: true) ending ${ended.logoutAllDevices} sessions, answered after its own NOTIFYs came back | ${logoutAllMs.toFixed(1)} ms |`);
+    print(`| … its ${heard} events heard by another listener (last one, from the request's start) | ${allHeardMs.toFixed(1)} ms |`);
     print(`| mySessions with ${listSessions} sessions (median of 20 / max) | ${listTimes[10].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`);
 
     print(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${database.embedded ? "embedded PostgreSQL 18" : "PostgreSQL from DATABASE_URL"}${quick ? " (--quick: figures not meaningful)" : ""}`);
