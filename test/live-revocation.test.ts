@@ -151,3 +151,30 @@ describe("another user", () => {
     expect(bobLive.isClosed).toBe(false);
   });
 });
+
+describe("a large logoutAllDevices", () => {
+  it("publishes every one of 1,000 ended sessions, across several NOTIFY payloads", async () => {
+    const user = await signUp(server);
+    const client = live.open(user.accessToken).subscribe();
+    await subscribed(user.email, client);
+    const before = client.events.length;
+    // 1,000 more sessions of this user, made straight in the database.
+    await server.sql(
+      `INSERT INTO sessions (id, user_id, secret_hash, device_name, created_at, last_active_at, authenticated_at, expires_at)
+       SELECT gen_random_uuid(), user_id, secret_hash, 'bulk', now(), now(), now(), expires_at
+       FROM sessions, generate_series(1, 1000) WHERE id = $1`,
+      [user.session.id],
+    );
+    const res = await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });
+    expect(res.data).toEqual({ logoutAllDevices: 1000 });
+
+    const ended = await server.sql<{ id: string }>("SELECT id FROM sessions WHERE user_id = $1 AND revoked_reason = 'LOGOUT_ALL'", [
+      user.user.id,
+    ]);
+    for (let waited = 0; client.events.length - before < 1000 && waited < 10_000; waited += 50) await sleep(50);
+    const heard = client.events.slice(before);
+    expect(new Set(heard.map((e) => e.sessionId))).toEqual(new Set(ended.map((r) => r.id)));
+    expect(heard).toHaveLength(1000);
+    expect(heard.every((e) => e.reason === "LOGOUT_ALL" && !e.current)).toBe(true);
+  });
+});
