@@ -142,7 +142,8 @@ describe("another user", () => {
     const heardBefore = bobLive.events.length;
 
     await server.request(LogoutAllDevicesDocument, { keepCurrent: false }, { token: alice.laptop.accessToken });
-    await alice.laptopLive.eventFor(alice.phone.session.id);
+    // Both of alice's sessions end: each socket hears its own event (current: true) and closes.
+    await alice.laptopLive.eventFor(alice.laptop.session.id);
     await alice.phoneLive.closedWithin();
     // Give a stray event every chance to arrive.
     await sleep(1000);

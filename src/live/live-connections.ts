@@ -49,12 +49,16 @@ export class LiveConnections {
   private readonly delivered = new Map<string, number>();
   private readonly pruneTimer: NodeJS.Timeout;
   private stopped = false;
+  private toOthers: { connection: LiveConnection; event: Omit<RevokedEventPayload, "current"> }[] = [];
+  private othersTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sessions: SessionService,
     private readonly logger: Logger,
     /** Longest wait for a slow reader to take its last event before its socket is closed anyway. */
     private readonly closeGraceMs = 2000,
+    /** How long `current: false` events wait for the rest of their burst (see deliver). */
+    private readonly othersDelayMs = 5,
   ) {
     this.pruneTimer = setInterval(() => this.prune(), 60_000).unref();
   }
@@ -98,29 +102,44 @@ export class LiveConnections {
     return queue;
   }
 
-  /** Delivers ended sessions to this instance's sockets; repeats of one session are dropped. */
+  /**
+   * Delivers ended sessions to this instance's sockets; repeats of one session are dropped.
+   *
+   * A socket whose own session ended gets that event (`current: true`) at once and is then
+   * closed. The `current: false` events for the user's other sockets go out a moment later
+   * (`othersDelayMs`), to the sockets still open then: one logoutAllDevices of N sessions
+   * arrives as several NOTIFYs in one burst, and a socket that is itself being signed out
+   * has no use for the N-1 events about its siblings. So the burst costs about one message
+   * per socket plus N per surviving socket, instead of N per socket.
+   */
   deliver(revocations: readonly SessionRevocation[]): void {
     const now = Date.now();
-    // Ended after the whole batch, so a socket hears every event of one logoutAllDevices.
-    const ending = new Map<LiveConnection, string>();
     for (const revocation of revocations) {
       if (this.delivered.has(revocation.sessionId)) continue;
       this.delivered.set(revocation.sessionId, now);
       const connections = this.byUser.get(revocation.userId);
       if (!connections) continue;
+      const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt };
       for (const connection of [...connections]) {
-        const current = connection.sessionId === revocation.sessionId;
-        const event: RevokedEventPayload = {
-          sessionId: revocation.sessionId,
-          reason: revocation.reason,
-          revokedAt: revocation.revokedAt,
-          current,
-        };
-        for (const queue of connection.subscriptions) queue.push(event);
-        if (current) ending.set(connection, revocation.reason === "EXPIRED" ? "Session expired" : "Session revoked");
+        if (connection.sessionId !== revocation.sessionId) {
+          this.toOthers.push({ connection, event });
+          continue;
+        }
+        for (const queue of connection.subscriptions) queue.push({ ...event, current: true });
+        this.end(connection, revocation.reason === "EXPIRED" ? "Session expired" : "Session revoked");
       }
     }
-    for (const [connection, reason] of ending) this.end(connection, reason);
+    if (this.toOthers.length > 0) this.othersTimer ??= setTimeout(() => this.flushOthers(), this.othersDelayMs);
+  }
+
+  private flushOthers() {
+    this.othersTimer = undefined;
+    const pending = this.toOthers;
+    this.toOthers = [];
+    for (const { connection, event } of pending) {
+      if (connection.ending) continue;
+      for (const queue of connection.subscriptions) queue.push({ ...event, current: false });
+    }
   }
 
   /**
@@ -145,6 +164,7 @@ export class LiveConnections {
   stop(): void {
     this.stopped = true;
     clearInterval(this.pruneTimer);
+    clearTimeout(this.othersTimer);
     for (const entry of this.bySession.values()) clearTimeout(entry.timer);
   }
 

@@ -19,7 +19,7 @@ registerEnumType(RevocationReasonEnum, {
   },
 });
 
-@ObjectType("SessionRevokedEvent", { description: "One of your sessions ended." })
+@ObjectType("SessionRevokedEvent", { description: "One of your sessions ended.", simpleResolvers: true })
 export class SessionRevokedEvent {
   @Field(() => ID)
   sessionId!: string;
