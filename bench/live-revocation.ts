@@ -49,7 +49,7 @@ interface Memory {
 }
 
 function startInstance(env: NodeJS.ProcessEnv): Promise<Instance> {
-  const child = fork(path.join(__dirname, "live-server.js"), [], { env, execArgv: ["--expose-gc"], stdio: "inherit" });
+  const child = fork(path.join(__dirname, "live-server.js"), [], { env, execArgv: ["--expose-gc", ...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])], stdio: "inherit" });
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
     child.once("message", (message: { url: string; wsUrl: string }) => resolve({ child, url: message.url, wsUrl: message.wsUrl }));

@@ -90,6 +90,19 @@ async function load(url: string, query: string, token?: string): Promise<Load> {
   };
 }
 
+/** The live-revocation benchmark, in its own processes, its report passed through. */
+function runLiveBench(quick: boolean, databaseUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, "live-revocation.js"), ...(quick ? ["--quick"] : [])], {
+      env: { ...process.env, DATABASE_URL: databaseUrl }, // the same database, embedded or not
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk));
+    child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`bench:live exited with ${code}`))));
+  });
+}
+
 const TYPENAME = "{ __typename }";
 const ME = "{ me { id email } }";
 
@@ -244,6 +257,11 @@ async function main() {
     print(`| logoutAllDevices(keepCurrent: true) ending ${ended.logoutAllDevices} sessions, answered after its own NOTIFYs came back | ${logoutAllMs.toFixed(1)} ms |`);
     print(`| … its ${heard} events heard by another listener (last one, from the request's start) | ${allHeardMs.toFixed(1)} ms |`);
     print(`| mySessions with ${listSessions} sessions (median of 20 / max) | ${listTimes[10].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`);
+
+    print("\n## Live fan-out (`npm run bench:live`)\n");
+    print("```");
+    print((await runLiveBench(quick, database.url)).trim());
+    print("```");
 
     print(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${database.embedded ? "embedded PostgreSQL 18" : "PostgreSQL from DATABASE_URL"}${quick ? " (--quick: figures not meaningful)" : ""}`);
   } finally {
