@@ -105,6 +105,30 @@ describe("connection_init is authenticated by the same context builder as HTTP",
   });
 });
 
+describe("documents sent over the socket", () => {
+  it("get the HTTP path's limits: aliased logins are refused before anything runs, with a code", async () => {
+    const user = await signUp(server);
+    const { socket, opened } = rawSocket();
+    await opened;
+    const messages: { type: string; id?: string; payload?: unknown }[] = [];
+    socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+    const got = (type: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => (messages.some((m) => m.type === type) ? resolve() : setTimeout(check, 10));
+        check();
+      });
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.accessToken}` } }));
+    await got("connection_ack");
+    const login = `login(input: { email: "${user.email}", password: "wrong password" }) { accessToken }`;
+    socket.send(JSON.stringify({ id: "x", type: "subscribe", payload: { query: `mutation { a: ${login} b: ${login} }` } }));
+    await got("error");
+    const error = messages.find((m) => m.type === "error") as { payload: { extensions: { code: string } }[] };
+    expect(error.payload[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const failures = await server.sql("SELECT count(*)::int AS n FROM security_events WHERE type = 'LOGIN_FAILED'");
+    expect(failures).toEqual([{ n: 0 }]);
+  });
+});
+
 describe("every subscribe re-checks the session", () => {
   it("refuses a subscribe on an acknowledged socket whose session was ended since, even with no event published", async () => {
     const user = await signUp(server);

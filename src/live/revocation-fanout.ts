@@ -32,6 +32,13 @@ export class RevocationFanout {
   private readonly resyncListeners = new Set<ResyncListener>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
   private readonly echoes = new Set<{ pending: Set<string>; done: () => void }>();
+  /**
+   * Session ids heard in the last 5–10 s: a NOTIFY can arrive before the revoking call gets
+   * to ask for its echo (it is sent at commit, while the COMMIT's answer is still on its way).
+   */
+  private heard = new Set<string>();
+  private heardBefore = new Set<string>();
+  private heardSince = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
@@ -80,10 +87,11 @@ export class RevocationFanout {
    * sessions too (measured by `npm run bench`). It never fails the mutation.
    */
   echo(sessionIds: readonly string[], timeoutMs = 250): Promise<void> {
-    if (sessionIds.length === 0 || !this.client) return Promise.resolve();
+    const pending = new Set(sessionIds.filter((id) => !this.heard.has(id) && !this.heardBefore.has(id)));
+    if (pending.size === 0 || !this.client) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish(), timeoutMs);
-      const waiter = { pending: new Set(sessionIds), done: () => finish() };
+      const waiter = { pending, done: () => finish() };
       const finish = () => {
         clearTimeout(timer);
         this.echoes.delete(waiter);
@@ -214,6 +222,12 @@ export class RevocationFanout {
       this.options.logger.warn("ignored a malformed revocation notification");
       return;
     }
+    if (Date.now() - this.heardSince > 5000) {
+      this.heardBefore = this.heard;
+      this.heard = new Set();
+      this.heardSince = Date.now();
+    }
+    for (const r of revocations) this.heard.add(r.sessionId);
     for (const waiter of this.echoes) {
       for (const r of revocations) waiter.pending.delete(r.sessionId);
       if (waiter.pending.size === 0) waiter.done();

@@ -1,9 +1,10 @@
 import type { IncomingMessage, Server } from "node:http";
-import { GraphQLError, type GraphQLSchema } from "graphql";
+import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Services } from "../app";
 import { buildContext, type GraphQLContext } from "../graphql/context";
+import { queryLimitRules } from "../graphql/query-limits";
 import { clientInfo } from "../http/client-info";
 import { CLOSE_FORBIDDEN, type LiveConnection } from "./live-connections";
 
@@ -34,6 +35,7 @@ export function startLiveServer(
   options: { path: string; maxPayloadBytes: number },
 ): LiveServer {
   const { config, logger, live } = services;
+  const limitRules = queryLimitRules(config.queryLimits);
   // Oversized frames are refused by ws itself (close 1009), before any parsing.
   const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: options.maxPayloadBytes });
 
@@ -42,6 +44,17 @@ export function startLiveServer(
       schema,
       isProd: config.isProduction,
       connectionInitWaitTimeout: config.wsConnectionInitTimeout * 1000,
+      // Subscription documents get the HTTP path's limits (depth, aliases, one credential
+      // mutation per operation) on top of graphql-js's rules.
+      // Codes as Apollo gives them over HTTP: every error a client sees carries one.
+      validate: (schema, document) =>
+        validate(schema, document, [...specifiedRules, ...limitRules]).map(
+          (e) =>
+            new GraphQLError(e.message, {
+              nodes: e.nodes,
+              extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
+            }),
+        ),
       onConnect: async (ctx) => {
         const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
         if (!context?.viewer) return false;
