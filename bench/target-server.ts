@@ -34,12 +34,13 @@ function configure(services: Services) {
   if (strategy === "stateless") {
     // What a stateless JWT gives: a validly signed token is accepted until it expires. Each
     // session is read once and then believed forever, revoked or not.
-    const believed = new Map<string, SessionEntity | null>();
+    const believed = new Map<string, SessionEntity>();
     const load = services.sessionCache.load.bind(services.sessionCache);
-    services.sessionCache.get = async (id) => {
-      if (!believed.has(id)) believed.set(id, await load(id));
-      const session = believed.get(id);
-      return session ? { ...session, revokedAt: null, expiresAt: new Date(8.64e15), lastActiveAt: new Date(8.64e15) } : null;
+    services.sessionCache.peek = (id) => believed.get(id);
+    services.sessionCache.load = async (id) => {
+      const session = await load(id);
+      if (session) believed.set(id, { ...session, revokedAt: null, expiresAt: new Date(8.64e15), lastActiveAt: new Date(8.64e15) });
+      return believed.get(id) ?? null;
     };
     services.lastActive.seen = () => undefined;
   }

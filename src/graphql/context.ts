@@ -44,8 +44,14 @@ export interface Loaders {
   user: DataLoader<string, UserEntity | null>;
 }
 
+/** Made on first use: most requests (`me` included, see UserResolver) never need one. */
 function createLoaders(services: Services): Loaders {
-  return { user: new DataLoader((ids) => services.users.loadUsers(ids)) };
+  let user: Loaders["user"] | undefined;
+  return {
+    get user() {
+      return (user ??= new DataLoader((ids) => services.users.loadUsers(ids)));
+    },
+  };
 }
 
 const MAX_AUTHORIZATION_LENGTH = 4096;
@@ -103,7 +109,9 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   let session: SessionEntity | null;
   let invalid: ReturnType<typeof services.sessions.invalidReason>;
   try {
-    session = input.fresh ? await services.sessionCache.load(sessionId) : await services.sessionCache.get(sessionId);
+    session = input.fresh
+      ? await services.sessionCache.load(sessionId)
+      : (services.sessionCache.peek(sessionId) ?? (await services.sessionCache.load(sessionId)));
     invalid = services.sessions.invalidReason(session);
     // Memory only ever says "alive" on its own: a cached session that looks idle-expired may
     // have been used on another instance since, so the database has the last word.
@@ -119,6 +127,5 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   // The session must belong to the token's subject.
   if (session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
   services.lastActive.seen(session);
-  if (session.user) loaders.user.prime(userId, session.user);
   return { ...base, viewer: { userId, sessionId, session }, actor: { ...input.client, sessionId } };
 }

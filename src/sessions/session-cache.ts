@@ -35,13 +35,9 @@ export class SessionCache {
     this.loader = new DataLoader(load, { cache: false });
   }
 
-  /** The session from memory when trusted, otherwise (or on a miss) from the database. */
-  async get(sessionId: string): Promise<SessionEntity | null> {
-    if (this.trusted) {
-      const hit = this.entries.get(sessionId);
-      if (hit) return hit;
-    }
-    return this.load(sessionId);
+  /** The entry in memory, when memory may be trusted: the request path's no-await fast path. */
+  peek(sessionId: string): SessionEntity | undefined {
+    return this.trusted ? this.entries.get(sessionId) : undefined;
   }
 
   /** Always the database: for sensitive checks and to confirm a negative answer. */

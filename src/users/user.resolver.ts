@@ -8,7 +8,9 @@ import { User } from "./user.type";
 export class UserResolver {
   @Query(() => User, { description: "The signed-in user." })
   async me(@Ctx() ctx: GraphQLContext): Promise<User> {
-    const user = await ctx.loaders.user.load(requireViewer(ctx).userId);
+    const viewer = requireViewer(ctx);
+    // The session was read with its user (and is kept current by the session cache).
+    const user = viewer.session.user ?? (await ctx.loaders.user.load(viewer.userId));
     if (!user) throw unauthenticated("SESSION_NOT_FOUND");
     return User.from(user);
   }
