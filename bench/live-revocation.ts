@@ -243,7 +243,7 @@ async function main() {
     console.log(`live revocation benchmark (2 server processes + this client process, ${require("node:os").cpus().length} cores)`);
     console.log(`model: ${options.sockets} sockets for one user, ${options.tabs} per session (tabs) -> ${sessionCount} sessions, alternating between the 2 instances`);
     console.log(`logoutAllDevices(keepCurrent: true) ended ${ended} sessions; answered in ${ms(answeredIn)}`);
-    console.log(`events delivered: ${latencies.length} (a socket hears every ended session until its own ends it)`);
+    console.log(`events delivered: ${latencies.length} (an ended socket hears its own event; the kept sockets hear every one)`);
     console.log(`delivery latency (mutation sent -> event received): p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies[latencies.length - 1])}`);
     console.log(`own-session event (current: true) on the ${revoked.length} revoked sockets: p50 ${ms(percentile(ownEvent, 50))}, p99 ${ms(percentile(ownEvent, 99))}`);
     console.log(`all ${revoked.length} revoked sockets closed (4403) by ${ms(closedLast)}${wrongCloses ? `; ${wrongCloses} closed with another code` : ""}; the ${kept.length} kept sockets heard all ${ended} events by ${ms(keptLast)}`);
