@@ -3,6 +3,7 @@ import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql
 import { liveClients, untilSubscribed, type LiveClient } from "./support/live-client";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { until } from "./support/wait";
 
 /** Two instances of the server on one database, as behind a load balancer. */
 let a: TestServer;
@@ -36,12 +37,6 @@ async function acrossInstances() {
   return { laptop, phone, laptopLive, phoneLive };
 }
 
-async function until(check: () => boolean, timeoutMs: number) {
-  for (const end = Date.now() + timeoutMs; !check(); ) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("a revocation made on one instance", () => {
   it("is refused by the other instance as soon as the mutation returns, over HTTP and WebSocket", async () => {

@@ -1,6 +1,7 @@
 import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { until } from "./support/wait";
 
 /**
  * The request path answers "is this session alive?" from memory. These tests hold it to the
@@ -19,12 +20,6 @@ afterAll(async () => {
 
 const me = (server: TestServer, token: string) => server.request(MeDocument, {}, { token });
 
-async function until(check: () => boolean, timeoutMs: number) {
-  for (const end = Date.now() + timeoutMs; !check(); ) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("the session cache", () => {
   it("serves a live session from memory: repeated requests read the database once", async () => {

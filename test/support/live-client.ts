@@ -116,7 +116,7 @@ export function liveClients(server: () => TestServer) {
   };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from "./wait";
 
 /**
  * Waits until every client's subscription is live on the server: ends a throwaway session of
