@@ -75,18 +75,11 @@ type ListedSessionRow = Pick<
   "id" | "user_id" | "device_name" | "user_agent" | "browser" | "os" | "device_type" | "ip_address" | "created_at" | "last_active_at" | "expires_at"
 >;
 
-/** A session as the request path needs it: no secret hashes are read at all. */
-function toSession(row: SessionUserRow): SessionEntity {
-  const user = Object.assign(new UserEntity(), {
-    id: row.user_id,
-    email: row.user_email,
-    createdAt: row.user_created_at,
-    updatedAt: row.user_updated_at,
-  });
+/** The columns every read of a session shows (the list reads only these). */
+function listedSession(row: ListedSessionRow): SessionEntity {
   return Object.assign(new SessionEntity(), {
     id: row.id,
     userId: row.user_id,
-    user,
     deviceName: row.device_name,
     userAgent: row.user_agent,
     browser: row.browser,
@@ -95,8 +88,23 @@ function toSession(row: SessionUserRow): SessionEntity {
     ipAddress: row.ip_address,
     createdAt: row.created_at,
     lastActiveAt: row.last_active_at,
-    authenticatedAt: row.authenticated_at,
     expiresAt: row.expires_at,
+    revokedAt: null,
+    revokedReason: null,
+  });
+}
+
+/** A session as the request path needs it: no secret hashes are read at all. */
+function toSession(row: SessionUserRow): SessionEntity {
+  const user = Object.assign(new UserEntity(), {
+    id: row.user_id,
+    email: row.user_email,
+    createdAt: row.user_created_at,
+    updatedAt: row.user_updated_at,
+  });
+  return Object.assign(listedSession(row), {
+    user,
+    authenticatedAt: row.authenticated_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
   });
@@ -171,23 +179,7 @@ export class SessionService {
       text: LIST_USER_SESSIONS,
       values: [userId, this.policy.idleTtl],
     });
-    return rows.map((row) =>
-      Object.assign(new SessionEntity(), {
-        id: row.id,
-        userId: row.user_id,
-        deviceName: row.device_name,
-        userAgent: row.user_agent,
-        browser: row.browser,
-        os: row.os,
-        deviceType: row.device_type,
-        ipAddress: row.ip_address,
-        createdAt: row.created_at,
-        lastActiveAt: row.last_active_at,
-        expiresAt: row.expires_at,
-        revokedAt: null,
-        revokedReason: null,
-      }),
-    );
+    return rows.map(listedSession);
   }
 
   /**
