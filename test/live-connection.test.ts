@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import WebSocket from "ws";
 import { keyId } from "../src/auth/access-token";
 import { LogoutDocument, MeDocument } from "./gql/graphql";
-import { liveClients, untilSubscribed, type Closed } from "./support/live-client";
+import { liveClients, untilSubscribed, type Closed, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 
@@ -42,15 +42,42 @@ function rawSocket(): { socket: WebSocket; opened: Promise<void>; closed: Promis
   };
 }
 
+type Message = { type: string; id?: string; payload?: unknown };
+
+/** A raw socket whose connection_init with the user's token has been acknowledged. */
+async function ackedSocket(user: Awaited<ReturnType<typeof signUp>>) {
+  const { socket, opened, closed } = rawSocket();
+  await opened;
+  const messages: Message[] = [];
+  socket.on("message", (data) => messages.push(JSON.parse(String(data))));
+  const got = (type: string) =>
+    new Promise<Message>((resolve) => {
+      const check = () => {
+        const found = messages.find((m) => m.type === type);
+        if (found) resolve(found);
+        else setTimeout(check, 10);
+      };
+      check();
+    });
+  socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.accessToken}` } }));
+  await got("connection_ack");
+  return { socket, closed, got };
+}
+
+/** Waits until the client's subscription is live (a throwaway session's logout reaches it). */
+function subscribed(user: Awaited<ReturnType<typeof signUp>>, client: LiveClient) {
+  return untilSubscribed([client], async () => {
+    const throwaway = await signIn(server, user.email);
+    await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
+    return throwaway.session.id;
+  });
+}
+
 describe("connection_init is authenticated by the same context builder as HTTP", () => {
   it("acknowledges a genuine token (the control for the refusals below)", async () => {
     const user = await signUp(server);
     const client = live.open(user.accessToken).subscribe();
-    await untilSubscribed([client], async () => {
-      const throwaway = await signIn(server, user.email);
-      await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
-      return throwaway.session.id;
-    });
+    await subscribed(user, client);
     expect(client.isClosed).toBe(false);
   });
 
@@ -108,21 +135,10 @@ describe("connection_init is authenticated by the same context builder as HTTP",
 describe("documents sent over the socket", () => {
   it("get the HTTP path's limits: aliased logins are refused before anything runs, with a code", async () => {
     const user = await signUp(server);
-    const { socket, opened } = rawSocket();
-    await opened;
-    const messages: { type: string; id?: string; payload?: unknown }[] = [];
-    socket.on("message", (data) => messages.push(JSON.parse(String(data))));
-    const got = (type: string) =>
-      new Promise<void>((resolve) => {
-        const check = () => (messages.some((m) => m.type === type) ? resolve() : setTimeout(check, 10));
-        check();
-      });
-    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.accessToken}` } }));
-    await got("connection_ack");
+    const { socket, got } = await ackedSocket(user);
     const login = `login(input: { email: "${user.email}", password: "wrong password" }) { accessToken }`;
     socket.send(JSON.stringify({ id: "x", type: "subscribe", payload: { query: `mutation { a: ${login} b: ${login} }` } }));
-    await got("error");
-    const error = messages.find((m) => m.type === "error") as { payload: { extensions: { code: string } }[] };
+    const error = (await got("error")) as { payload: { extensions: { code: string } }[] };
     expect(error.payload[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
     const failures = await server.sql("SELECT count(*)::int AS n FROM security_events WHERE type = 'LOGIN_FAILED'");
     expect(failures).toEqual([{ n: 0 }]);
@@ -132,11 +148,7 @@ describe("documents sent over the socket", () => {
 describe("every subscribe re-checks the session", () => {
   it("refuses a subscribe on an acknowledged socket whose session was ended since, even with no event published", async () => {
     const user = await signUp(server);
-    const { socket, opened, closed } = rawSocket();
-    await opened;
-    const acked = new Promise((resolve) => socket.on("message", (data) => JSON.parse(String(data)).type === "connection_ack" && resolve(true)));
-    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.accessToken}` } }));
-    await acked;
+    const { socket, closed } = await ackedSocket(user);
     // Straight in the database: no NOTIFY, so only a fresh read can notice.
     await server.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [user.session.id]);
     socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { sessionRevoked { sessionId } }" } }));
@@ -145,20 +157,9 @@ describe("every subscribe re-checks the session", () => {
 
   it("answers a query over the socket with the socket's own viewer", async () => {
     const user = await signUp(server);
-    const { socket, opened } = rawSocket();
-    await opened;
-    const messages: { type: string; payload?: unknown }[] = [];
-    const got = (type: string) =>
-      new Promise<void>((resolve) => {
-        const check = () => (messages.some((m) => m.type === type) ? resolve() : setTimeout(check, 10));
-        check();
-      });
-    socket.on("message", (data) => messages.push(JSON.parse(String(data))));
-    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${user.accessToken}` } }));
-    await got("connection_ack");
+    const { socket, got } = await ackedSocket(user);
     socket.send(JSON.stringify({ id: "q", type: "subscribe", payload: { query: "{ me { email } }" } }));
-    await got("next");
-    expect(messages.find((m) => m.type === "next")?.payload).toEqual({ data: { me: { email: user.email } } });
+    expect((await got("next")).payload).toEqual({ data: { me: { email: user.email } } });
   });
 });
 
@@ -166,11 +167,7 @@ describe("HTTP keeps refusing a revoked token at once", () => {
   it("the socket's revocation and the HTTP refusal agree", async () => {
     const user = await signUp(server);
     const client = live.open(user.accessToken).subscribe();
-    await untilSubscribed([client], async () => {
-      const throwaway = await signIn(server, user.email);
-      await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
-      return throwaway.session.id;
-    });
+    await subscribed(user, client);
     await server.request(LogoutDocument, {}, { token: user.accessToken });
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).status).toBe(401);
     expect(await client.eventFor(user.session.id)).toMatchObject({ reason: "LOGOUT", current: true });
