@@ -1,6 +1,9 @@
 import "reflect-metadata";
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { Session as Inspector } from "node:inspector/promises";
+import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Client } from "pg";
@@ -9,11 +12,14 @@ import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 
 /**
- * npm run bench:live [-- --sockets N] [--tabs T] [--quick]
+ * npm run bench:live [-- --sockets N] [--tabs T] [--rounds R] [--quick]
  *
  * Opens N sockets for one user across two server instances (separate processes on one
  * database), runs one logoutAllDevices(keepCurrent: true) and reports how fast the events
- * reached the sockets, and what an open socket costs the servers in memory.
+ * reached the sockets, what CPU time each process spent on it, and what an open socket costs
+ * the servers in memory. It does that R times (default 3) on the same two servers: round 1 is
+ * the first time they ever close sockets (cold JIT), later rounds show servers that have.
+ * With BENCH_PROF=<dir>, every process writes a CPU profile of the last round there.
  *
  * Sockets map to sessions as T tabs per session (a browser with several tabs open is one
  * session with several sockets). With one session per socket, 1,000 sockets would need
@@ -22,6 +28,7 @@ import { resolveDatabase } from "../src/db/database-url";
 interface Options {
   sockets: number;
   tabs: number;
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -33,7 +40,11 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer`);
     return n;
   };
-  return { sockets: value("--sockets", quick ? 12 : 1000), tabs: value("--tabs", quick ? 3 : 10) };
+  return {
+    sockets: value("--sockets", quick ? 12 : 1000),
+    tabs: value("--tabs", quick ? 3 : 10),
+    rounds: value("--rounds", quick ? 1 : 3),
+  };
 }
 
 interface Instance {
@@ -42,30 +53,36 @@ interface Instance {
   wsUrl: string;
 }
 
-interface Memory {
-  heapUsed: number;
-  rss: number;
-  sockets: number;
-}
-
 function startInstance(env: NodeJS.ProcessEnv): Promise<Instance> {
-  const child = fork(path.join(__dirname, "live-server.js"), [], { env, execArgv: ["--expose-gc", ...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])], stdio: "inherit" });
+  const child = fork(path.join(__dirname, "live-server.js"), [], { env, execArgv: ["--expose-gc"], stdio: "inherit" });
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
     child.once("message", (message: { url: string; wsUrl: string }) => resolve({ child, url: message.url, wsUrl: message.wsUrl }));
   });
 }
 
-function ask(instance: Instance): Promise<Memory> {
+/** Sends `{ type, ...extra }` to a server process and waits for its `<type>:done` answer. */
+function request<T>(instance: Instance, type: string, extra: object = {}): Promise<T> {
   return new Promise((resolve) => {
-    const onMessage = (message: Memory & { type: string }) => {
-      if (message.type !== "memory") return;
+    const onMessage = (message: { type: string } & T) => {
+      if (message.type !== `${type}:done`) return;
       instance.child.off("message", onMessage);
       resolve(message);
     };
     instance.child.on("message", onMessage);
-    instance.child.send({ type: "memory" });
+    instance.child.send({ type, ...extra });
   });
+}
+
+interface Memory {
+  heapUsed: number;
+  rss: number;
+  sockets: number;
+}
+
+interface CpuTime {
+  userMs: number;
+  systemMs: number;
 }
 
 async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
@@ -138,6 +155,134 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string) {
   }
 }
 
+interface Session {
+  accessToken: string;
+  sessionId: string;
+}
+
+/** The two server processes and one user on them, for as many rounds as asked. */
+class Bench {
+  private readonly email = `bench-${randomBytes(4).toString("hex")}@example.test`;
+  private readonly password = "benchmark passphrase";
+  private keeper!: Session;
+  /** The keeper's own tabs stay open from round to round. */
+  private kept: Socket[] = [];
+  readonly sockets: Socket[] = [];
+
+  constructor(
+    private readonly instances: Instance[],
+    private readonly options: Options,
+  ) {}
+
+  private signIn(instance: Instance, deviceName: string): Promise<Session> {
+    return gql<{ login: { accessToken: string; session: { id: string } } }>(instance.url, SIGN_IN, {
+      input: { email: this.email, password: this.password, deviceName },
+    }).then(({ login }) => ({ accessToken: login.accessToken, sessionId: login.session.id }));
+  }
+
+  /** Registers the user; the registering session is the keeper, the one that stays signed in. */
+  async register() {
+    const { register } = await gql<{ register: { accessToken: string; session: { id: string } } }>(
+      this.instances[0].url,
+      `mutation($input: RegisterInput!) { register(input: $input) { accessToken session { id } } }`,
+      { input: { email: this.email, password: this.password, deviceName: "device 0" } },
+    );
+    this.keeper = { accessToken: register.accessToken, sessionId: register.session.id };
+  }
+
+  /** Signs in the other sessions and opens every socket not yet open, alternating instances. */
+  async openSockets(): Promise<void> {
+    const sessionCount = Math.ceil(this.options.sockets / this.options.tabs);
+    const sessions = [this.keeper];
+    for (let i = 1; i < sessionCount; i++) sessions.push(await this.signIn(this.instances[i % 2], `device ${i}`));
+    const planned: { instance: Instance; session: Session }[] = [];
+    for (let j = 0; j < this.options.sockets; j++) {
+      const session = sessions[Math.floor(j / this.options.tabs)];
+      if (session === this.keeper && this.kept.length > 0) continue;
+      planned.push({ instance: this.instances[j % 2], session });
+    }
+    // In batches, each socket created just before it is opened (its `open` event must be heard).
+    this.sockets.length = 0;
+    this.sockets.push(...this.kept);
+    for (let i = 0; i < planned.length; i += 100) {
+      const batch = planned.slice(i, i + 100).map(({ instance, session }) => new Socket(instance.wsUrl, session.accessToken, session.sessionId));
+      this.sockets.push(...batch);
+      await Promise.all(batch.map((s) => s.open()));
+    }
+    this.kept = this.sockets.filter((s) => s.sessionId === this.keeper.sessionId);
+    // Every subscription is live once every socket has heard a throwaway session end.
+    for (let attempt = 0; ; attempt++) {
+      const throwaway = await this.signIn(this.instances[0], "throwaway");
+      await gql(this.instances[0].url, "mutation { logout }", {}, throwaway.accessToken);
+      try {
+        await waitFor(() => this.sockets.every((s) => s.heard(throwaway.sessionId)), 3000, "subscriptions");
+        break;
+      } catch (error) {
+        if (attempt === 5) throw error;
+      }
+    }
+    for (const s of this.sockets) s.arrivals.length = 0;
+  }
+
+  /** One logoutAllDevices(keepCurrent: true), measured from the client and in every process. */
+  async round(profileDir?: string) {
+    const client = new Inspector();
+    if (profileDir) {
+      client.connect();
+      await client.post("Profiler.enable");
+      await client.post("Profiler.setSamplingInterval", { interval: 250 });
+      await client.post("Profiler.start");
+    }
+    await Promise.all(this.instances.map((i) => request(i, "measure-start", { profileDir })));
+    const clientCpu = process.cpuUsage();
+
+    const started = performance.now();
+    const { logoutAllDevices: ended } = await gql<{ logoutAllDevices: number }>(
+      this.instances[0].url,
+      "mutation { logoutAllDevices(keepCurrent: true) }",
+      {},
+      this.keeper.accessToken,
+    );
+    const answeredIn = performance.now() - started;
+    const revoked = this.sockets.filter((s) => s.sessionId !== this.keeper.sessionId);
+    await waitFor(
+      () => revoked.every((s) => s.closedAt !== null) && this.kept.every((s) => s.arrivals.length >= ended),
+      60_000,
+      "every event and close",
+    );
+
+    const clientTime = process.cpuUsage(clientCpu);
+    const servers = await Promise.all(this.instances.map((i) => request<CpuTime>(i, "measure-stop", { profileDir })));
+    if (profileDir) {
+      const { profile } = await client.post("Profiler.stop");
+      writeFileSync(path.join(profileDir, "client.cpuprofile"), JSON.stringify(profile));
+      client.disconnect();
+    }
+
+    const latencies = this.sockets.flatMap((s) => s.arrivals.map((a) => a.at - started)).sort((x, y) => x - y);
+    const keptLast = Math.max(...this.kept.map((s) => Math.max(...s.arrivals.map((a) => a.at - started))));
+    const ownEvent = revoked
+      .map((s) => s.arrivals.find((a) => a.data.includes(s.sessionId) && a.data.includes('"current":true')))
+      .map((a) => (a ? a.at - started : Infinity))
+      .sort((x, y) => x - y);
+    const closedLast = Math.max(...revoked.map((s) => (s.closedAt ?? Infinity) - started));
+    const wrongCloses = revoked.filter((s) => s.closeCode !== 4403).length;
+    const cpu = (t: CpuTime) => `${ms(t.userMs + t.systemMs)}`;
+    return {
+      ended,
+      wrongCloses,
+      p99: percentile(latencies, 99),
+      lines: [
+        `logoutAllDevices(keepCurrent: true) ended ${ended} sessions; answered in ${ms(answeredIn)}`,
+        `events delivered: ${latencies.length}; delivery latency (mutation sent -> event received) p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies[latencies.length - 1])}`,
+        `own-session event (current: true) on the ${revoked.length} revoked sockets: p50 ${ms(percentile(ownEvent, 50))}, p99 ${ms(percentile(ownEvent, 99))}`,
+        `all ${revoked.length} revoked sockets closed (4403) by ${ms(closedLast)}${wrongCloses ? `; ${wrongCloses} closed with another code` : ""}; the ${this.kept.length} kept sockets heard all ${ended} events by ${ms(keptLast)}`,
+        `CPU time in the round: servers ${servers.map(cpu).join(" + ")}, client ${cpu({ userMs: clientTime.user / 1000, systemMs: clientTime.system / 1000 })}`,
+      ],
+    };
+  }
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const config = loadConfig();
@@ -147,7 +292,7 @@ async function main() {
   await admin.connect();
   await admin.query(`CREATE SCHEMA "${schema}"`);
   const instances: Instance[] = [];
-  const sockets: Socket[] = [];
+  let bench: Bench | undefined;
   try {
     const env = {
       ...process.env,
@@ -163,97 +308,41 @@ async function main() {
     // One after the other: both would race to run the migrations.
     instances.push(await startInstance(env));
     instances.push(await startInstance(env));
-    const [first] = instances;
+    bench = new Bench(instances, options);
+    await bench.register();
 
-    const email = `bench-${randomBytes(4).toString("hex")}@example.test`;
-    const password = "benchmark passphrase";
-    // The registering session is session 0: the one that stays signed in.
-    const { register } = await gql<{ register: { accessToken: string; session: { id: string } } }>(
-      first.url,
-      `mutation($input: RegisterInput!) { register(input: $input) { accessToken session { id } } }`,
-      { input: { email, password, deviceName: "device 0" } },
-    );
     const sessionCount = Math.ceil(options.sockets / options.tabs);
-    const sessions = [{ accessToken: register.accessToken, sessionId: register.session.id }];
-    for (let i = 1; i < sessionCount; i++) {
-      const { login } = await gql<{ login: { accessToken: string; session: { id: string } } }>(
-        instances[i % 2].url,
-        SIGN_IN,
-        { input: { email, password, deviceName: `device ${i}` } },
-      );
-      sessions.push({ accessToken: login.accessToken, sessionId: login.session.id });
-    }
-
-    const before = await Promise.all(instances.map(ask));
-    // In batches, each socket created just before it is opened (its `open` event must be heard).
-    for (let i = 0; i < options.sockets; i += 100) {
-      const batch: Socket[] = [];
-      for (let j = i; j < Math.min(options.sockets, i + 100); j++) {
-        const session = sessions[Math.floor(j / options.tabs)];
-        batch.push(new Socket(instances[j % 2].wsUrl, session.accessToken, session.sessionId));
-      }
-      sockets.push(...batch);
-      await Promise.all(batch.map((s) => s.open()));
-    }
-
-    // Every subscription is live once every socket has heard a throwaway session end.
-    for (let attempt = 0; ; attempt++) {
-      const { login } = await gql<{ login: { accessToken: string; session: { id: string } } }>(first.url, SIGN_IN, {
-        input: { email, password, deviceName: "throwaway" },
-      });
-      await gql(first.url, "mutation { logout }", {}, login.accessToken);
-      try {
-        await waitFor(() => sockets.every((s) => s.heard(login.session.id)), 3000, "subscriptions");
-        break;
-      } catch (error) {
-        if (attempt === 5) throw error;
-      }
-    }
-    const after = await Promise.all(instances.map(ask));
-    for (const s of sockets) s.arrivals.length = 0;
-
-    const keeper = sessions[0];
-    const started = performance.now();
-    const { logoutAllDevices: ended } = await gql<{ logoutAllDevices: number }>(
-      first.url,
-      "mutation { logoutAllDevices(keepCurrent: true) }",
-      {},
-      keeper.accessToken,
-    );
-    const answeredIn = performance.now() - started;
-    const kept = sockets.filter((s) => s.sessionId === keeper.sessionId);
-    const revoked = sockets.filter((s) => s.sessionId !== keeper.sessionId);
-    await waitFor(
-      () => revoked.every((s) => s.closedAt !== null) && kept.every((s) => s.arrivals.length >= ended),
-      60_000,
-      "every event and close",
-    );
-
-    const latencies = sockets.flatMap((s) => s.arrivals.map((a) => a.at - started)).sort((x, y) => x - y);
-    const keptLast = Math.max(...kept.map((s) => Math.max(...s.arrivals.map((a) => a.at - started))));
-    const ownEvent = revoked
-      .map((s) => s.arrivals.find((a) => a.data.includes(s.sessionId) && a.data.includes('"current":true')))
-      .map((a) => (a ? a.at - started : Infinity))
-      .sort((x, y) => x - y);
-    const closedLast = Math.max(...revoked.map((s) => (s.closedAt ?? Infinity) - started));
-    const wrongCloses = revoked.filter((s) => s.closeCode !== 4403).length;
-    const sum = (list: Memory[], key: "heapUsed" | "rss") => list.reduce((n, m) => n + m[key], 0);
-    const open = after.reduce((n, m) => n + m.sockets, 0);
-
-    console.log(`live revocation benchmark (2 server processes + this client process, ${require("node:os").cpus().length} cores)`);
-    console.log(`model: ${options.sockets} sockets for one user, ${options.tabs} per session (tabs) -> ${sessionCount} sessions, alternating between the 2 instances`);
-    console.log(`logoutAllDevices(keepCurrent: true) ended ${ended} sessions; answered in ${ms(answeredIn)}`);
-    console.log(`events delivered: ${latencies.length} (an ended socket hears its own event; the kept sockets hear every one)`);
-    console.log(`delivery latency (mutation sent -> event received): p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies[latencies.length - 1])}`);
-    console.log(`own-session event (current: true) on the ${revoked.length} revoked sockets: p50 ${ms(percentile(ownEvent, 50))}, p99 ${ms(percentile(ownEvent, 99))}`);
-    console.log(`all ${revoked.length} revoked sockets closed (4403) by ${ms(closedLast)}${wrongCloses ? `; ${wrongCloses} closed with another code` : ""}; the ${kept.length} kept sockets heard all ${ended} events by ${ms(keptLast)}`);
+    console.log(`live revocation benchmark (2 server processes + this client process, ${os.cpus().length} cores)`);
     console.log(
-      `memory per open socket: heap ${kb((sum(after, "heapUsed") - sum(before, "heapUsed")) / open)}, RSS ${kb((sum(after, "rss") - sum(before, "rss")) / open)} ` +
-        `(servers' heap ${kb(sum(before, "heapUsed"))} -> ${kb(sum(after, "heapUsed"))}, RSS ${kb(sum(before, "rss"))} -> ${kb(sum(after, "rss"))}, ${open} sockets open)`,
+      `model: ${options.sockets} sockets for one user, ${options.tabs} per session (tabs) -> ${sessionCount} sessions, alternating between the 2 instances; ${options.rounds} round(s)`,
     );
-    if (wrongCloses > 0) process.exitCode = 1;
+    const p99s: number[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      const before = await Promise.all(instances.map((i) => request<Memory>(i, "memory")));
+      await bench.openSockets();
+      const after = await Promise.all(instances.map((i) => request<Memory>(i, "memory")));
+      const result = await bench.round(round === options.rounds ? process.env.BENCH_PROF : undefined);
+      console.log(`round ${round}${round === 1 ? " (first, cold)" : ""}:`);
+      for (const line of result.lines) console.log(`  ${line}`);
+      if (round === 1) {
+        const sum = (list: Memory[], key: "heapUsed" | "rss") => list.reduce((n, m) => n + m[key], 0);
+        const opened = after.reduce((n, m) => n + m.sockets, 0) - before.reduce((n, m) => n + m.sockets, 0);
+        console.log(
+          `  memory per open socket: heap ${kb((sum(after, "heapUsed") - sum(before, "heapUsed")) / opened)}, RSS ${kb((sum(after, "rss") - sum(before, "rss")) / opened)} ` +
+            `(servers' heap ${kb(sum(before, "heapUsed"))} -> ${kb(sum(after, "heapUsed"))}, RSS ${kb(sum(before, "rss"))} -> ${kb(sum(after, "rss"))}, ${opened} sockets opened)`,
+        );
+      }
+      if (result.wrongCloses > 0) process.exitCode = 1;
+      p99s.push(result.p99);
+    }
+    const warm = p99s.slice(1).sort((x, y) => x - y);
+    if (warm.length > 0) {
+      console.log(
+        `summary: delivery p99 ${ms(p99s[0])} in round 1 (cold); rounds 2-${options.rounds}: median ${ms(percentile(warm, 50))} (${ms(warm[0])} to ${ms(warm[warm.length - 1])})`,
+      );
+    }
   } finally {
-    for (const s of sockets) s.close();
+    for (const s of bench?.sockets ?? []) s.close();
     await Promise.all(
       instances.map(
         (i) =>

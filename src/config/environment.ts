@@ -35,6 +35,8 @@ const schema = z
     REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).default(10),
     /** Seconds a WebSocket may take to send connection_init before it is closed with 4408. */
     WS_CONNECTION_INIT_TIMEOUT: seconds(3),
+    /** Seconds between WebSocket pings; a socket that has not answered one by the next is dropped. */
+    WS_KEEPALIVE_INTERVAL: seconds(12),
     /** How often expired sessions are marked EXPIRED and published to live clients. */
     SESSION_SWEEP_INTERVAL: seconds(60),
     /** scrypt cost as log2(N); OWASP: N=2^17, r=8, p=1. Lowered only by the test suite. */
@@ -105,6 +107,7 @@ export interface Config {
   readonly sessionPurgeInterval: number;
   readonly queryLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number };
   readonly wsConnectionInitTimeout: number;
+  readonly wsKeepAliveInterval: number;
   readonly sessionSweepInterval: number;
   readonly logLevel: string;
 }
@@ -159,6 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
     }),
     wsConnectionInitTimeout: e.WS_CONNECTION_INIT_TIMEOUT,
+    wsKeepAliveInterval: e.WS_KEEPALIVE_INTERVAL,
     sessionSweepInterval: e.SESSION_SWEEP_INTERVAL,
     logLevel: e.LOG_LEVEL,
   });

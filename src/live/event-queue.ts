@@ -1,8 +1,9 @@
 /**
  * A push-driven async iterator for one subscription. graphql-ws asks for the next value only
- * after the previous one was written to the socket, so "the consumer is waiting and nothing
- * is buffered" means everything pushed so far has been sent: `whenDrained` resolves then. The
- * registry closes a revoked socket only after that, so its last event is not lost to the close.
+ * after the previous one was handed to the socket (graphql-ws-transport.ts), so "the consumer
+ * is waiting and nothing is buffered" means everything pushed so far is on the socket, ahead
+ * of anything written later: `whenDrained` resolves then. The registry closes a revoked socket
+ * only after that, so its close frame follows its last event and cannot overtake it.
  */
 export class EventQueue<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];

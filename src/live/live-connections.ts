@@ -49,16 +49,14 @@ export class LiveConnections {
   private readonly delivered = new Map<string, number>();
   private readonly pruneTimer: NodeJS.Timeout;
   private stopped = false;
-  private toOthers: { connection: LiveConnection; event: Omit<RevokedEventPayload, "current"> }[] = [];
-  private othersTimer: NodeJS.Timeout | undefined;
+  /** Revocations heard but not yet delivered: they go out together (see deliver). */
+  private pending: SessionRevocation[] = [];
 
   constructor(
     private readonly sessions: SessionService,
     private readonly logger: Logger,
     /** Longest wait for a slow reader to take its last event before its socket is closed anyway. */
     private readonly closeGraceMs = 2000,
-    /** How long `current: false` events wait for the rest of their burst (see deliver). */
-    private readonly othersDelayMs = 5,
   ) {
     this.pruneTimer = setInterval(() => this.prune(), 60_000).unref();
   }
@@ -105,40 +103,42 @@ export class LiveConnections {
   /**
    * Delivers ended sessions to this instance's sockets; repeats of one session are dropped.
    *
-   * A socket whose own session ended gets that event (`current: true`) at once and is then
-   * closed. The `current: false` events for the user's other sockets go out a moment later
-   * (`othersDelayMs`), to the sockets still open then: one logoutAllDevices of N sessions
-   * arrives as several NOTIFYs in one burst, and a socket that is itself being signed out
-   * has no use for the N-1 events about its siblings. So the burst costs about one message
-   * per socket plus N per surviving socket, instead of N per socket.
+   * Revocations heard in one turn of the event loop go out together, on the next tick: one
+   * logoutAllDevices of N sessions arrives as several NOTIFYs read at once. First every
+   * socket whose own session ended gets that one event (`current: true`) and is closed; then
+   * the sockets still open get one `current: false` event per ended session. A socket that is
+   * itself being signed out has no use for the events about its siblings, so the burst costs
+   * one message per ended socket plus N per surviving socket, instead of N per socket.
    */
   deliver(revocations: readonly SessionRevocation[]): void {
+    if (this.pending.length === 0) process.nextTick(() => this.flush());
+    this.pending.push(...revocations);
+  }
+
+  private flush() {
     const now = Date.now();
-    for (const revocation of revocations) {
+    const fresh: SessionRevocation[] = [];
+    for (const revocation of this.pending) {
       if (this.delivered.has(revocation.sessionId)) continue;
       this.delivered.set(revocation.sessionId, now);
-      const connections = this.byUser.get(revocation.userId);
-      if (!connections) continue;
-      const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt };
-      for (const connection of [...connections]) {
-        if (connection.sessionId !== revocation.sessionId) {
-          this.toOthers.push({ connection, event });
-          continue;
-        }
-        for (const queue of connection.subscriptions) queue.push({ ...event, current: true });
+      fresh.push(revocation);
+    }
+    this.pending = [];
+    for (const revocation of fresh) {
+      const entry = this.bySession.get(revocation.sessionId);
+      if (!entry) continue;
+      const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt, current: true };
+      for (const connection of [...entry.connections]) {
+        for (const queue of connection.subscriptions) queue.push(event);
         this.end(connection, revocation.reason === "EXPIRED" ? "Session expired" : "Session revoked");
       }
     }
-    if (this.toOthers.length > 0) this.othersTimer ??= setTimeout(() => this.flushOthers(), this.othersDelayMs);
-  }
-
-  private flushOthers() {
-    this.othersTimer = undefined;
-    const pending = this.toOthers;
-    this.toOthers = [];
-    for (const { connection, event } of pending) {
-      if (connection.ending) continue;
-      for (const queue of connection.subscriptions) queue.push({ ...event, current: false });
+    // end() unregistered the ended sockets: whoever is left stays signed in.
+    for (const revocation of fresh) {
+      const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt, current: false };
+      for (const connection of this.byUser.get(revocation.userId) ?? []) {
+        for (const queue of connection.subscriptions) queue.push(event);
+      }
     }
   }
 
@@ -164,7 +164,6 @@ export class LiveConnections {
   stop(): void {
     this.stopped = true;
     clearInterval(this.pruneTimer);
-    clearTimeout(this.othersTimer);
     for (const entry of this.bySession.values()) clearTimeout(entry.timer);
   }
 

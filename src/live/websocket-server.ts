@@ -1,17 +1,19 @@
-import type { IncomingMessage, Server } from "node:http";
+import type { Server } from "node:http";
 import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer, type WebSocket } from "ws";
+import { makeServer } from "graphql-ws";
+import { WebSocketServer } from "ws";
 import type { Services } from "../app";
 import { buildContext, type GraphQLContext } from "../graphql/context";
 import { queryLimitRules } from "../graphql/query-limits";
 import { clientInfo } from "../http/client-info";
+import { serveGraphqlWs, type SocketExtra } from "./graphql-ws-transport";
+import { subscribeSharingResults } from "./shared-subscribe";
 import { CLOSE_FORBIDDEN, type LiveConnection } from "./live-connections";
 
 /** Close code for a socket whose session could not be checked (the database is down): fail closed. */
 const CLOSE_TRY_AGAIN_LATER = 1013;
 
-interface SocketState extends Record<PropertyKey, unknown> {
+interface SocketState extends SocketExtra {
   connection?: LiveConnection;
   /** Contexts built by onSubscribe, taken by `context` for the same operation id. */
   contexts?: Map<string, GraphQLContext>;
@@ -39,53 +41,52 @@ export function startLiveServer(
   // Oversized frames are refused by ws itself (close 1009), before any parsing.
   const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: options.maxPayloadBytes });
 
-  const server = useServer<Record<string, unknown>, SocketState>(
-    {
-      schema,
-      isProd: config.isProduction,
-      connectionInitWaitTimeout: config.wsConnectionInitTimeout * 1000,
-      // Subscription documents get the HTTP path's limits (depth, aliases, one credential
-      // mutation per operation) on top of graphql-js's rules.
-      // Codes as Apollo gives them over HTTP: every error a client sees carries one.
-      validate: (schema, document) =>
-        validate(schema, document, [...specifiedRules, ...limitRules]).map(
-          (e) =>
-            new GraphQLError(e.message, {
-              nodes: e.nodes,
-              extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
-            }),
-        ),
-      onConnect: async (ctx) => {
-        const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
-        if (!context?.viewer) return false;
-        const { userId, sessionId, session } = context.viewer;
-        ctx.extra.connection = live.open(userId, sessionId, services.sessions.expiresAt(session), ctx.extra.socket);
-        return true;
-      },
-      onSubscribe: async (ctx, id) => {
-        const connection = ctx.extra.connection;
-        // The connection-time check is not enough: the session may have ended since.
-        const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
-        if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
-          return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
-        }
-        (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection });
-        return undefined;
-      },
-      context: (ctx, id) => {
-        const context = ctx.extra.contexts?.get(id);
-        ctx.extra.contexts?.delete(id);
-        return context;
-      },
-      onClose: (ctx) => {
-        if (ctx.extra.connection) live.closed(ctx.extra.connection);
-      },
+  const server = makeServer<Record<string, unknown>, SocketState>({
+    schema,
+    // One execution per event and operation, not per socket (see shared-subscribe.ts).
+    subscribe: subscribeSharingResults,
+    connectionInitWaitTimeout: config.wsConnectionInitTimeout * 1000,
+    // Subscription documents get the HTTP path's limits (depth, aliases, one credential
+    // mutation per operation) on top of graphql-js's rules.
+    // Codes as Apollo gives them over HTTP: every error a client sees carries one.
+    validate: (schema, document) =>
+      validate(schema, document, [...specifiedRules, ...limitRules]).map(
+        (e) =>
+          new GraphQLError(e.message, {
+            nodes: e.nodes,
+            extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
+          }),
+      ),
+    onConnect: async (ctx) => {
+      const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+      if (!context?.viewer) return false;
+      const { userId, sessionId, session } = context.viewer;
+      ctx.extra.connection = live.open(userId, sessionId, services.sessions.expiresAt(session), ctx.extra.socket);
+      return true;
     },
-    wss,
-  );
+    onSubscribe: async (ctx, id) => {
+      const connection = ctx.extra.connection;
+      // The connection-time check is not enough: the session may have ended since.
+      const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+      if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
+        return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
+      }
+      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection });
+      return undefined;
+    },
+    context: (ctx, id) => {
+      const context = ctx.extra.contexts?.get(id);
+      ctx.extra.contexts?.delete(id);
+      return context;
+    },
+    onClose: (ctx) => {
+      if (ctx.extra.connection) live.closed(ctx.extra.connection);
+    },
+  });
+  const transport = serveGraphqlWs(wss, server, { logger, isProduction: config.isProduction, keepAliveMs: config.wsKeepAliveInterval * 1000 });
 
   /** The shared context builder; on refusal the socket is closed here with the reason. */
-  async function authenticate(authorization: unknown, extra: { socket: WebSocket; request: IncomingMessage }) {
+  async function authenticate(authorization: unknown, extra: SocketExtra) {
     try {
       const context = await buildContext(services, { authorization, client: clientInfo(extra.request), fresh: true });
       if (!context.viewer) extra.socket.close(CLOSE_FORBIDDEN, "TOKEN_MISSING");
@@ -102,5 +103,5 @@ export function startLiveServer(
     }
   }
 
-  return { dispose: () => server.dispose() as Promise<void> };
+  return { dispose: () => transport.dispose() };
 }

@@ -1,0 +1,115 @@
+import type { IncomingMessage } from "node:http";
+import { CloseCode, handleProtocols, type Server } from "graphql-ws";
+import type { WebSocket, WebSocketServer } from "ws";
+import type { Logger } from "../lib/logger";
+
+/** What graphql-ws's callbacks get as `ctx.extra`. */
+export interface SocketExtra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+}
+
+export interface TransportOptions {
+  logger: Logger;
+  isProduction: boolean;
+  /** A ping this often; a socket that has not answered the last one by the next is dropped. */
+  keepAliveMs: number;
+}
+
+/**
+ * Above this many bytes waiting to be written to a socket, a send waits for its write to
+ * finish, and so does that subscription's next event (graphql-ws awaits `send`): backpressure
+ * for a client that stops reading.
+ */
+const HIGH_WATER_BYTES = 64 * 1024;
+
+/**
+ * graphql-ws's protocol server (`makeServer`) bound to `ws`, as graphql-ws's own `useServer`
+ * binds it, with two differences.
+ *
+ * Writes are batched. `useServer` waits for every message's write to finish before the next,
+ * so a burst went out as one write (a syscall and a TCP segment) per message: when
+ * logoutAllDevices ended 99 sessions, a tab that stayed signed in took 99 writes, and each
+ * ended tab two (its event, then the close frame). Here `send` returns at once unless the
+ * socket is backed up, and the socket is corked until the queued microtasks have run, so each
+ * socket's share of a burst leaves in one write (see `npm run bench:live` for the effect).
+ *
+ * Errors are logged through the service's logger rather than `console.error`.
+ */
+export function serveGraphqlWs<E extends SocketExtra>(
+  wss: WebSocketServer,
+  server: Server<E>,
+  options: TransportOptions,
+): { dispose(): Promise<void> } {
+  const { logger, isProduction } = options;
+  const closeReason = (error: unknown) =>
+    isProduction ? "Internal server error" : String(error instanceof Error ? error.message : error).slice(0, 120);
+  wss.options.handleProtocols = handleProtocols;
+  wss.on("error", (error) => logger.error({ err: error }, "WebSocket server error"));
+
+  wss.on("connection", (socket: WebSocket, request: IncomingMessage) => {
+    // ws writes to the very socket the upgrade came on.
+    const raw = request.socket;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      raw.uncork();
+    };
+
+    socket.once("error", (error) => {
+      // ws reports a frame over maxPayload this way (and closes with 1009 itself).
+      logger.warn({ err: error }, "WebSocket error");
+      if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, closeReason(error));
+    });
+
+    let awaitingPong = false;
+    const keepAlive = setInterval(() => {
+      if (awaitingPong) return socket.terminate();
+      awaitingPong = true;
+      socket.ping();
+    }, options.keepAliveMs);
+    socket.on("pong", () => (awaitingPong = false));
+
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send(data) {
+          if (socket.readyState !== socket.OPEN) return;
+          if (!corked) {
+            corked = true;
+            raw.cork();
+            // After the microtasks now queued: every event of this burst, and a close frame.
+            process.nextTick(uncork);
+          }
+          if (socket.bufferedAmount < HIGH_WATER_BYTES) return void socket.send(data);
+          return new Promise<void>((resolve, reject) => socket.send(data, (error) => (error ? reject(error) : resolve())));
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on("message", async (data) => {
+            try {
+              await handle(String(data));
+            } catch (error) {
+              logger.error({ err: error }, "graphql-ws message handling failed");
+              socket.close(CloseCode.InternalServerError, closeReason(error));
+            }
+          }),
+      },
+      // E only adds what graphql-ws's callbacks store on it later.
+      { socket, request } as E,
+    );
+
+    socket.once("close", (code, reason) => {
+      clearInterval(keepAlive);
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    async dispose() {
+      for (const client of wss.clients) client.close(1001, "Going away");
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
