@@ -28,7 +28,8 @@ export const CHANNEL_SQL = `left('session_revoked:' || current_schema(), 63)`;
  * instances' sockets open on a revoked session; here that gap does not exist. Inside a
  * caller's transaction (changePassword, refresh-token reuse) the same holds for its commit.
  *
- * The `notified` CTE is read by the final SELECT so PostgreSQL cannot skip it.
+ * It answers one row per NOTIFY, `{ user_id, revoked_at, ids }` with `ids` a JSON array, rather
+ * than a row per session: for 10,000 sessions, 56 rows instead of 10,000 (`revokedFromBatches`).
  */
 export function revokeAndNotifySql(where: string): string {
   return `
@@ -37,19 +38,28 @@ export function revokeAndNotifySql(where: string): string {
       WHERE revoked_at IS NULL AND (${where})
       RETURNING id, user_id, revoked_at
     ), batches AS (
-      SELECT user_id, revoked_at, json_agg(id) AS ids
+      SELECT user_id, revoked_at, json_agg(id)::text AS ids
       FROM (
         SELECT id, user_id, revoked_at,
-               (row_number() OVER (PARTITION BY user_id ORDER BY id) - 1) / ${SESSIONS_PER_NOTIFY} AS batch
+               (row_number() OVER (PARTITION BY user_id) - 1) / ${SESSIONS_PER_NOTIFY} AS batch
         FROM revoked
       ) numbered
       GROUP BY user_id, revoked_at, batch
-    ), notified AS (
-      SELECT count(pg_notify(${CHANNEL_SQL},
-        json_build_object('r', $1::text, 't', revoked_at, 'u', user_id, 's', ids)::text)) AS n
-      FROM batches
     )
-    SELECT id, user_id, revoked_at FROM revoked WHERE (SELECT n FROM notified) >= 0`;
+    SELECT user_id, revoked_at, ids,
+           pg_notify(${CHANNEL_SQL}, json_build_object('r', $1::text, 't', revoked_at, 'u', user_id, 's', ids::json)::text)
+    FROM batches`;
+}
+
+/** The rows of `revokeAndNotifySql`, one per NOTIFY, as one revocation per session. */
+export function revokedFromBatches(
+  rows: readonly { user_id: string; revoked_at: Date; ids: string }[],
+  reason: RevocationReason,
+): SessionRevocation[] {
+  return rows.flatMap((row) => {
+    const revokedAt = new Date(row.revoked_at);
+    return (JSON.parse(row.ids) as string[]).map((sessionId) => ({ sessionId, userId: row.user_id, reason, revokedAt }));
+  });
 }
 
 interface Payload {

@@ -7,7 +7,7 @@ import { UserEntity } from "../users/user.entity";
 import { parseDevice } from "./device";
 import { formatRefreshToken, generateSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import { SessionEntity, type RevocationReason } from "./session.entity";
-import { revokeAndNotifySql } from "../live/revocation-channel";
+import { revokeAndNotifySql, revokedFromBatches } from "../live/revocation-channel";
 import type { SessionEventSink, SessionRevocation } from "./session-events";
 
 export interface ClientInfo {
@@ -354,10 +354,10 @@ export class SessionService {
     if (where.userId) conditions.push(`user_id = $${params.push(where.userId)}::uuid`);
     if (where.exceptId) conditions.push(`id <> $${params.push(where.exceptId)}::uuid`);
     const rows = (await manager.query(revokeAndNotifySql(conditions.join(" AND ") || "true"), params)) as {
-      id: string;
       user_id: string;
       revoked_at: Date;
+      ids: string;
     }[];
-    return rows.map((r) => ({ userId: r.user_id, sessionId: r.id, reason, revokedAt: new Date(r.revoked_at) }));
+    return revokedFromBatches(rows, reason);
   }
 }
