@@ -87,6 +87,35 @@ describe("browser cookie mode", () => {
     expect(cookieOf(again)).toMatch(/Max-Age=0/);
   });
 
+  it("logout with the cookie and no access token (it expired, say) ends the session the cookie belongs to", async () => {
+    const user = await signUp(server);
+    const { res, pair } = await cookieLogin(user.email);
+    const out = await server.request(LogoutDocument, {}, { headers: { ...COOKIE, cookie: pair } });
+    expect(out.data?.logout).toBe(true);
+    expect(cookieOf(out)).toMatch(/Max-Age=0/);
+    expect((await server.request(MeDocument, {}, { token: res.data!.login.accessToken })).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "SESSION_REVOKED",
+    });
+    const [row] = await server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [res.data!.login.session.id]);
+    expect(row.revoked_reason).toBe("LOGOUT");
+    // The user's other session is untouched.
+    expect((await server.request(MeDocument, {}, { token: user.accessToken })).data?.me.id).toBe(user.user.id);
+  });
+
+  it("a forged or spent cookie sent to logout ends nothing", async () => {
+    const user = await signUp(server);
+    const { res, pair } = await cookieLogin(user.email);
+    const sessionId = res.data!.login.session.id;
+    const forged = `__Host-refresh_token=${sessionId}.${"A".repeat(43)}`;
+    expect((await server.request(LogoutDocument, {}, { headers: { ...COOKIE, cookie: forged } })).data?.logout).toBe(true);
+    // Rotate, then log out with the spent cookie.
+    await server.request(RefreshSessionDocument, {}, { headers: { ...COOKIE, cookie: pair } });
+    expect((await server.request(LogoutDocument, {}, { headers: { ...COOKIE, cookie: pair } })).data?.logout).toBe(true);
+    const [row] = await server.sql<{ revoked_at: Date | null }>("SELECT revoked_at FROM sessions WHERE id = $1", [sessionId]);
+    expect(row.revoked_at).toBeNull();
+  });
+
   it("sends Cache-Control: no-store on token responses in body mode too", async () => {
     const user = await signUp(server);
     const res = await server.request(LoginDocument, { input: { email: user.email, password: PASSWORD } });

@@ -17,12 +17,19 @@ export class SessionResolver {
 
   @Mutation(() => Boolean, {
     description:
-      "Ends this device's session; its tokens stop working at once. Idempotent; true without a token. In cookie mode it also clears the refresh cookie.",
+      "Ends this device's session; its tokens stop working at once. Idempotent; true without a token. In cookie mode it also clears the refresh cookie, and without an access token it ends the session the cookie belongs to.",
   })
   async logout(@Ctx() ctx: GraphQLContext): Promise<boolean> {
-    // The cookie goes whatever the token: logging out twice, or with an expired token, still clears it.
+    // The cookie goes whatever the token: logging out twice still clears it.
     if (ctx.transport === "cookie") ctx.response.clearRefreshCookie();
-    if (!ctx.viewer) return true;
+    if (!ctx.viewer) {
+      // A browser whose access token expired sends none: its refresh cookie names the session
+      // and proves possession, so that session ends rather than living on without its cookie.
+      if (ctx.transport === "cookie" && ctx.refreshCookie) {
+        await ctx.services.sessions.revokeByRefreshToken(ctx.refreshCookie, "LOGOUT", ctx.actor);
+      }
+      return true;
+    }
     await ctx.services.sessions.revokeSession(ctx.viewer.userId, ctx.viewer.sessionId, "LOGOUT", ctx.actor);
     return true;
   }

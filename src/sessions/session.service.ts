@@ -5,7 +5,7 @@ import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
 import { setActor, type Actor } from "../security/request-actor";
 import { UserEntity } from "../users/user.entity";
 import { parseDevice } from "./device";
-import { formatRefreshToken, generateSecret, parseRefreshToken, secretMatches } from "./refresh-token";
+import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import { SessionEntity, type RevocationReason } from "./session.entity";
 import { revokeAndNotifySql, revokedFromBatches } from "../live/revocation-channel";
 import type { SessionEventSink, SessionRevocation } from "./session-events";
@@ -227,6 +227,24 @@ export class SessionService {
     });
     if (revoked) await this.events.sessionsRevoked(revoked);
     return result;
+  }
+
+  /**
+   * Ends the session a refresh token belongs to, if the token is its current one: for a
+   * cookie-mode logout that has no (or no longer a valid) access token. A spent, forged or
+   * malformed token ends nothing. The hash is compared by the UPDATE itself, so a rotation
+   * racing this cannot leave the session alive with a token that was just logged out.
+   */
+  async revokeByRefreshToken(token: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
+    const parsed = parseRefreshToken(token);
+    if (!parsed) return false;
+    const revoked = await this.db.transaction(async (m) => {
+      // The token is the actor's proof of being that session.
+      await setActor(m, { ...actor, sessionId: parsed.sessionId });
+      return this.revokeWhere(m, reason, { sql: "id = $2::uuid AND secret_hash = $3", params: [parsed.sessionId, hashSecret(parsed.secret)] });
+    });
+    await this.events.sessionsRevoked(revoked);
+    return revoked.length > 0;
   }
 
   /**
