@@ -30,7 +30,8 @@ function startTarget(strategy: string, databaseUrl: string, schema: string): Pro
   const child: ChildProcess = spawn(
     process.execPath,
     [path.join(__dirname, "target-server.js"), `--strategy=${strategy}`, `--schema=${schema}`],
-    { env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET }, stdio: ["ignore", "pipe", "inherit"] },
+    // NODE_ENV in the process too, as a deployment sets it: libraries (graphql-js) read it there.
+    { env: { ...process.env, NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_SECRET }, stdio: ["ignore", "pipe", "inherit"] },
   );
   return new Promise((resolve, reject) => {
     let out = "";

@@ -44,14 +44,18 @@ export interface Loaders {
   user: DataLoader<string, UserEntity | null>;
 }
 
-/** Made on first use: most requests (`me` included, see UserResolver) never need one. */
-function createLoaders(services: Services): Loaders {
-  let user: Loaders["user"] | undefined;
-  return {
-    get user() {
-      return (user ??= new DataLoader((ids) => services.users.loadUsers(ids)));
-    },
-  };
+/**
+ * Each loader is made on first use: most requests (`me` included, see UserResolver) never
+ * need one. (A class, not an object literal with a getter: this runs on every request.)
+ */
+class RequestLoaders implements Loaders {
+  private userLoader: Loaders["user"] | undefined;
+
+  constructor(private readonly services: Services) {}
+
+  get user(): Loaders["user"] {
+    return (this.userLoader ??= new DataLoader((ids) => this.services.users.loadUsers(ids)));
+  }
 }
 
 const MAX_AUTHORIZATION_LENGTH = 4096;
@@ -85,18 +89,8 @@ export interface ContextInput {
  * runs and nothing is written. No credential means an anonymous request.
  */
 export async function buildContext(services: Services, input: ContextInput): Promise<GraphQLContext> {
-  const loaders = createLoaders(services);
-  const transport = input.transport ?? "body";
-  const base = {
-    client: input.client,
-    transport,
-    refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
-    response: input.response ?? new ResponseHints(),
-    loaders,
-    services,
-  };
   if (input.authorization === undefined || input.authorization === null || input.authorization === "") {
-    return { ...base, viewer: null, actor: { ...input.client, sessionId: null } };
+    return contextFor(services, input, null);
   }
   // Our tokens are a few hundred bytes; anything far longer is refused before it is parsed.
   const plausible = typeof input.authorization === "string" && input.authorization.length <= MAX_AUTHORIZATION_LENGTH;
@@ -127,5 +121,20 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   // The session must belong to the token's subject.
   if (session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
   services.lastActive.seen(session);
-  return { ...base, viewer: { userId, sessionId, session }, actor: { ...input.client, sessionId } };
+  return contextFor(services, input, { userId, sessionId, session });
+}
+
+/** One object literal in one shape for every request (this runs on every request). */
+function contextFor(services: Services, input: ContextInput, viewer: Viewer | null): GraphQLContext {
+  const transport = input.transport ?? "body";
+  return {
+    viewer,
+    client: input.client,
+    actor: { ipAddress: input.client.ipAddress, userAgent: input.client.userAgent, sessionId: viewer?.sessionId ?? null },
+    transport,
+    refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
+    response: input.response ?? new ResponseHints(),
+    loaders: new RequestLoaders(services),
+    services,
+  };
 }

@@ -162,14 +162,17 @@ export class SessionService {
     if (!session) return "SESSION_NOT_FOUND";
     // The sweeper marks expired sessions revoked (EXPIRED); they still answer as expired.
     if (session.revokedAt) return session.revokedReason === "EXPIRED" ? "SESSION_EXPIRED" : "SESSION_REVOKED";
-    if (now >= this.expiresAt(session).getTime()) return "SESSION_EXPIRED";
+    if (now >= this.expiresAtMs(session)) return "SESSION_EXPIRED";
     return null;
   }
 
   /** The earlier of the absolute cap and the idle deadline. */
   expiresAt(session: SessionEntity): Date {
-    const idle = session.lastActiveAt.getTime() + this.policy.idleTtl * 1000;
-    return new Date(Math.min(session.expiresAt.getTime(), idle));
+    return new Date(this.expiresAtMs(session));
+  }
+
+  private expiresAtMs(session: SessionEntity): number {
+    return Math.min(session.expiresAt.getTime(), session.lastActiveAt.getTime() + this.policy.idleTtl * 1000);
   }
 
   /** The user's live sessions, most recently active first (one indexed, prepared query). */
