@@ -235,13 +235,6 @@ async function main() {
     // Bulk operations, on the real server.
     const bulkSessions = Number(process.env.BENCH_BULK_SESSIONS ?? (quick ? 200 : 10_000));
     const listSessions = quick ? 100 : 1_000;
-    const bulk = await signIn(ours.url, email);
-    await admin.query(
-      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
-       SELECT gen_random_uuid(), user_id, secret_hash, now(), now() - (g * interval '1 second'), now(), expires_at
-       FROM sessions, generate_series(1, $2) g WHERE id = $1`,
-      [bulk.sessionId, bulkSessions - 1],
-    );
     // Count the events as another instance would hear them: LISTEN on the fan-out channel.
     const listener = new Client({ connectionString: database.url, options: `-c search_path=${schema}` });
     await listener.connect();
@@ -253,12 +246,31 @@ async function main() {
       heard += decodeRevocations(m.payload)?.length ?? 0;
       lastHeardAt = performance.now();
     });
-    let start = performance.now();
-    const ended = await gql(ours.url, "mutation { logoutAllDevices(keepCurrent: true) }", bulk.token);
-    const logoutAllMs = performance.now() - start;
-    await new Promise((r) => setTimeout(r, 500));
-    const allHeardMs = lastHeardAt - start;
+    // Five times, each on a fresh set of sessions: one run is too noisy on this VM to quote.
+    const bulkRuns: { answeredMs: number; heardMs: number; ended: number; heard: number }[] = [];
+    for (let run = 0; run < (quick ? 1 : 5); run++) {
+      const bulk = await signIn(ours.url, email);
+      // Copies of a real sign-in's row, device facts included (they make the rows as wide as real ones).
+      await admin.query(
+        `INSERT INTO sessions (id, user_id, secret_hash, device_name, user_agent, browser, os, device_type, ip_address,
+                               created_at, last_active_at, authenticated_at, expires_at)
+         SELECT gen_random_uuid(), user_id, secret_hash, device_name, user_agent, browser, os, device_type, ip_address,
+                now(), now() - (g * interval '1 second'), now(), expires_at
+         FROM sessions, generate_series(1, $2) g WHERE id = $1`,
+        [bulk.sessionId, bulkSessions - 1],
+      );
+      await admin.query("ANALYZE sessions");
+      heard = 0;
+      const start = performance.now();
+      const ended = await gql(ours.url, "mutation { logoutAllDevices(keepCurrent: true) }", bulk.token);
+      const answeredMs = performance.now() - start;
+      await new Promise((r) => setTimeout(r, 500));
+      bulkRuns.push({ answeredMs, heardMs: lastHeardAt - start, ended: ended.logoutAllDevices, heard });
+      await gql(ours.url, "mutation { logout }", bulk.token);
+    }
     await listener.end();
+    const byAnswer = [...bulkRuns].sort((a, b) => a.answeredMs - b.answeredMs);
+    const medianRun = byAnswer[Math.floor(byAnswer.length / 2)];
 
     const lister = await signIn(ours.url, email);
     await admin.query("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND id <> $1", [lister.sessionId]);
@@ -270,7 +282,7 @@ async function main() {
     );
     const listTimes: number[] = [];
     for (let i = 0; i < 20; i++) {
-      start = performance.now();
+      const start = performance.now();
       const data = await gql(ours.url, "{ mySessions { id current browser lastActiveAt } }", lister.token);
       listTimes.push(performance.now() - start);
       if (data.mySessions.length !== listSessions) throw new Error(`mySessions returned ${data.mySessions.length}`);
@@ -281,8 +293,13 @@ async function main() {
     print("\n## Bulk operations (round trip on loopback, so an upper bound on server time)\n");
     print("| operation | time |");
     print("|---|---:|");
-    print(`| logoutAllDevices(keepCurrent: true) ending ${ended.logoutAllDevices} sessions, answered after its own NOTIFYs came back | ${logoutAllMs.toFixed(1)} ms |`);
-    print(`| … its ${heard} events heard by another listener (last one, from the request's start) | ${allHeardMs.toFixed(1)} ms |`);
+    const range = (values: number[]) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
+    print(
+      `| logoutAllDevices(keepCurrent: true) ending ${medianRun.ended} sessions, answered after its own NOTIFYs came back (median of ${bulkRuns.length}; range) | ${medianRun.answeredMs.toFixed(1)} ms (${range(bulkRuns.map((r) => r.answeredMs))}) |`,
+    );
+    print(
+      `| … its events heard by another listener: ${bulkRuns.map((r) => r.heard).join(", ")} of ${bulkRuns.map((r) => r.ended).join(", ")}; the last one, from the request's start | ${medianRun.heardMs.toFixed(1)} ms (${range(bulkRuns.map((r) => r.heardMs))}) |`,
+    );
     print(`| mySessions with ${listSessions} sessions (median of 20 / max) | ${listTimes[10].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`);
 
     // The context builder alone, in process: what the revocation check adds to a request.
