@@ -280,13 +280,15 @@ async function main() {
        FROM sessions, generate_series(1, $2) g WHERE id = $1`,
       [lister.sessionId, listSessions - 1],
     );
+    // The first call of 21 is reported apart: it also compiles the path (and its query plan).
     const listTimes: number[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 21; i++) {
       const start = performance.now();
       const data = await gql(ours.url, "{ mySessions { id current browser lastActiveAt } }", lister.token);
       listTimes.push(performance.now() - start);
       if (data.mySessions.length !== listSessions) throw new Error(`mySessions returned ${data.mySessions.length}`);
     }
+    const firstListMs = listTimes.shift()!;
     listTimes.sort((a, b) => a - b);
     await ours.stop();
 
@@ -300,7 +302,9 @@ async function main() {
     print(
       `| … its events heard by another listener: ${bulkRuns.map((r) => r.heard).join(", ")} of ${bulkRuns.map((r) => r.ended).join(", ")}; the last one, from the request's start | ${medianRun.heardMs.toFixed(1)} ms (${range(bulkRuns.map((r) => r.heardMs))}) |`,
     );
-    print(`| mySessions with ${listSessions} sessions (median of 20 / max) | ${listTimes[10].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`);
+    print(
+      `| mySessions with ${listSessions} sessions: the next 20 calls, median / p95 / max (the first call: ${firstListMs.toFixed(1)} ms) | ${listTimes[10].toFixed(1)} ms / ${listTimes[18].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`,
+    );
 
     // The context builder alone, in process: what the revocation check adds to a request.
     const inProcess = await startServer(loadConfig({ NODE_ENV: "production", JWT_SECRET, PORT: "0", LOG_LEVEL: "silent" }), {
