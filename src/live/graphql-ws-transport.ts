@@ -42,8 +42,11 @@ export function serveGraphqlWs<E extends SocketExtra>(
   options: TransportOptions,
 ): { dispose(): Promise<void> } {
   const { logger, isProduction } = options;
-  const closeReason = (error: unknown) =>
-    isProduction ? "Internal server error" : String(error instanceof Error ? error.message : error).slice(0, 120);
+  // A close reason may hold at most 123 bytes (RFC 6455); the message, in development only.
+  const closeReason = (error: unknown) => {
+    const message = String(error instanceof Error ? error.message : error);
+    return isProduction || Buffer.byteLength(message) > 123 ? "Internal server error" : message;
+  };
   wss.options.handleProtocols = handleProtocols;
   wss.on("error", (error) => logger.error({ err: error }, "WebSocket server error"));
 
@@ -56,7 +59,7 @@ export function serveGraphqlWs<E extends SocketExtra>(
       raw.uncork();
     };
 
-    socket.once("error", (error) => {
+    socket.on("error", (error) => {
       // ws reports a frame over maxPayload this way (and closes with 1009 itself).
       logger.warn({ err: error }, "WebSocket error");
       if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, closeReason(error));
@@ -64,6 +67,7 @@ export function serveGraphqlWs<E extends SocketExtra>(
 
     let awaitingPong = false;
     const keepAlive = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
       if (awaitingPong) return socket.terminate();
       awaitingPong = true;
       socket.ping();
