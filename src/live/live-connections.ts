@@ -122,7 +122,8 @@ export class LiveConnections {
    */
   deliver(revocations: readonly SessionRevocation[]): void {
     if (this.pending.length === 0) process.nextTick(() => this.flush());
-    this.pending.push(...revocations);
+    // A loop, not push(...revocations): a bulk revocation can outnumber a call's arguments.
+    for (const revocation of revocations) this.pending.push(revocation);
   }
 
   private flush() {
