@@ -64,7 +64,7 @@ export class LiveConnections {
      * (logoutAllDevices) the closes of the first sockets would hold up the events of the
      * rest. The session is already dead meanwhile: the socket hears nothing more, and any
      * subscribe or operation on it is refused by the session check. `npm run bench:live`,
-     * 990 ended sockets, 5 rounds: own-event p99 45-190 ms closing at once, 44-94 ms with 100 ms.
+     * 990 ended sockets, 5 rounds: own-event p99 45-192 ms closing at once, 44-94 ms with 100 ms.
      */
     private readonly closeDelayMs = 100,
   ) {
