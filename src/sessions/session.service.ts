@@ -10,6 +10,15 @@ import { SessionEntity, type RevocationReason } from "./session.entity";
 import { revokeAndNotifySql, revokedFromBatches } from "../live/revocation-channel";
 import type { SessionEventSink, SessionRevocation } from "./session-events";
 
+/** Which sessions a revoking statement ends: conditions ANDed; `sql` numbers its parameters from $2. */
+interface RevocationTarget {
+  id?: string;
+  userId?: string;
+  exceptId?: string;
+  sql?: string;
+  params?: unknown[];
+}
+
 export interface ClientInfo {
   userAgent: string | null;
   ipAddress: string | null;
@@ -241,12 +250,11 @@ export class SessionService {
   async revokeByRefreshToken(token: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
     const parsed = parseRefreshToken(token);
     if (!parsed) return false;
-    const revoked = await this.db.transaction(async (m) => {
-      // The token is the actor's proof of being that session.
-      await setActor(m, { ...actor, sessionId: parsed.sessionId });
-      return this.revokeWhere(m, reason, { sql: "id = $2::uuid AND secret_hash = $3", params: [parsed.sessionId, hashSecret(parsed.secret)] });
+    // The token is the actor's proof of being that session.
+    const revoked = await this.revokeAndPublish({ ...actor, sessionId: parsed.sessionId }, reason, {
+      sql: "id = $2::uuid AND secret_hash = $3",
+      params: [parsed.sessionId, hashSecret(parsed.secret)],
     });
-    await this.events.sessionsRevoked(revoked);
     return revoked.length > 0;
   }
 
@@ -255,11 +263,7 @@ export class SessionService {
    * one all answer false and change nothing: the caller cannot tell them apart.
    */
   async revokeSession(viewerId: string, sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
-    const revoked = await this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      return this.revokeWhere(m, reason, { id: sessionId, userId: viewerId });
-    });
-    await this.events.sessionsRevoked(revoked);
+    const revoked = await this.revokeAndPublish(actor, reason, { id: sessionId, userId: viewerId });
     return revoked.length > 0;
   }
 
@@ -273,14 +277,22 @@ export class SessionService {
     options: { exceptSessionId?: string; manager?: EntityManager; actor?: Actor } = {},
   ): Promise<SessionRevocation[]> {
     const where = { userId, exceptId: options.exceptSessionId };
-    const revoked = options.manager
-      ? await this.revokeWhere(options.manager, reason, where)
-      : await this.db.transaction(async (m) => {
-          if (options.actor) await setActor(m, options.actor);
-          return this.revokeWhere(m, reason, where);
-        });
     // Inside a caller's transaction the caller publishes after its commit.
-    if (!options.manager) await this.events.sessionsRevoked(revoked);
+    if (options.manager) return this.revokeWhere(options.manager, reason, where);
+    return this.revokeAndPublish(options.actor, reason, where);
+  }
+
+  /** revokeWhere in a transaction of its own, with `actor` for the security log; published after commit. */
+  private async revokeAndPublish(
+    actor: Actor | undefined,
+    reason: RevocationReason,
+    where: RevocationTarget,
+  ): Promise<SessionRevocation[]> {
+    const revoked = await this.db.transaction(async (m) => {
+      if (actor) await setActor(m, actor);
+      return this.revokeWhere(m, reason, where);
+    });
+    await this.events.sessionsRevoked(revoked);
     return revoked;
   }
 
@@ -366,7 +378,7 @@ export class SessionService {
   private async revokeWhere(
     manager: EntityManager,
     reason: RevocationReason,
-    where: { id?: string; userId?: string; exceptId?: string; sql?: string; params?: unknown[] },
+    where: RevocationTarget,
   ): Promise<SessionRevocation[]> {
     // `where.sql` numbers its parameters from $2, so it comes alone.
     const params: unknown[] = [reason, ...(where.params ?? [])];
