@@ -17,6 +17,9 @@ import { CHANNEL_SQL, decodeRevocations } from "../src/live/revocation-channel";
  * processes; the load generator (autocannon) runs here, on loopback.
  */
 const quick = process.argv.includes("--quick");
+/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, context, live); the default is all. */
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const want = (section: string) => !only || only.includes(section);
 const LOAD = quick ? { connections: 10, duration: 1 } : { connections: 50, duration: 10 };
 const PASSWORD = "benchmark password";
 const JWT_SECRET = randomBytes(32).toString("hex");
@@ -156,189 +159,203 @@ async function main() {
       CREATE FUNCTION bench_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE bench_writes SET n = n + 1; RETURN NULL; END $$;
       CREATE TRIGGER bench_count AFTER UPDATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION bench_count();`);
 
-    print(
-      `\n## Revocation check (autocannon, ${LOAD.connections} connections, loopback; each query ${LOAD.duration} s in all, in three slices alternating with the other)\n`,
-    );
-    print("| strategy | query | req/s | p50 ms | p99 ms | vs `{ __typename }` (each slice pair) | stale window after logout |");
-    print("|---|---|---:|---:|---:|---:|---|");
-    const results: Record<string, { typename: Load; me: Load }> = {};
-    let writes = { statements: 0, requests: 0 };
-    for (const [strategy, stale] of [
-      ["stateless", "until the JWT expires"],
-      ["database", "none"],
-      ["ours", "none (this instance); cross-instance: see below"],
-    ] as const) {
-      const target = await startTarget(strategy, database.url, schema);
-      await load(target.url, ME, (await signIn(target.url, email)).token); // warm-up: JIT, pools
-      // The measured session was last active 2 minutes ago: the run owes it one write.
-      const { token, sessionId } = await signIn(target.url, email);
-      await admin.query("UPDATE sessions SET last_active_at = now() - interval '2 minutes' WHERE id = $1", [sessionId]);
-      const before = (await admin.query("SELECT n FROM bench_writes")).rows[0].n;
-      const { typename, query: me, pairRatios } = await sideBySide(target.url, ME, token);
-      await new Promise((r) => setTimeout(r, 1500)); // let the batched activity writer flush
-      const writesDuring = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
-      if (strategy === "ours") writes = { statements: writesDuring, requests: me.requests };
-      await target.stop();
-      results[strategy] = { typename, me };
-      const label = { stateless: "stateless JWT (no revocation check)", database: "JWT + PostgreSQL lookup per request", ours: "ours: JWT + exact session cache" }[strategy];
-      print(`| ${label} | \`{ __typename }\` | ${typename.rps.toFixed(0)} | ${typename.p50} | ${typename.p99} | 1.00 | |`);
-      const pairs = pairRatios.map((r) => r.toFixed(2)).join(", ");
-      print(`| ${label} | \`{ me { id email } }\` | ${me.rps.toFixed(0)} | ${me.p50} | ${me.p99} | **${(me.rps / typename.rps).toFixed(2)}** (${pairs}) | ${stale} |`);
-      if (me.errors || typename.errors) print(`| (errors: ${me.errors + typename.errors}) | | | | | | |`);
+    if (want("checks")) {
+      print(
+        `\n## Revocation check (autocannon, ${LOAD.connections} connections, loopback; each query ${LOAD.duration} s in all, in three slices alternating with the other)\n`,
+      );
+      print("| strategy | query | req/s | p50 ms | p99 ms | vs `{ __typename }` (each slice pair) | stale window after logout |");
+      print("|---|---|---:|---:|---:|---:|---|");
+      const results: Record<string, { typename: Load; me: Load }> = {};
+      let writes = { statements: 0, requests: 0 };
+      for (const [strategy, stale] of [
+        ["stateless", "until the JWT expires"],
+        ["database", "none"],
+        ["ours", "none (this instance); cross-instance: see below"],
+      ] as const) {
+        const target = await startTarget(strategy, database.url, schema);
+        await load(target.url, ME, (await signIn(target.url, email)).token); // warm-up: JIT, pools
+        // The measured session was last active 2 minutes ago: the run owes it one write.
+        const { token, sessionId } = await signIn(target.url, email);
+        await admin.query("UPDATE sessions SET last_active_at = now() - interval '2 minutes' WHERE id = $1", [sessionId]);
+        const before = (await admin.query("SELECT n FROM bench_writes")).rows[0].n;
+        const { typename, query: me, pairRatios } = await sideBySide(target.url, ME, token);
+        await new Promise((r) => setTimeout(r, 1500)); // let the batched activity writer flush
+        const writesDuring = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
+        if (strategy === "ours") writes = { statements: writesDuring, requests: me.requests };
+        await target.stop();
+        results[strategy] = { typename, me };
+        const label = { stateless: "stateless JWT (no revocation check)", database: "JWT + PostgreSQL lookup per request", ours: "ours: JWT + exact session cache" }[strategy];
+        print(`| ${label} | \`{ __typename }\` | ${typename.rps.toFixed(0)} | ${typename.p50} | ${typename.p99} | 1.00 | |`);
+        const pairs = pairRatios.map((r) => r.toFixed(2)).join(", ");
+        print(`| ${label} | \`{ me { id email } }\` | ${me.rps.toFixed(0)} | ${me.p50} | ${me.p99} | **${(me.rps / typename.rps).toFixed(2)}** (${pairs}) | ${stale} |`);
+        if (me.errors || typename.errors) print(`| (errors: ${me.errors + typename.errors}) | | | | | | |`);
+      }
+
+      print("\n## Writes\n");
+      print(
+        `UPDATE statements on \`sessions\` during the ${writes.requests} authenticated requests above (ours, one session last active 2 minutes before): **${writes.statements}**, i.e. ${((writes.statements / writes.requests) * 10_000).toFixed(2)} per 10,000 requests (a write per request would be 10,000).`,
+      );
     }
 
-    print("\n## HTTP layer (`{ __typename }`, same schema, same context builder)\n");
-    const express = await startTarget("express", database.url, schema);
-    await load(express.url, TYPENAME);
-    const viaExpress = await load(express.url, TYPENAME);
-    await express.stop();
     const ours = await startTarget("ours", database.url, schema);
-    await load(ours.url, TYPENAME);
-    const viaOurs = await load(ours.url, TYPENAME);
-    print("| server | req/s | p50 ms | p99 ms | ratio |");
-    print("|---|---:|---:|---:|---:|");
-    print(`| Express 5 + expressMiddleware | ${viaExpress.rps.toFixed(0)} | ${viaExpress.p50} | ${viaExpress.p99} | 1.00 |`);
-    print(`| ours: node:http + Apollo, graphql-ws on the same port | ${viaOurs.rps.toFixed(0)} | ${viaOurs.p50} | ${viaOurs.p99} | **${(viaOurs.rps / viaExpress.rps).toFixed(2)}** |`);
-
-    print("\n## Writes\n");
-    print(
-      `UPDATE statements on \`sessions\` during the ${writes.requests} authenticated requests above (ours, one session last active 2 minutes before): **${writes.statements}**, i.e. ${((writes.statements / writes.requests) * 10_000).toFixed(2)} per 10,000 requests (a write per request would be 10,000).`,
-    );
+    if (want("http")) {
+      print("\n## HTTP layer (`{ __typename }`, same schema, same context builder)\n");
+      const express = await startTarget("express", database.url, schema);
+      await load(express.url, TYPENAME);
+      const viaExpress = await load(express.url, TYPENAME);
+      await express.stop();
+      await load(ours.url, TYPENAME);
+      const viaOurs = await load(ours.url, TYPENAME);
+      print("| server | req/s | p50 ms | p99 ms | ratio |");
+      print("|---|---:|---:|---:|---:|");
+      print(`| Express 5 + expressMiddleware | ${viaExpress.rps.toFixed(0)} | ${viaExpress.p50} | ${viaExpress.p99} | 1.00 |`);
+      print(`| ours: node:http + Apollo, graphql-ws on the same port | ${viaOurs.rps.toFixed(0)} | ${viaOurs.p50} | ${viaOurs.p99} | **${(viaOurs.rps / viaExpress.rps).toFixed(2)}** |`);
+    }
 
     // The cross-instance bound: revoke on one instance, ask the other (whose cache holds the
     // session) right after the mutation returns, and keep asking until it refuses.
-    const other = await startTarget("ours", database.url, schema);
-    const trials = quick ? 5 : 50;
-    let stale = 0;
-    let worstMs = 0;
-    for (let i = 0; i < trials; i++) {
-      const s = await signIn(ours.url, email);
-      await gql(other.url, ME, s.token); // now cached on the other instance
-      await gql(ours.url, "mutation { logout }", s.token);
-      const returnedAt = performance.now();
-      for (;;) {
-        const res = await fetch(other.url, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
-          body: JSON.stringify({ query: ME }),
-        });
-        await res.text();
-        if (res.status === 401) break;
-        stale++;
-        worstMs = Math.max(worstMs, performance.now() - returnedAt);
+    if (want("cross")) {
+      const other = await startTarget("ours", database.url, schema);
+      const trials = quick ? 5 : 50;
+      let stale = 0;
+      let worstMs = 0;
+      for (let i = 0; i < trials; i++) {
+        const s = await signIn(ours.url, email);
+        await gql(other.url, ME, s.token); // now cached on the other instance
+        await gql(ours.url, "mutation { logout }", s.token);
+        const returnedAt = performance.now();
+        for (;;) {
+          const res = await fetch(other.url, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
+            body: JSON.stringify({ query: ME }),
+          });
+          await res.text();
+          if (res.status === 401) break;
+          stale++;
+          worstMs = Math.max(worstMs, performance.now() - returnedAt);
+        }
       }
+      await other.stop();
+      print("\n## Cross-instance bound (two instances, the session cached on both)\n");
+      print(`Requests answered from a stale entry on the other instance after \`logout\` returned: **${stale}** in ${trials} trials (worst: ${worstMs.toFixed(1)} ms after the mutation returned).`);
     }
-    await other.stop();
-    print("\n## Cross-instance bound (two instances, the session cached on both)\n");
-    print(`Requests answered from a stale entry on the other instance after \`logout\` returned: **${stale}** in ${trials} trials (worst: ${worstMs.toFixed(1)} ms after the mutation returned).`);
 
     // Bulk operations, on the real server.
-    const bulkSessions = Number(process.env.BENCH_BULK_SESSIONS ?? (quick ? 200 : 10_000));
-    const listSessions = quick ? 100 : 1_000;
-    // Count the events as another instance would hear them: LISTEN on the fan-out channel.
-    const listener = new Client({ connectionString: database.url, options: `-c search_path=${schema}` });
-    await listener.connect();
-    const [{ channel }] = (await listener.query(`SELECT ${CHANNEL_SQL} AS channel`)).rows;
-    await listener.query(`LISTEN "${channel}"`);
-    let heard = 0;
-    let lastHeardAt = 0;
-    listener.on("notification", (m) => {
-      heard += decodeRevocations(m.payload)?.length ?? 0;
-      lastHeardAt = performance.now();
-    });
-    // Five times, each on a fresh set of sessions: one run is too noisy on this VM to quote.
-    const bulkRuns: { answeredMs: number; heardMs: number; ended: number; heard: number }[] = [];
-    for (let run = 0; run < (quick ? 1 : 5); run++) {
-      const bulk = await signIn(ours.url, email);
-      // Copies of a real sign-in's row, device facts included (they make the rows as wide as real ones).
-      await admin.query(
-        `INSERT INTO sessions (id, user_id, secret_hash, device_name, user_agent, browser, os, device_type, ip_address,
-                               created_at, last_active_at, authenticated_at, expires_at)
-         SELECT gen_random_uuid(), user_id, secret_hash, device_name, user_agent, browser, os, device_type, ip_address,
-                now(), now() - (g * interval '1 second'), now(), expires_at
-         FROM sessions, generate_series(1, $2) g WHERE id = $1`,
-        [bulk.sessionId, bulkSessions - 1],
-      );
-      await admin.query("ANALYZE sessions");
-      heard = 0;
-      const start = performance.now();
-      const ended = await gql(ours.url, "mutation { logoutAllDevices(keepCurrent: true) }", bulk.token);
-      const answeredMs = performance.now() - start;
-      await new Promise((r) => setTimeout(r, 500));
-      bulkRuns.push({ answeredMs, heardMs: lastHeardAt - start, ended: ended.logoutAllDevices, heard });
-      await gql(ours.url, "mutation { logout }", bulk.token);
-    }
-    await listener.end();
-    const byAnswer = [...bulkRuns].sort((a, b) => a.answeredMs - b.answeredMs);
-    const medianRun = byAnswer[Math.floor(byAnswer.length / 2)];
+    if (want("bulk")) {
+      const bulkSessions = Number(process.env.BENCH_BULK_SESSIONS ?? (quick ? 200 : 10_000));
+      const listSessions = quick ? 100 : 1_000;
+      // Count the events as another instance would hear them: LISTEN on the fan-out channel.
+      const listener = new Client({ connectionString: database.url, options: `-c search_path=${schema}` });
+      await listener.connect();
+      const [{ channel }] = (await listener.query(`SELECT ${CHANNEL_SQL} AS channel`)).rows;
+      await listener.query(`LISTEN "${channel}"`);
+      let heard = 0;
+      let lastHeardAt = 0;
+      listener.on("notification", (m) => {
+        heard += decodeRevocations(m.payload)?.length ?? 0;
+        lastHeardAt = performance.now();
+      });
+      // Five times, each on a fresh set of sessions: one run is too noisy on this VM to quote.
+      const bulkRuns: { answeredMs: number; heardMs: number; ended: number; heard: number }[] = [];
+      for (let run = 0; run < (quick ? 1 : 5); run++) {
+        const bulk = await signIn(ours.url, email);
+        // Copies of a real sign-in's row, device facts included (they make the rows as wide as real ones).
+        await admin.query(
+          `INSERT INTO sessions (id, user_id, secret_hash, device_name, user_agent, browser, os, device_type, ip_address,
+                                 created_at, last_active_at, authenticated_at, expires_at)
+           SELECT gen_random_uuid(), user_id, secret_hash, device_name, user_agent, browser, os, device_type, ip_address,
+                  now(), now() - (g * interval '1 second'), now(), expires_at
+           FROM sessions, generate_series(1, $2) g WHERE id = $1`,
+          [bulk.sessionId, bulkSessions - 1],
+        );
+        // As autovacuum would have left sessions that piled up over days: without it, the
+        // revoking UPDATE is also the first to set every new row's hint bits.
+        await admin.query("VACUUM ANALYZE sessions");
+        heard = 0;
+        const start = performance.now();
+        const ended = await gql(ours.url, "mutation { logoutAllDevices(keepCurrent: true) }", bulk.token);
+        const answeredMs = performance.now() - start;
+        await new Promise((r) => setTimeout(r, 500));
+        bulkRuns.push({ answeredMs, heardMs: lastHeardAt - start, ended: ended.logoutAllDevices, heard });
+        await gql(ours.url, "mutation { logout }", bulk.token);
+      }
+      await listener.end();
+      const byAnswer = [...bulkRuns].sort((a, b) => a.answeredMs - b.answeredMs);
+      const medianRun = byAnswer[Math.floor(byAnswer.length / 2)];
 
-    const lister = await signIn(ours.url, email);
-    await admin.query("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND id <> $1", [lister.sessionId]);
-    await admin.query(
-      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
-       SELECT gen_random_uuid(), user_id, secret_hash, now(), now() - (g * interval '1 second'), now(), expires_at
-       FROM sessions, generate_series(1, $2) g WHERE id = $1`,
-      [lister.sessionId, listSessions - 1],
-    );
-    // The first call of 21 is reported apart: it also compiles the path (and its query plan).
-    const listTimes: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      const start = performance.now();
-      const data = await gql(ours.url, "{ mySessions { id current browser lastActiveAt } }", lister.token);
-      listTimes.push(performance.now() - start);
-      if (data.mySessions.length !== listSessions) throw new Error(`mySessions returned ${data.mySessions.length}`);
+      const lister = await signIn(ours.url, email);
+      await admin.query("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND id <> $1", [lister.sessionId]);
+      await admin.query(
+        `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
+         SELECT gen_random_uuid(), user_id, secret_hash, now(), now() - (g * interval '1 second'), now(), expires_at
+         FROM sessions, generate_series(1, $2) g WHERE id = $1`,
+        [lister.sessionId, listSessions - 1],
+      );
+      // The first call of 21 is reported apart: it also compiles the path (and its query plan).
+      const listTimes: number[] = [];
+      for (let i = 0; i < 21; i++) {
+        const start = performance.now();
+        const data = await gql(ours.url, "{ mySessions { id current browser lastActiveAt } }", lister.token);
+        listTimes.push(performance.now() - start);
+        if (data.mySessions.length !== listSessions) throw new Error(`mySessions returned ${data.mySessions.length}`);
+      }
+      const firstListMs = listTimes.shift()!;
+      listTimes.sort((a, b) => a - b);
+
+      print("\n## Bulk operations (round trip on loopback, so an upper bound on server time)\n");
+      print("| operation | time |");
+      print("|---|---:|");
+      const range = (values: number[]) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
+      print(
+        `| logoutAllDevices(keepCurrent: true) ending ${medianRun.ended} sessions, answered after its own NOTIFYs came back (median of ${bulkRuns.length}; range) | ${medianRun.answeredMs.toFixed(1)} ms (${range(bulkRuns.map((r) => r.answeredMs))}) |`,
+      );
+      print(
+        `| … its events heard by another listener: ${bulkRuns.map((r) => r.heard).join(", ")} of ${bulkRuns.map((r) => r.ended).join(", ")}; the last one, from the request's start | ${medianRun.heardMs.toFixed(1)} ms (${range(bulkRuns.map((r) => r.heardMs))}) |`,
+      );
+      print(
+        `| mySessions with ${listSessions} sessions: the next 20 calls, median / p95 / max (the first call: ${firstListMs.toFixed(1)} ms) | ${listTimes[10].toFixed(1)} ms / ${listTimes[18].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`,
+      );
     }
-    const firstListMs = listTimes.shift()!;
-    listTimes.sort((a, b) => a - b);
     await ours.stop();
 
-    print("\n## Bulk operations (round trip on loopback, so an upper bound on server time)\n");
-    print("| operation | time |");
-    print("|---|---:|");
-    const range = (values: number[]) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
-    print(
-      `| logoutAllDevices(keepCurrent: true) ending ${medianRun.ended} sessions, answered after its own NOTIFYs came back (median of ${bulkRuns.length}; range) | ${medianRun.answeredMs.toFixed(1)} ms (${range(bulkRuns.map((r) => r.answeredMs))}) |`,
-    );
-    print(
-      `| … its events heard by another listener: ${bulkRuns.map((r) => r.heard).join(", ")} of ${bulkRuns.map((r) => r.ended).join(", ")}; the last one, from the request's start | ${medianRun.heardMs.toFixed(1)} ms (${range(bulkRuns.map((r) => r.heardMs))}) |`,
-    );
-    print(
-      `| mySessions with ${listSessions} sessions: the next 20 calls, median / p95 / max (the first call: ${firstListMs.toFixed(1)} ms) | ${listTimes[10].toFixed(1)} ms / ${listTimes[18].toFixed(1)} ms / ${listTimes[19].toFixed(1)} ms |`,
-    );
-
     // The context builder alone, in process: what the revocation check adds to a request.
-    const inProcess = await startServer(loadConfig({ NODE_ENV: "production", JWT_SECRET, PORT: "0", LOG_LEVEL: "silent" }), {
-      databaseUrl: database.url,
-      dbSchema: schema,
-    });
-    try {
-      const { token } = await signIn(inProcess.url, email);
-      const client = { userAgent: "bench", ipAddress: "127.0.0.1" };
-      const iterations = quick ? 20_000 : 200_000;
-      const perContext = async (authorization: string | undefined) => {
-        // A fresh string each time, as each request brings its own header.
-        const header = () => (authorization === undefined ? undefined : `${authorization} `.trimEnd());
-        for (let i = 0; i < iterations / 10; i++) await buildContext(inProcess.services, { authorization: header(), client });
-        const t0 = process.hrtime.bigint();
-        for (let i = 0; i < iterations; i++) await buildContext(inProcess.services, { authorization: header(), client });
-        return Number(process.hrtime.bigint() - t0) / iterations;
-      };
-      const anonymous = await perContext(undefined);
-      const authenticated = await perContext(`Bearer ${token}`);
-      print("\n## The context builder alone (in process, no HTTP)\n");
-      print("| request | ns per context |");
-      print("|---|---:|");
-      print(`| anonymous | ${anonymous.toFixed(0)} |`);
-      print(`| Bearer token: verify (cached) + session check (cached) + activity bookkeeping | ${authenticated.toFixed(0)} |`);
-      print(`\nChecking the token and its session (revocation included) adds **${((authenticated - anonymous) / 1000).toFixed(2)} µs** per request.`);
-    } finally {
-      await inProcess.stop();
+    if (want("context")) {
+      const inProcess = await startServer(loadConfig({ NODE_ENV: "production", JWT_SECRET, PORT: "0", LOG_LEVEL: "silent" }), {
+        databaseUrl: database.url,
+        dbSchema: schema,
+      });
+      try {
+        const { token } = await signIn(inProcess.url, email);
+        const client = { userAgent: "bench", ipAddress: "127.0.0.1" };
+        const iterations = quick ? 20_000 : 200_000;
+        const perContext = async (authorization: string | undefined) => {
+          // A fresh string each time, as each request brings its own header.
+          const header = () => (authorization === undefined ? undefined : `${authorization} `.trimEnd());
+          for (let i = 0; i < iterations / 10; i++) await buildContext(inProcess.services, { authorization: header(), client });
+          const t0 = process.hrtime.bigint();
+          for (let i = 0; i < iterations; i++) await buildContext(inProcess.services, { authorization: header(), client });
+          return Number(process.hrtime.bigint() - t0) / iterations;
+        };
+        const anonymous = await perContext(undefined);
+        const authenticated = await perContext(`Bearer ${token}`);
+        print("\n## The context builder alone (in process, no HTTP)\n");
+        print("| request | ns per context |");
+        print("|---|---:|");
+        print(`| anonymous | ${anonymous.toFixed(0)} |`);
+        print(`| Bearer token: verify (cached) + session check (cached) + activity bookkeeping | ${authenticated.toFixed(0)} |`);
+        print(`\nChecking the token and its session (revocation included) adds **${((authenticated - anonymous) / 1000).toFixed(2)} µs** per request.`);
+      } finally {
+        await inProcess.stop();
+      }
     }
 
-    print("\n## Live fan-out (`npm run bench:live`)\n");
-    print("```");
-    print((await runLiveBench(quick, database.url)).trim());
-    print("```");
+    if (want("live")) {
+      print("\n## Live fan-out (`npm run bench:live`)\n");
+      print("```");
+      print((await runLiveBench(quick, database.url)).trim());
+      print("```");
+    }
 
     print(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${database.embedded ? "embedded PostgreSQL 18" : "PostgreSQL from DATABASE_URL"}${quick ? " (--quick: figures not meaningful)" : ""}`);
   } finally {

@@ -22,7 +22,8 @@ export type RevocationReason = (typeof REVOCATION_REASONS)[number];
  * extended) and `now < lastActiveAt + SESSION_IDLE_TTL`.
  */
 @Entity({ name: "sessions" })
-@Index("sessions_user_active_idx", ["userId"], { where: "revoked_at IS NULL" })
+// Not partial on revoked_at: revocations stay HOT updates (migration SessionsHotRevocation).
+@Index("sessions_user_idx", ["userId"])
 export class SessionEntity {
   @PrimaryColumn("uuid")
   id!: string;

@@ -48,7 +48,7 @@ const LOAD_SESSIONS = `
   SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
   WHERE s.id = ANY($1::uuid[])`;
 
-// Uses the partial index sessions_user_active_idx (user_id WHERE revoked_at IS NULL). Only
+// Uses the index sessions_user_idx (ended rows kept for SESSION_RETENTION are filtered). Only
 // what the Session type shows: no user join, no timestamps nobody reads (each one is parsed
 // into a Date, a thousand times for a thousand sessions).
 const LIST_USER_SESSIONS = `
