@@ -109,6 +109,16 @@ describe("mySessions", () => {
     expect(Object.keys(sessions[0])).not.toContain("secretHash");
   });
 
+  it("shows the stored timestamps to the millisecond", async () => {
+    const a = await signUp(server);
+    // Microseconds the list must truncate, as every other read does, not round.
+    await server.sql("UPDATE sessions SET last_active_at = '2031-02-03 04:05:06.789999+00' WHERE id = $1", [a.session.id]);
+    const res = await server.request(MySessionsDocument, {}, { token: a.accessToken });
+    expect(res.data!.mySessions).toEqual([
+      expect.objectContaining({ createdAt: a.session.createdAt, lastActiveAt: "2031-02-03T04:05:06.789Z" }),
+    ]);
+  });
+
   it("orders the other sessions by last activity, most recent first", async () => {
     const a = await signUp(server);
     const b = await signIn(server, a.email);

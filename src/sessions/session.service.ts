@@ -49,11 +49,14 @@ const LOAD_SESSIONS = `
   WHERE s.id = ANY($1::uuid[])`;
 
 // Uses the index sessions_user_idx (ended rows kept for SESSION_RETENTION are filtered). Only
-// what the Session type shows: no user join, no timestamps nobody reads (each one is parsed
-// into a Date, a thousand times for a thousand sessions).
+// what the Session type shows: no user join, no timestamps nobody reads. The timestamps come as
+// epoch milliseconds (a float8, read with parseFloat): pg's text parser for timestamptz, a
+// regular expression per value, was ~2 ms of a 1,000-session list (CPU profile).
 const LIST_USER_SESSIONS = `
   SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
-         s.created_at, s.last_active_at, s.expires_at
+         date_part('epoch', s.created_at) * 1000 AS created_ms,
+         date_part('epoch', s.last_active_at) * 1000 AS last_active_ms,
+         date_part('epoch', s.expires_at) * 1000 AS expires_ms
   FROM sessions s
   WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
     AND s.last_active_at > now() - make_interval(secs => $2)
@@ -79,13 +82,16 @@ interface SessionUserRow {
   user_updated_at: Date;
 }
 
-type ListedSessionRow = Pick<
-  SessionUserRow,
-  "id" | "user_id" | "device_name" | "user_agent" | "browser" | "os" | "device_type" | "ip_address" | "created_at" | "last_active_at" | "expires_at"
->;
+type DeviceColumns = Pick<SessionUserRow, "id" | "user_id" | "device_name" | "user_agent" | "browser" | "os" | "device_type" | "ip_address">;
+
+interface ListedSessionRow extends DeviceColumns {
+  created_ms: number;
+  last_active_ms: number;
+  expires_ms: number;
+}
 
 /** The columns every read of a session shows (the list reads only these). */
-function listedSession(row: ListedSessionRow): SessionEntity {
+function listedSession(row: DeviceColumns, createdAt: Date, lastActiveAt: Date, expiresAt: Date): SessionEntity {
   return Object.assign(new SessionEntity(), {
     id: row.id,
     userId: row.user_id,
@@ -95,9 +101,9 @@ function listedSession(row: ListedSessionRow): SessionEntity {
     os: row.os,
     deviceType: row.device_type,
     ipAddress: row.ip_address,
-    createdAt: row.created_at,
-    lastActiveAt: row.last_active_at,
-    expiresAt: row.expires_at,
+    createdAt,
+    lastActiveAt,
+    expiresAt,
     revokedAt: null,
     revokedReason: null,
   });
@@ -111,7 +117,7 @@ function toSession(row: SessionUserRow): SessionEntity {
     createdAt: row.user_created_at,
     updatedAt: row.user_updated_at,
   });
-  return Object.assign(listedSession(row), {
+  return Object.assign(listedSession(row, row.created_at, row.last_active_at, row.expires_at), {
     user,
     authenticatedAt: row.authenticated_at,
     revokedAt: row.revoked_at,
@@ -191,7 +197,9 @@ export class SessionService {
       text: LIST_USER_SESSIONS,
       values: [userId, this.policy.idleTtl],
     });
-    return rows.map(listedSession);
+    return rows.map((row) =>
+      listedSession(row, new Date(row.created_ms), new Date(row.last_active_ms), new Date(row.expires_ms)),
+    );
   }
 
   /**
