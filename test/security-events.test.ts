@@ -83,6 +83,19 @@ describe("the security activity log", () => {
     ]);
   });
 
+  it("records an action that ends several sessions as one entry listing them all", async () => {
+    const user = await signUp(server);
+    const others = [await signIn(server, user.email), await signIn(server, user.email), await signIn(server, user.email)];
+    await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });
+
+    const [entry, ...earlier] = await eventsOf(user.accessToken);
+    expect(entry).toMatchObject({ type: "SESSION_REVOKED", sessionId: null, ipAddress: "127.0.0.1" });
+    const { sessionIds, ...details } = entry.details as { sessionIds: string[] };
+    expect(details).toEqual({ reason: "LOGOUT_ALL", bySessionId: user.session.id, sessionCount: 3 });
+    expect([...sessionIds].sort()).toEqual(others.map((o) => o.session.id).sort());
+    expect(earlier.map((e) => e.type)).toEqual(["LOGIN", "LOGIN", "LOGIN", "LOGIN", "REGISTER"]);
+  });
+
   it("records reauthentication, a password change and an email change", async () => {
     const user = await signUp(server);
     await server.request(ReauthenticateDocument, { password: PASSWORD }, { token: user.accessToken });

@@ -20,7 +20,11 @@ export class SecurityEvent {
   @Field(() => DateTimeScalar)
   occurredAt!: Date;
 
-  @Field(() => ID, { nullable: true, description: "The session concerned (signed in, ended, or acting)." })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "The session concerned (signed in, ended, or acting). Null when one action ended several sessions: they are in details.sessionIds.",
+  })
   sessionId!: string | null;
 
   @Field(() => String, { nullable: true, description: "The acting client's IP address." })
@@ -39,7 +43,8 @@ export class SecurityEvent {
   deviceType!: string | null;
 
   @Field(() => GraphQLJSONObject, {
-    description: "Small facts about the event, such as a revocation's `reason`; never a token, hash or password.",
+    description:
+      "Facts about the event, never a token, hash or password: a revocation's `reason` and acting `bySessionId`; when one action ended several sessions, `sessionCount` and `sessionIds`.",
   })
   details!: Record<string, unknown>;
 
