@@ -7,6 +7,8 @@ export interface SecurityEventRow {
   cursor: string;
   userId: string | null;
   sessionId: string | null;
+  /** The sessions one action ended, when it ended several (sessionId is then null). */
+  sessionIds: string[] | null;
   type: string;
   occurredAt: Date;
   ipAddress: string | null;
@@ -65,7 +67,7 @@ export class SecurityEventService {
       keyset = "AND (occurred_at, id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::bigint)";
     }
     const raw = (await this.db.query(
-      `SELECT id::text AS id, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS micros, user_id, session_id, type, occurred_at, ip_address, user_agent, details
+      `SELECT id::text AS id, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS micros, user_id, session_id, session_ids, type, occurred_at, ip_address, user_agent, details
          FROM security_events
         WHERE user_id = $1 ${keyset}
         ORDER BY occurred_at DESC, id DESC
@@ -76,6 +78,7 @@ export class SecurityEventService {
       micros: string;
       user_id: string | null;
       session_id: string | null;
+      session_ids: string[] | null;
       type: string;
       occurred_at: Date;
       ip_address: string | null;
@@ -87,6 +90,7 @@ export class SecurityEventService {
       cursor: encodeCursor({ micros: r.micros, id: r.id }),
       userId: r.user_id,
       sessionId: r.session_id,
+      sessionIds: r.session_ids,
       type: r.type,
       occurredAt: new Date(r.occurred_at),
       ipAddress: r.ip_address,

@@ -23,9 +23,15 @@ export class SecurityEvent {
   @Field(() => ID, {
     nullable: true,
     description:
-      "The session concerned (signed in, ended, or acting). Null when one action ended several sessions: they are in details.sessionIds.",
+      "The session concerned (signed in, ended, or acting). Null when one action ended several sessions: see sessionIds.",
   })
   sessionId!: string | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: "The sessions one action (such as logoutAllDevices) ended, when it ended more than one; otherwise null.",
+  })
+  sessionIds!: string[] | null;
 
   @Field(() => String, { nullable: true, description: "The acting client's IP address." })
   ipAddress!: string | null;
@@ -44,7 +50,7 @@ export class SecurityEvent {
 
   @Field(() => GraphQLJSONObject, {
     description:
-      "Facts about the event, never a token, hash or password: a revocation's `reason` and acting `bySessionId`; when one action ended several sessions, `sessionCount` and `sessionIds`.",
+      "Small facts about the event, never a token, hash or password: a revocation's `reason`, the acting `bySessionId`, and `sessionCount` when one action ended several sessions.",
   })
   details!: Record<string, unknown>;
 
@@ -54,6 +60,7 @@ export class SecurityEvent {
       type: row.type,
       occurredAt: row.occurredAt,
       sessionId: row.sessionId,
+      sessionIds: row.sessionIds,
       ipAddress: row.ipAddress,
       userAgent: row.userAgent,
       ...parseDevice(row.userAgent),
