@@ -6,6 +6,7 @@ import {
   MySessionsDocument,
   RevokeSessionDocument,
 } from "./gql/graphql";
+import { revokeAndNotifySql } from "../src/live/revocation-channel";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 
@@ -80,6 +81,27 @@ describe("logoutAllDevices", () => {
     const bob = await signUp(server);
     await server.request(LogoutAllDevicesDocument, { keepCurrent: false }, { token: alice.accessToken });
     expect((await server.request(MeDocument, {}, { token: bob.accessToken })).status).toBe(200);
+  });
+
+  it("rewrites each ended row in place (a HOT update), touching no index", async () => {
+    // What keeps 10,000 revocations cheap (migration SessionsHotRevocation): an index that
+    // covers revoked_at, even in a partial index's predicate, would make every one of them
+    // insert into every index of the table. The statement is the one the service runs.
+    const user = await signUp(server);
+    await server.sql(
+      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
+       SELECT gen_random_uuid(), user_id, secret_hash, now(), now(), now(), expires_at FROM sessions, generate_series(1, 20) WHERE id = $1`,
+      [user.session.id],
+    );
+    await server.sql("BEGIN");
+    try {
+      const batches = await server.sql<{ ids: string }>(revokeAndNotifySql("user_id = $2::uuid"), ["LOGOUT_ALL", user.user.id]);
+      const [{ hot }] = await server.sql<{ hot: string }>("SELECT pg_stat_get_xact_tuples_hot_updated('sessions'::regclass) AS hot");
+      expect(batches.flatMap((b) => JSON.parse(b.ids) as string[])).toHaveLength(21);
+      expect(Number(hot)).toBe(21);
+    } finally {
+      await server.sql("ROLLBACK");
+    }
   });
 });
 
