@@ -165,7 +165,6 @@ async function main() {
       );
       print("| strategy | query | req/s | p50 ms | p99 ms | vs `{ __typename }` (each slice pair) | stale window after logout |");
       print("|---|---|---:|---:|---:|---:|---|");
-      const results: Record<string, { typename: Load; me: Load }> = {};
       let writes = { statements: 0, requests: 0 };
       for (const [strategy, stale] of [
         ["stateless", "until the JWT expires"],
@@ -183,7 +182,6 @@ async function main() {
         const writesDuring = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
         if (strategy === "ours") writes = { statements: writesDuring, requests: me.requests };
         await target.stop();
-        results[strategy] = { typename, me };
         const label = { stateless: "stateless JWT (no revocation check)", database: "JWT + PostgreSQL lookup per request", ours: "ours: JWT + exact session cache" }[strategy];
         print(`| ${label} | \`{ __typename }\` | ${typename.rps.toFixed(0)} | ${typename.p50} | ${typename.p99} | 1.00 | |`);
         const pairs = pairRatios.map((r) => r.toFixed(2)).join(", ");
