@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { DataSource } from "typeorm";
 import { createServices, type Services } from "./app";
 import type { Config } from "./config/environment";
@@ -12,6 +13,8 @@ import { SessionPurge } from "./sessions/session-purge";
 
 export interface RunningServer {
   url: string;
+  /** The node:http server behind `url` (the benchmark times requests on it). */
+  httpServer: Server;
   /** The same server's WebSocket (graphql-ws) address. */
   wsUrl: string;
   services: Services;
@@ -71,6 +74,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     purge.start();
     return {
       url: http.url,
+      httpServer: http.server,
       wsUrl: http.url.replace(/^http/, "ws"),
       services,
       purge,
