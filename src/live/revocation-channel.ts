@@ -20,7 +20,9 @@ export const CHANNEL_SQL = `left('session_revoked:' || current_schema(), 63)`;
 
 /**
  * Ends the sessions matching `where` (a condition on `sessions`; `$1` is the reason, further
- * parameters are the caller's) and NOTIFYs them in the same statement.
+ * parameters are the caller's), writes their security-log entry and NOTIFYs them, all in the
+ * same statement. It is the only SQL that ends sessions, so nothing ends one unlogged or
+ * unannounced (see the RevocationsLoggedByTheirStatement migration for why not a trigger).
  *
  * Why NOTIFY inside the revoking statement rather than after commit: pg_notify is
  * transactional, so the events are delivered exactly when the revocation commits, and never
@@ -37,6 +39,23 @@ export function revokeAndNotifySql(where: string): string {
       UPDATE sessions SET revoked_at = now(), revoked_reason = $1
       WHERE revoked_at IS NULL AND (${where})
       RETURNING id, user_id, revoked_at
+    ), logged AS (
+      -- The security log: one entry per user per statement (one action), in this statement.
+      -- PostgreSQL runs a data-modifying CTE once whether or not it is read. The actor comes
+      -- from setActor (set_config, local to the transaction).
+      INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent, details, session_ids)
+      SELECT user_id,
+             CASE WHEN count(*) = 1 THEN (array_agg(id))[1] END,
+             CASE $1::text WHEN 'LOGOUT' THEN 'LOGOUT' WHEN 'REFRESH_TOKEN_REUSE' THEN 'REFRESH_TOKEN_REUSE' ELSE 'SESSION_REVOKED' END,
+             security_event_setting('app.ip'),
+             security_event_setting('app.user_agent'),
+             jsonb_strip_nulls(jsonb_build_object(
+               'reason', $1::text,
+               'bySessionId', security_event_setting('app.session_id'),
+               'sessionCount', CASE WHEN count(*) > 1 THEN count(*) END)),
+             CASE WHEN count(*) > 1 THEN array_agg(id) END
+      FROM revoked
+      GROUP BY user_id
     ), batches AS (
       SELECT user_id, revoked_at, json_agg(id)::text AS ids
       FROM (

@@ -319,18 +319,23 @@ export class SessionService {
     return { ok: true };
   }
 
-  /** Marks the session as having just proved the password again; false if it is no longer alive. */
+  /**
+   * Marks the session as having just proved the password again, and logs it in the same
+   * statement; false if it is no longer alive.
+   */
   async markAuthenticated(sessionId: string, actor: Actor): Promise<boolean> {
-    return this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      const result = await m
-        .createQueryBuilder()
-        .update(SessionEntity)
-        .set({ authenticatedAt: () => "now()", lastActiveAt: () => "now()" })
-        .where("id = :id AND revoked_at IS NULL AND expires_at > now()", { id: sessionId })
-        .execute();
-      return (result.affected ?? 0) > 0;
-    });
+    const rows = (await this.db.query(
+      `WITH marked AS (
+         UPDATE sessions SET authenticated_at = now(), last_active_at = now()
+         WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()
+         RETURNING id, user_id
+       )
+       INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent)
+       SELECT user_id, id, 'REAUTHENTICATED', $2, $3 FROM marked
+       RETURNING id`,
+      [sessionId, actor.ipAddress, actor.userAgent?.slice(0, 512) ?? null],
+    )) as unknown[];
+    return rows.length > 0;
   }
 
   /** Sessions of these users ended at or after `since` (a live instance catching up after a gap). */
