@@ -48,7 +48,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   try {
     await db.runMigrations({ transaction: "each" });
     const services = createServices(config, db, logger, {
-      sessionsRevoked: (revocations) => fanout.echo(revocations.map((r) => r.sessionId)),
+      sessionsRevoked: (revocations) => fanout.echo(revocations),
       userChanged: () => undefined,
     });
     // Other instances' revocations: out of the cache first, then to this instance's sockets.

@@ -1,4 +1,5 @@
-import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
+import type { Client } from "pg";
+import { LogoutAllDevicesDocument, LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 import { until } from "./support/wait";
@@ -57,6 +58,31 @@ describe("the session cache", () => {
       let res = await me(b, phone.accessToken);
       while (res.status === 200 && Date.now() - returnedAt < 200) res = await me(b, phone.accessToken);
       expect(res.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" });
+    }
+  });
+
+  it("answers a logout of many devices only once its own instance has heard every one of its NOTIFYs", async () => {
+    // 400 sessions go out as three NOTIFYs; the call waits for the last one sent, which
+    // PostgreSQL delivers after the others (one transaction's notifications keep their order).
+    // The listening backend is kept busy for 150 ms meanwhile: PostgreSQL sends a listener its
+    // notifications only between queries, so without the wait the call would answer first.
+    const user = await signUp(a);
+    await a.sql(
+      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
+       SELECT gen_random_uuid(), user_id, secret_hash, now(), now(), now(), expires_at FROM sessions, generate_series(1, 400) WHERE id = $1`,
+      [user.session.id],
+    );
+    const heard = new Set<string>();
+    const stopHearing = a.fanout.onRevoked((revocations) => revocations.forEach((r) => heard.add(r.sessionId)));
+    const listening = (a.fanout as unknown as { client: Client }).client;
+    try {
+      const busy = listening.query("SELECT pg_sleep(0.15)");
+      const res = await a.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });
+      expect(res.data).toEqual({ logoutAllDevices: 400 });
+      expect(heard.size).toBe(400);
+      await busy;
+    } finally {
+      stopHearing();
     }
   });
 

@@ -146,8 +146,10 @@ export class LiveConnections {
     }
     // end() unregistered the ended sockets: whoever is left stays signed in.
     for (const revocation of fresh) {
+      const connections = this.byUser.get(revocation.userId);
+      if (!connections) continue;
       const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt, current: false };
-      for (const connection of this.byUser.get(revocation.userId) ?? []) {
+      for (const connection of connections) {
         for (const queue of connection.subscriptions) queue.push(event);
       }
     }

@@ -31,10 +31,11 @@ export class RevocationFanout {
   private readonly listeners = new Set<RevocationListener>();
   private readonly resyncListeners = new Set<ResyncListener>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
-  private readonly echoes = new Set<{ pending: Set<string>; done: () => void }>();
+  private readonly echoes = new Map<string, Set<() => void>>();
   /**
-   * Session ids heard in the last 5–10 s: a NOTIFY can arrive before the revoking call gets
-   * to ask for its echo (it is sent at commit, while the COMMIT's answer is still on its way).
+   * The last session id of each NOTIFY heard in the last 5–10 s: a NOTIFY can arrive before
+   * the revoking call gets to ask for its echo (it is sent at commit, while the COMMIT's
+   * answer is still on its way).
    */
   private heard = new Set<string>();
   private heardBefore = new Set<string>();
@@ -80,24 +81,31 @@ export class RevocationFanout {
   }
 
   /**
-   * Resolves once this instance has heard its own NOTIFY for every one of `sessionIds` (or
-   * after `timeoutMs`, or at once while not listening). PostgreSQL signals every listener at
-   * the same commit, so by the time our own echo is back the other instances have theirs:
-   * a revoking mutation that waits for it answers only when their caches have dropped the
+   * Resolves once this instance has heard its own NOTIFYs for `revocations`, the sessions
+   * one revoking transaction ended in the order its statements answered them (or after
+   * `timeoutMs`, or at once while not listening). PostgreSQL signals every listener at the
+   * same commit, so by the time our own echo is back the other instances have theirs: a
+   * revoking mutation that waits for it answers only when their caches have dropped the
    * sessions too (measured by `npm run bench`). It never fails the mutation.
+   *
+   * Only the last session is waited for: PostgreSQL delivers one transaction's notifications
+   * in the order they were sent, and the last one sent carries the last session answered.
+   * For 10,000 sessions that is one lookup instead of 10,000 set operations per step.
    */
-  echo(sessionIds: readonly string[], timeoutMs = 250): Promise<void> {
-    const pending = new Set(sessionIds.filter((id) => !this.heard.has(id) && !this.heardBefore.has(id)));
-    if (pending.size === 0 || !this.client) return Promise.resolve();
+  echo(revocations: readonly SessionRevocation[], timeoutMs = 250): Promise<void> {
+    const last = revocations.at(-1)?.sessionId;
+    if (last === undefined || this.heard.has(last) || this.heardBefore.has(last) || !this.client) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(), timeoutMs);
-      const waiter = { pending, done: () => finish() };
-      const finish = () => {
+      let waiters = this.echoes.get(last);
+      if (!waiters) this.echoes.set(last, (waiters = new Set()));
+      const done = () => {
         clearTimeout(timer);
-        this.echoes.delete(waiter);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.echoes.get(last) === waiters) this.echoes.delete(last);
         resolve();
       };
-      this.echoes.add(waiter);
+      const timer = setTimeout(done, timeoutMs);
+      waiters.add(done);
     });
   }
 
@@ -227,10 +235,11 @@ export class RevocationFanout {
       this.heard = new Set();
       this.heardSince = Date.now();
     }
-    for (const r of revocations) this.heard.add(r.sessionId);
-    for (const waiter of this.echoes) {
-      for (const r of revocations) waiter.pending.delete(r.sessionId);
-      if (waiter.pending.size === 0) waiter.done();
+    // One payload is one NOTIFY: its last session is what an echo waits for.
+    const last = revocations.at(-1)?.sessionId;
+    if (last !== undefined) {
+      this.heard.add(last);
+      for (const done of this.echoes.get(last) ?? []) done();
     }
     for (const listener of this.listeners) {
       try {
