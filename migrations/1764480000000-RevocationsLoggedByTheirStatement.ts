@@ -6,9 +6,10 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  *
  * Why: a statement-level trigger with transition tables makes PostgreSQL copy every updated
  * row, old and new, into two tuplestores, and then the function joined them again. For
- * logoutAllDevices of 10,000 sessions that was ~15–19 ms of a ~50–64 ms statement (scratch
- * runs alternating, same table state: dropping the trigger saved 13–19 ms; an empty trigger
- * function with both transition tables still cost 7–12 ms of it).
+ * logoutAllDevices of 10,000 sessions that was 13–19 ms of a 50–72 ms statement (scratch runs
+ * on one connection, alternating, four rounds: the statement with the trigger against the
+ * same statement with it dropped; an empty trigger function with both transition tables
+ * still cost 7–12 ms of it).
  *
  * What still holds: every session still ends through one statement, revokeAndNotifySql
  * (src/live/revocation-channel.ts), which now also INSERTs the security event in a
