@@ -7,7 +7,7 @@ import {
 } from "./gql/graphql";
 import { liveClients, sleep, untilSubscribed, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
-import { PASSWORD, signIn, signUp } from "./support/users";
+import { addSessionsLike, PASSWORD, signIn, signUp } from "./support/users";
 
 let server: TestServer;
 const live = liveClients(() => server);
@@ -159,13 +159,7 @@ describe("a large logoutAllDevices", () => {
     const client = live.open(user.accessToken).subscribe();
     await subscribed(user.email, client);
     const before = client.events.length;
-    // 1,000 more sessions of this user, made straight in the database.
-    await server.sql(
-      `INSERT INTO sessions (id, user_id, secret_hash, device_name, created_at, last_active_at, authenticated_at, expires_at)
-       SELECT gen_random_uuid(), user_id, secret_hash, 'bulk', now(), now(), now(), expires_at
-       FROM sessions, generate_series(1, 1000) WHERE id = $1`,
-      [user.session.id],
-    );
+    await addSessionsLike(server, user.session.id, 1000);
     const res = await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });
     expect(res.data).toEqual({ logoutAllDevices: 1000 });
 

@@ -1,7 +1,7 @@
 import type { Client } from "pg";
 import { LogoutAllDevicesDocument, LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
-import { signIn, signUp } from "./support/users";
+import { addSessionsLike, signIn, signUp } from "./support/users";
 import { until } from "./support/wait";
 
 /**
@@ -67,11 +67,7 @@ describe("the session cache", () => {
     // The listening backend is kept busy for 150 ms meanwhile: PostgreSQL sends a listener its
     // notifications only between queries, so without the wait the call would answer first.
     const user = await signUp(a);
-    await a.sql(
-      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
-       SELECT gen_random_uuid(), user_id, secret_hash, now(), now(), now(), expires_at FROM sessions, generate_series(1, 400) WHERE id = $1`,
-      [user.session.id],
-    );
+    await addSessionsLike(a, user.session.id, 400);
     const heard = new Set<string>();
     const stopHearing = a.fanout.onRevoked((revocations) => revocations.forEach((r) => heard.add(r.sessionId)));
     const listening = (a.fanout as unknown as { client: Client }).client;

@@ -8,7 +8,7 @@ import {
 } from "./gql/graphql";
 import { revokeAndNotifySql } from "../src/live/revocation-channel";
 import { startTestServer, type TestServer } from "./support/test-server";
-import { signIn, signUp } from "./support/users";
+import { addSessionsLike, signIn, signUp } from "./support/users";
 
 const CHROME_MAC =
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
@@ -88,11 +88,7 @@ describe("logoutAllDevices", () => {
     // covers revoked_at, even in a partial index's predicate, would make every one of them
     // insert into every index of the table. The statement is the one the service runs.
     const user = await signUp(server);
-    await server.sql(
-      `INSERT INTO sessions (id, user_id, secret_hash, created_at, last_active_at, authenticated_at, expires_at)
-       SELECT gen_random_uuid(), user_id, secret_hash, now(), now(), now(), expires_at FROM sessions, generate_series(1, 20) WHERE id = $1`,
-      [user.session.id],
-    );
+    await addSessionsLike(server, user.session.id, 20);
     await server.sql("BEGIN");
     try {
       const batches = await server.sql<{ ids: string }>(revokeAndNotifySql("user_id = $2::uuid"), ["LOGOUT_ALL", user.user.id]);
