@@ -40,40 +40,41 @@ function startTarget(strategy: string, databaseUrl: string, schema: string): Pro
   );
   const timings = new Map<string, number>();
   const timingWaiters = new Map<string, (ms: number) => void>();
-  let pending = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop()!;
-    for (const line of lines) {
-      const timing = /^timing (\S+) (\S+)$/.exec(line);
-      if (!timing) continue;
-      timings.set(timing[1], Number(timing[2]));
-      timingWaiters.get(timing[1])?.(Number(timing[2]));
-    }
-  });
   const serverTime = (label: string) =>
     new Promise<number>((resolve) => {
       if (timings.has(label)) return resolve(timings.get(label)!);
       timingWaiters.set(label, resolve);
     });
   return new Promise((resolve, reject) => {
+    // Line by line: `ready <url>` once, then `timing <label> <ms>` (see target-server.ts).
     let out = "";
+    let pending = "";
     child.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk;
-      const ready = /ready (\S+)/.exec(out);
-      if (ready)
-        resolve({
-          url: ready[1],
-          serverTime,
-          stop: () =>
-            new Promise<void>((r) => {
-              child.once("exit", () => r());
-              child.kill("SIGKILL");
-            }),
-        });
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const timing = /^timing (\S+) (\S+)$/.exec(line);
+        if (timing) {
+          timings.set(timing[1], Number(timing[2]));
+          timingWaiters.get(timing[1])?.(Number(timing[2]));
+          continue;
+        }
+        out += `${line}\n`;
+        const ready = /^ready (\S+)$/.exec(line);
+        if (ready)
+          resolve({
+            url: ready[1],
+            serverTime,
+            stop: () =>
+              new Promise<void>((r) => {
+                child.once("exit", () => r());
+                child.kill("SIGKILL");
+              }),
+          });
+      }
     });
-    child.once("exit", (code) => reject(new Error(`${strategy} server exited with ${code}: ${out}`)));
+    child.once("exit", (code) => reject(new Error(`${strategy} server exited with ${code}: ${out}${pending}`)));
   });
 }
 
@@ -157,7 +158,7 @@ async function sideBySide(url: string, query: string, token: string): Promise<{ 
   return { typename: total(runs.typename), query: total(runs.query), pairRatios: runs.query.map((q, i) => q.rps / runs.typename[i].rps) };
 }
 
-/** Median, p95 and max of 20 timings (the 11th, 19th and 20th). */
+/** Median, p95 and max of some timings (of 20: the 11th, 19th and 20th). */
 function spread(times: number[]): { median: number; p95: number; max: number } {
   const sorted = [...times].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.ceil(sorted.length * 0.95) - 1], max: sorted[sorted.length - 1] };
@@ -360,8 +361,7 @@ async function main() {
       print("| operation | server time | round trip |");
       print("|---|---:|---:|");
       const range = (values: number[]) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-      const ms = (values: number[]) => `${median(values).toFixed(1)} ms (${range(values)})`;
+      const ms = (values: number[]) => `${spread(values).median.toFixed(1)} ms (${range(values)})`;
       print(
         `| logoutAllDevices(keepCurrent: true) ending ${bulkRuns.map((r) => r.ended).join(", ")} sessions, answered after its own NOTIFYs came back: median (range) of ${bulkRuns.length} | ${ms(bulkRuns.map((r) => r.serverMs))} | ${ms(bulkRuns.map((r) => r.answeredMs))} |`,
       );
