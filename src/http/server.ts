@@ -166,6 +166,7 @@ export async function startHttpServer(
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
+          operation: body,
         }),
     });
     for (const [key, value] of response.headers) {
