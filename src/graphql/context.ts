@@ -124,10 +124,9 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   const verified = services.accessTokens.verify(match[1]);
   if (!verified.ok && verified.reason === "TOKEN_INVALID") throw refused(services, input, "TOKEN_INVALID");
   const { userId, sessionId } = verified.claims;
-  // Asked at most once, and only once the credential has turned out unusable.
-  let logoutOnly: boolean | undefined;
-  const onlyLogsOut = () => (logoutOnly ??= isLogoutOnly(input.operation, services.config.queryLimits.maxTokens));
-  if (!verified.ok && !onlyLogsOut()) throw refused(services, input, "TOKEN_EXPIRED", sessionId);
+  // The operation is looked at only once the credential has turned out unusable, and at most once.
+  const maxTokens = services.config.queryLimits.maxTokens;
+  if (!verified.ok && !isLogoutOnly(input.operation, maxTokens)) throw refused(services, input, "TOKEN_EXPIRED", sessionId);
 
   let session: SessionEntity | null;
   let invalid: ReturnType<typeof services.sessions.invalidReason>;
@@ -149,8 +148,9 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   // The session must belong to the token's subject.
   if (session && session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
   if (invalid || !session) {
-    // Already over: logging it out again changes nothing and answers true.
-    if (onlyLogsOut()) return contextFor(services, input, null);
+    // Already over: logging it out again changes nothing and answers true. (An expired token
+    // got this far only for an operation of logout alone.)
+    if (!verified.ok || isLogoutOnly(input.operation, maxTokens)) return contextFor(services, input, null);
     throw refused(services, input, invalid ?? "SESSION_NOT_FOUND", sessionId);
   }
   if (!verified.ok) return contextFor(services, input, null, { userId, sessionId });

@@ -18,7 +18,7 @@ export class SessionResolver {
 
   @Mutation(() => Boolean, {
     description: [
-      "Ends this device's session; its tokens stop working at once. Always true (idempotent): also when the session had already ended, and when no credential names one.",
+      "Ends this device's session; its tokens stop working at once. Answers true, also when the session had already ended or no credential names one (idempotent).",
       "Credentials; each one sent ends the session it proves:",
       "- the access token (Authorization: Bearer), in both modes. When the operation is logout alone (aliases and __typename allowed), it is accepted even expired or with its session already ended; any other operation with such a token is refused as a whole (UNAUTHENTICATED, reason TOKEN_EXPIRED, SESSION_REVOKED, ...). A forged or malformed token is always refused;",
       "- body mode: the refreshToken argument;",
