@@ -260,7 +260,10 @@ export class SessionService {
    *   rotation racing this cannot leave the session alive with a token just logged out.
    * Sessions already ended are left as they are. Answers how many sessions ended.
    */
-  async logout(credentials: { session?: { userId: string; sessionId: string } | null; refreshToken?: string | null }, actor: Actor): Promise<number> {
+  async logout(
+    credentials: { session?: { userId: string; sessionId: string } | null; refreshToken?: string | null },
+    actor: Actor,
+  ): Promise<number> {
     const params: unknown[] = [];
     // revokeWhere's `$1` is the reason: ours start at $2.
     const param = (value: unknown) => `$${params.push(value) + 1}`;
