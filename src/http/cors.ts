@@ -12,14 +12,14 @@ export interface CorsPolicy {
   /** CORS_ORIGINS: exact origins, e.g. `https://app.example.com`. */
   readonly allowList: readonly string[];
   /**
-   * Development only: any `http://localhost:<port>` or `http://127.0.0.1:<port>` page too, so a
-   * dev server on whatever port it picked works without configuration. Only this machine's
-   * browser can be on such an origin.
+   * Development only: any `http://localhost:<port>` or `http://127.0.0.1:<port>` page too (or
+   * https, or [::1]), so a dev server on whatever port it picked works without configuration.
+   * Only a browser on this machine can be on such an origin.
    */
   readonly allowLoopback: boolean;
 }
 
-const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 /** The origin to echo in CORS headers, or null when it is not allowed (or absent). */
 export function isAllowedOrigin(policy: CorsPolicy, origin: string | undefined): string | null {
