@@ -42,9 +42,10 @@ export interface StartOptions {
 /** Connects, applies pending migrations, and serves HTTP (and WebSocket) on config.host:port. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db: DataSource = createDataSource({ url: options.databaseUrl, schema: options.dbSchema });
+  const timeouts = config.databaseTimeouts;
+  const db: DataSource = createDataSource({ url: options.databaseUrl, schema: options.dbSchema, timeouts });
   await db.initialize();
-  const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger });
+  const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger, timeouts });
   try {
     await db.runMigrations({ transaction: "each" });
     const services = createServices(config, db, logger, {

@@ -70,7 +70,7 @@ describe("when the database connection is cut", () => {
 
 describe("when the database connection is black-holed (bytes held, no reset)", () => {
   it("answers every request 503 within the configured bound instead of hanging, and recovers when the hold ends", async () => {
-    const figures = await blackHoleDrill({ databaseUrl: databaseUrl(), outageMs: 3000, devices: 3, boundSeconds: 1 });
+    const figures = await blackHoleDrill({ databaseUrl: databaseUrl(), outageMs: 4500, devices: 4, boundSeconds: 1 });
     expect(figures.violations).toEqual([]);
     expect(figures.stale).toBe(0);
     expect(figures.slowestMs).toBeLessThan(4000);

@@ -59,6 +59,8 @@ const truncate = (text: string, max = 600) => (text.length > max ? `${text.slice
 function sendHttp(url: URL, c: HttpCase, credentials: Credentials): Promise<HttpAnswer> {
   const headers = Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, fill(v, credentials)]));
   const body = typeof c.body === "string" ? fill(c.body, credentials) : c.body;
+  // Node frames a DELETE or OPTIONS body only when told its length.
+  if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
   return new Promise((resolve) => {
     const req = request(
       { host: url.hostname, port: url.port, method: c.method, path: fill(c.path, credentials), headers, timeout: 10_000 },
@@ -89,10 +91,11 @@ function sendWs(url: URL, c: WsCase, credentials: Credentials): Promise<WsOutcom
     // Long enough for the server to answer what it was sent; a socket still open then is fine.
     const timer = setTimeout(() => {
       socket.removeAllListeners("close");
+      socket.removeAllListeners("message");
       socket.on("error", () => undefined);
       socket.terminate();
       done();
-    }, 400);
+    }, 600);
     socket.on("unexpected-response", (_req, res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -101,18 +104,31 @@ function sendWs(url: URL, c: WsCase, credentials: Credentials): Promise<WsOutcom
         done();
       });
     });
-    socket.on("error", () => undefined);
+    // The client itself gives up on a server that picked none of the subprotocols it asked for
+    // (graphql-ws then closes 4406, which a client asking for none sees).
+    let clientAborted = false;
+    socket.on("error", (error) => (clientAborted ||= /no subprotocol|Server sent a subprotocol/.test(error.message)));
     socket.on("message", (data) => outcome.messages.push(String(data)));
     socket.on("close", (code, reason) => {
-      outcome.close = { code, reason: String(reason) };
+      if (!clientAborted) outcome.close = { code, reason: String(reason) };
       done();
     });
-    socket.on("open", () => {
+    // After a connection_init the next frame waits for the answer (the ack), as a client does,
+    // so that what follows reaches an acknowledged connection.
+    let answered: () => void = () => undefined;
+    socket.on("message", () => answered());
+    socket.on("open", async () => {
       for (const frame of c.frames) {
         if (socket.readyState !== WebSocket.OPEN) break;
         if ("text" in frame) socket.send(fill(frame.text, credentials));
         else if ("binary" in frame) socket.send(Buffer.from(fill(frame.binary.toString("utf8"), credentials)), { binary: true });
         else socket.send(frame.invalidUtf8, { binary: false });
+        if ("text" in frame && frame.text.includes('"connection_init"')) {
+          await new Promise<void>((resolve) => {
+            answered = resolve;
+            setTimeout(resolve, 150);
+          });
+        }
       }
     });
   });
@@ -130,7 +146,9 @@ function sendRaw(url: URL, c: RawCase): Promise<HttpAnswer & { switched: boolean
       const [head, ...rest] = text.split("\r\n\r\n");
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
       const contentType = /\r\ncontent-type: *([^\r\n]*)/i.exec(head)?.[1] ?? "";
-      resolve({ status, contentType, body: rest.join("\r\n\r\n"), switched: status === 101 });
+      let body = rest.join("\r\n\r\n");
+      if (/\r\ntransfer-encoding: *chunked/i.test(head)) body = unchunk(body);
+      resolve({ status, contentType, body, switched: status === 101 });
     };
     const timer = setTimeout(finish, 400);
     socket.on("data", (chunk: Buffer) => {
@@ -244,4 +262,16 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
 
 function collectCodes(text: string, into: Set<string>) {
   for (const match of text.matchAll(/"code":"([A-Z_]+)"/g)) into.add(match[1]);
+}
+
+/** The body of a chunked HTTP/1.1 answer. */
+function unchunk(raw: string): string {
+  let body = "";
+  for (let rest = raw; ; ) {
+    const eol = rest.indexOf("\r\n");
+    const size = parseInt(rest.slice(0, eol), 16);
+    if (eol < 0 || !(size > 0)) return body;
+    body += rest.slice(eol + 2, eol + 2 + size);
+    rest = rest.slice(eol + 2 + size + 2);
+  }
 }

@@ -3,14 +3,39 @@ import { GraphQLError } from "graphql";
 
 /**
  * The one catalog of error codes a client can receive in `extensions.code`, with the HTTP
- * status an error of that code alone sets on the response.
+ * status an error of that code alone sets on the response. Every code the server sends is
+ * here, Apollo's own included; the error formatter answers any other as INTERNAL_SERVER_ERROR.
  */
 export const ErrorCode = {
   UNAUTHENTICATED: { status: 401, message: "Not authenticated." },
   FORBIDDEN: { status: 403, message: "Not allowed." },
   BAD_USER_INPUT: { status: 400, message: "Invalid input." },
-  /** A request this server cannot run as sent, with a `reason` (Apollo raises it too, for a GET that is not a query). */
-  BAD_REQUEST: { status: 400, message: "Bad request." },
+  /**
+   * A request this server cannot run as sent, with a `reason`. Apollo raises it too, also with
+   * the statuses in `statuses`: 405 for a GET that is not a query (or a method other than GET
+   * and POST), 406 for an `Accept` it cannot answer, 415 for a GET with a body content type.
+   */
+  BAD_REQUEST: { status: 400, message: "Bad request.", statuses: [400, 405, 406, 415] },
+  /** The document does not parse, or has more than GRAPHQL_MAX_TOKENS tokens (Apollo's code). */
+  GRAPHQL_PARSE_FAILED: { status: 400, message: "Syntax error." },
+  /** The document is not valid against the schema, or passes a query limit (`reason`). */
+  GRAPHQL_VALIDATION_FAILED: { status: 400, message: "Invalid document." },
+  /** `operationName` names no operation of the document, or several operations and no name (Apollo's code). */
+  OPERATION_RESOLUTION_FAILURE: { status: 400, message: "Unknown operation." },
+  /** Automatic persisted queries are not served: send the whole `query`. */
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 400, message: "Persisted queries are not supported; send the query text." },
+  /** Any path but the GraphQL endpoint. */
+  NOT_FOUND: { status: 404, message: "Not found." },
+  /** An origin off CORS_ORIGINS preflighting, or using the refresh cookie or cookie mode. */
+  FORBIDDEN_ORIGIN: { status: 403, message: "This origin may not call the API from a browser." },
+  /** A POST that is not `application/json`. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the request as application/json." },
+  /** A body over 100 KB. */
+  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body is larger than 100 KB." },
+  /** Request headers past Node's limit (16 KB), refused before they are read. */
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, message: "Request headers are too large." },
+  /** A request whose headers or body did not arrive within Node's request timeout. */
+  REQUEST_TIMEOUT: { status: 408, message: "The request took too long to arrive." },
   INVALID_CREDENTIALS: { status: 200, message: "Invalid email or password." },
   EMAIL_TAKEN: { status: 200, message: "An account with this email already exists." },
   REFRESH_TOKEN_ROTATED: {
@@ -63,6 +88,22 @@ export function rateLimited(retryAfterSeconds: number): GraphQLError {
       code: "RATE_LIMITED",
       retryAfter,
       http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfter)]]) },
+    },
+  });
+}
+
+/** Seconds a client is asked to wait (`Retry-After`) when the database cannot be reached. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER = 2;
+
+/**
+ * The database could not be reached (or did not answer within its bound): HTTP 503 with a
+ * `Retry-After`. Nothing was let through and, for a mutation, nothing was written.
+ */
+export function serviceUnavailable(): GraphQLError {
+  return new GraphQLError(ErrorCode.SERVICE_UNAVAILABLE.message, {
+    extensions: {
+      code: "SERVICE_UNAVAILABLE",
+      http: { status: 503, headers: new HeaderMap([["retry-after", String(SERVICE_UNAVAILABLE_RETRY_AFTER)]]) },
     },
   });
 }

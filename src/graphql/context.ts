@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { appError, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
+import { serviceUnavailable, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
 import type { SessionEntity } from "../sessions/session.entity";
 import type { Actor } from "../security/request-actor";
 import type { ClientInfo } from "../sessions/session.service";
@@ -143,7 +143,7 @@ export async function buildContext(services: Services, input: ContextInput): Pro
     }
   } catch {
     // Fail closed: a session we cannot check is never treated as alive.
-    throw appError("SERVICE_UNAVAILABLE");
+    throw serviceUnavailable();
   }
   // The session must belong to the token's subject.
   if (session && session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);

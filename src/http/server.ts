@@ -8,15 +8,19 @@ import {
 } from "@apollo/server/plugin/disabled";
 import type { GraphQLSchema } from "graphql";
 import type { Services } from "../app";
+import type { ErrorCode } from "../errors/error-codes";
 import { buildContext, type GraphQLContext } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
+import { answerClientErrors } from "./client-errors";
 import { clientInfo } from "./client-info";
 import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
 import { createPlayground, wantsPlayground } from "./playground";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
+import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
+import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -38,7 +42,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
+/** Only codes of the catalog leave the server (the type says so). */
+function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
   sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
 }
 
@@ -56,9 +61,13 @@ export async function startHttpServer(
 ): Promise<HttpServer> {
   const { config, logger } = services;
   const server = createServer();
+  answerClientErrors(server);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError: createErrorFormatter(logger),
+    // Apollo's own log lines (a failed request it could not answer) go to our log, not the console.
+    logger,
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -78,6 +87,8 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      refusePersistedQueries(),
+      serviceUnavailableStatus(),
       // Apollo's landing pages load from a CDN; our own playground (below) needs no network.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -157,6 +168,15 @@ export async function startHttpServer(
         sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON.");
         return;
       }
+    }
+    const refused = refusedBeforeValidation(
+      req.method === "GET" ? url.searchParams.get("query") : (body as { query?: unknown } | undefined)?.query,
+      schema,
+      config.queryLimits.maxTokens,
+    );
+    if (refused) {
+      sendJson(res, 400, { errors: refused });
+      return;
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {

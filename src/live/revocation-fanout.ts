@@ -1,4 +1,5 @@
-import { Client, type Notification } from "pg";
+import type { Client, Notification } from "pg";
+import { boundedClientConfig, BoundedClient, type DatabaseTimeouts } from "../db/pg-timeouts";
 import type { Logger } from "../lib/logger";
 import type { SessionRevocation } from "../sessions/session-events";
 import { CHANNEL_SQL, decodeRevocations } from "./revocation-channel";
@@ -15,6 +16,8 @@ export interface FanoutOptions {
   heartbeatMs?: number;
   /** Reconnect delays grow from `min` to `max`, doubling, with jitter. */
   backoffMs?: { min: number; max: number };
+  /** Bounds on the listening connection's connect and statements (the pool's, DB_*). */
+  timeouts?: DatabaseTimeouts;
 }
 
 /**
@@ -130,7 +133,9 @@ export class RevocationFanout {
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({
+    // A statement with no answer ends the connection (BoundedClient), which reconnects.
+    const client = new BoundedClient({
+      ...(this.options.timeouts ? boundedClientConfig(this.options.timeouts) : {}),
       connectionString: this.options.databaseUrl,
       keepAlive: true,
       ...(this.options.dbSchema ? { options: `-c search_path=${this.options.dbSchema}` } : {}),
