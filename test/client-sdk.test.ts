@@ -8,7 +8,7 @@ import {
   type SessionClientOptions,
   type TokenStorage,
 } from "../client/src/index";
-import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
+import { LogoutDocument, MeDocument, RevokeSessionDocument, SessionRevokedDocument } from "./gql/graphql";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 import { createTestSchema, databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
@@ -262,6 +262,27 @@ describe("the live connection", () => {
     expect(auth.events.at(-1)).toEqual({ type: "SIGNED_OUT", reason: "REVOKED", sessionId: state.sessionId });
     await sleep(1500);
     expect(sockets.count.opened).toBe(opened);
+  });
+
+  it("runs the app's own subscriptions over its connection, and completes them on sign-out", async () => {
+    const user = await signUp(server);
+    const auth = client();
+    await auth.signIn({ email: user.email, password: PASSWORD });
+    const heard: string[] = [];
+    let completed = false;
+    auth.subscribe(SessionRevokedDocument, {}, {
+      next: (result) => void heard.push(result.data!.sessionRevoked.sessionId),
+      error: (error) => {
+        throw error;
+      },
+      complete: () => (completed = true),
+    });
+    await untilLive(auth, user.email);
+    const other = await signIn(server, user.email);
+    await server.request(LogoutDocument, {}, { token: other.accessToken });
+    await until(() => heard.includes(other.session.id), 2000);
+    await auth.signOut();
+    await until(() => completed, 2000);
   });
 
   it("signs out and never retries when its session is found revoked at connect (4403 SESSION_REVOKED)", async () => {

@@ -1,6 +1,6 @@
 import { print, type DocumentNode } from "graphql";
 import { accessToken, isExpired, needsRefresh, type AccessToken } from "./access-token.js";
-import { onPageRestored, onPageVisible, globalWebSocket } from "./browser.js";
+import { absoluteUrl, globalWebSocket, onPageRestored, onPageVisible } from "./browser.js";
 import { SESSION_ENDED_REASONS, SessionClientError, TOKEN_REASONS, unauthenticatedReason, type GraphQLErrorLike } from "./errors.js";
 import {
   ReauthenticateDocument,
@@ -91,7 +91,7 @@ export class SessionClient {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.storage = options.storage ?? memoryStorage();
     this.storageKey = options.storageKey ?? "session-api.refresh-token";
-    this.wsUrl = options.wsUrl ?? options.url.replace(/^http/i, "ws");
+    this.wsUrl = options.wsUrl ?? absoluteUrl(options.url).replace(/^http/i, "ws");
     this.webSocketImpl = options.webSocketImpl ?? globalWebSocket();
     this.tabs = new TabSync(`session-api:${options.url}`, options.crossTab ?? this.cookieMode, (message) => this.onTabMessage(message));
     this.removePageListeners = [
@@ -223,9 +223,10 @@ export class SessionClient {
   }
 
   /**
-   * Subscribes over the SDK's own graphql-ws connection (signed in only: else `sink.error`
-   * gets an UNAUTHENTICATED error). The subscription completes when the client signs out.
-   * Returns the unsubscribe.
+   * Subscribes over the SDK's own graphql-ws connection. Signed in only: else `sink.error` gets
+   * an UNAUTHENTICATED SessionClientError (NETWORK_ERROR when no live connection can be held).
+   * The subscription survives reconnects and completes when the client signs out. Returns the
+   * unsubscribe.
    */
   subscribe<TData, TVariables extends Record<string, unknown> = Record<string, unknown>>(
     document: DocumentInput<TData, TVariables>,
@@ -237,9 +238,13 @@ export class SessionClient {
     let cancelled = false;
     const start = () => {
       if (cancelled) return;
-      const live = this.status === "signed-in" ? this.ensureLive() : null;
-      if (!live) {
+      if (this.status !== "signed-in") {
         sink.error(new SessionClientError("UNAUTHENTICATED", "Sign in to subscribe.", { reason: "TOKEN_MISSING" }));
+        return;
+      }
+      const live = this.ensureLive();
+      if (!live) {
+        sink.error(new SessionClientError("NETWORK_ERROR", "No live connection: no WebSocket, `live: false`, or it could not be held."));
         return;
       }
       unsubscribe = live.subscribe(query, variables, sink as SubscriptionSink);
