@@ -321,6 +321,19 @@ describe("the live connection", () => {
   });
 });
 
+describe("without a live connection", () => {
+  it("checks the session every checkInterval seconds when no socket can be held, and signs out with the server's reason", async () => {
+    const user = await signUp(server);
+    // Nothing listens on port 9: every WebSocket attempt fails, as behind a proxy that blocks them.
+    const auth = client({ wsUrl: "ws://127.0.0.1:9/graphql", checkInterval: 1 });
+    const state = await auth.signIn({ email: user.email, password: PASSWORD });
+    const other = await signIn(server, user.email);
+    await server.request(RevokeSessionDocument, { id: state.sessionId! }, { token: other.accessToken });
+    await until(() => auth.state.status === "signed-out", 2500);
+    expect(auth.events.at(-1)).toEqual({ type: "SIGNED_OUT", reason: "REVOKED", sessionId: state.sessionId });
+  });
+});
+
 /**
  * Runs `body` against a server it can restart on the same port and database: `restart(whileDown)`
  * stops it (sockets closed with 1001), runs `whileDown`, and starts it again.
