@@ -502,7 +502,6 @@ export class SessionClient {
         this.liveUnusable = true;
         void this.check();
       },
-      connectedChanged: () => undefined,
     });
     return this.live;
   }
