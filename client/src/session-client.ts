@@ -82,6 +82,7 @@ export class SessionClient {
   private readonly storage: TokenStorage;
   private readonly storageKey: string;
   private readonly cookieMode: boolean;
+  private readonly crossTab: boolean;
   private readonly wsUrl: string;
   private readonly webSocketImpl: unknown;
   private disposed = false;
@@ -93,7 +94,8 @@ export class SessionClient {
     this.storageKey = options.storageKey ?? "session-api.refresh-token";
     this.wsUrl = options.wsUrl ?? absoluteUrl(options.url).replace(/^http/i, "ws");
     this.webSocketImpl = options.webSocketImpl ?? globalWebSocket();
-    this.tabs = new TabSync(`session-api:${options.url}`, options.crossTab ?? this.cookieMode, (message) => this.onTabMessage(message));
+    this.crossTab = options.crossTab ?? this.cookieMode;
+    this.tabs = new TabSync(`session-api:${options.url}`, this.crossTab, (message) => this.onTabMessage(message));
     this.removePageListeners = [
       // Back/forward cache: the page may show a user who has since signed out elsewhere.
       onPageRestored(() => void this.check()),
@@ -494,7 +496,10 @@ export class SessionClient {
     if (this.live || this.disposed || this.liveUnusable || this.options.live === false || !this.webSocketImpl) return this.live;
     this.live = new LiveConnection(this.wsUrl, this.webSocketImpl, {
       token: (fresh) => (fresh ? this.refresh({ force: true }) : this.getAccessToken()),
-      sessionEnded: (reason) => this.endLocally(reason, { tellTabs: true }),
+      // Tabs share one session: its LOGOUT, not this tab's doing, was another tab's (whose
+      // broadcast may trail the server's event).
+      sessionEnded: (reason) =>
+        this.endLocally(this.crossTab && reason === "LOGOUT" ? "SIGNED_OUT_IN_ANOTHER_TAB" : reason, { tellTabs: true }),
       otherSessionEnded: (event) =>
         this.emit({ type: "OTHER_SESSION_ENDED", sessionId: event.sessionId, reason: event.reason, revokedAt: event.revokedAt }),
       unusable: () => {
