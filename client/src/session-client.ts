@@ -358,7 +358,7 @@ export class SessionClient {
   }
 
   /** Takes a sign-in or refresh payload as the current session. */
-  private async signedIn(payload: SignedInFragment, options: { refreshed?: boolean; fromTab?: boolean } = {}): Promise<void> {
+  private async signedIn(payload: SignedInFragment, options: { refreshed?: boolean } = {}): Promise<void> {
     const sessionId = payload.session.id;
     if (this.ended.has(sessionId)) return;
     const previous = this.status === "signed-in" && this.token?.sessionId !== sessionId ? this.token : null;
@@ -367,16 +367,14 @@ export class SessionClient {
     if (!this.cookieMode && !options.refreshed && payload.refreshToken) await this.storage.set(this.storageKey, payload.refreshToken);
     this.token = accessToken(payload.accessToken, sessionId, payload.accessTokenExpiresAt);
     this.adopt(payload.user, this.token, this.status === "signed-in" && !previous ? "TOKEN_REFRESHED" : "SIGNED_IN");
-    if (!options.fromTab) {
-      this.tabs.post({
-        type: "token",
-        accessToken: this.token.value,
-        sessionId,
-        user: payload.user,
-        expiresAt: this.token.expiresAt,
-        refreshAt: this.token.refreshAt,
-      });
-    }
+    this.tabs.post({
+      type: "token",
+      accessToken: this.token.value,
+      sessionId,
+      user: payload.user,
+      expiresAt: this.token.expiresAt,
+      refreshAt: this.token.refreshAt,
+    });
     // Signed in over another session: end the old one (its cookie, if any, is already replaced).
     if (previous) void this.endServerSession(previous.value, previousRefreshToken, { cookie: false });
   }
