@@ -14,6 +14,7 @@ import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import { clientInfo } from "./client-info";
+import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { corsHeaders, isAllowedOrigin, preflightHeaders } from "./cors";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
@@ -52,6 +53,7 @@ export async function startHttpServer(
   services: Services,
   schema: GraphQLSchema,
   listen: { host: string; port: number },
+  readiness: ReadinessChecks,
 ): Promise<HttpServer> {
   const { config, logger } = services;
   const server = createServer();
@@ -93,6 +95,7 @@ export async function startHttpServer(
     const url = new URL(req.url ?? "/", "http://localhost");
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
+    if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(config.corsOrigins, origin);
