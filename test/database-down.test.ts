@@ -33,6 +33,14 @@ describe("when the database goes away", () => {
     expect(during.status).toBe(503);
     expect(during.data).toBeUndefined();
     expect(during.errors?.[0].extensions).toEqual({ code: "SERVICE_UNAVAILABLE" });
+    // A client that asks for plain application/json gets the same refusal with 200, as the
+    // GraphQL-over-HTTP spec has it for that media type.
+    const legacy = await server.request(MeDocument, {}, { token: user.accessToken, headers: { accept: "application/json" } });
+    expect({ status: legacy.status, data: legacy.data, errors: legacy.errors }).toEqual({
+      status: 200,
+      data: undefined,
+      errors: [{ message: "Temporarily unavailable; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } }],
+    });
 
     proxy.restore();
     let after = await server.request(MeDocument, {}, { token: user.accessToken });

@@ -18,6 +18,7 @@ import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { corsHeaders, isAllowedOrigin, preflightHeaders } from "./cors";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
+import { responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -59,7 +60,7 @@ export async function startHttpServer(
   const server = createServer();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, schema),
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -78,6 +79,7 @@ export async function startHttpServer(
       // Nothing here is HTTP-cacheable (it is all per-user), and the default cache-control
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
+      responseOutcomePlugin,
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
     ],
   });
@@ -169,6 +171,9 @@ export async function startHttpServer(
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
+        }).catch((error: unknown) => {
+          hints.outcome = "refused";
+          throw error;
         }),
     });
     for (const [key, value] of response.headers) {
@@ -176,6 +181,13 @@ export async function startHttpServer(
     }
     if (hints.refreshCookie !== undefined) res.setHeader("set-cookie", serializeRefreshCookie(hints.refreshCookie));
     res.statusCode = response.status ?? 200;
+    // A GraphQL response (not the landing page): the spec's status and media type.
+    const mediaType = responseMediaType(req.headers.accept);
+    if (mediaType && response.body.kind === "complete" && /^application\/(graphql-response\+)?json/.test(response.headers.get("content-type") ?? "")) {
+      res.setHeader("content-type", mediaType);
+      res.setHeader("vary", `${res.getHeader("vary")}, Accept`);
+      res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", res.statusCode);
+    }
     if (response.body.kind === "complete") {
       res.end(response.body.string);
       return;

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import { appError } from "../errors/error-codes";
+import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
@@ -57,7 +57,7 @@ export class SessionResolver {
   })
   async revokeSession(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const viewer = requireViewer(ctx);
-    if (!isUuid(id)) throw appError("BAD_USER_INPUT", { message: "id is not a valid session id.", field: "id" });
+    if (!isUuid(id)) throw badUserInput("id", "id must be a session id (a UUID)");
     if (id !== viewer.sessionId) await ctx.services.account.requireFreshSession(viewer);
     return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED", ctx.actor);
   }
