@@ -29,12 +29,22 @@ export type ResponseMediaType = typeof GRAPHQL_RESPONSE_JSON | typeof APPLICATIO
 
 const CANDIDATES = ["application/graphql-response+json", "application/json"];
 
+// Negotiating costs microseconds, and clients send a handful of distinct Accept headers
+// (each library its own), so answers are remembered; a flood of odd ones only resets this.
+const negotiated = new Map<string, ResponseMediaType | null>();
+const MAX_REMEMBERED = 100;
+
 /** The media type to answer with, or null when the client accepts neither (Apollo then answers 406). */
 export function responseMediaType(accept: string | undefined): ResponseMediaType | null {
-  if (!accept) return GRAPHQL_RESPONSE_JSON;
-  const preferred = new Negotiator({ headers: { accept } }).mediaType(CANDIDATES);
-  if (preferred === undefined) return null;
-  return preferred === CANDIDATES[0] ? GRAPHQL_RESPONSE_JSON : APPLICATION_JSON;
+  if (!accept || accept === "*/*") return GRAPHQL_RESPONSE_JSON;
+  let answer = negotiated.get(accept);
+  if (answer === undefined) {
+    const preferred = new Negotiator({ headers: { accept } }).mediaType(CANDIDATES);
+    answer = preferred === undefined ? null : preferred === CANDIDATES[0] ? GRAPHQL_RESPONSE_JSON : APPLICATION_JSON;
+    if (negotiated.size >= MAX_REMEMBERED) negotiated.clear();
+    negotiated.set(accept, answer);
+  }
+  return answer;
 }
 
 /** The status for a response of `outcome` in `mediaType`, given the status its errors asked for. */
