@@ -19,6 +19,7 @@ import { corsHeaders, isAllowedOrigin, preflightHeaders } from "./cors";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
 import { responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -79,6 +80,7 @@ export async function startHttpServer(
       // Nothing here is HTTP-cacheable (it is all per-user), and the default cache-control
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
+      refuseSubscriptionsOverHttp(),
       responseOutcomePlugin,
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
     ],
@@ -171,6 +173,7 @@ export async function startHttpServer(
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
+          operation: body,
         }).catch((error: unknown) => {
           hints.outcome = "refused";
           throw error;
