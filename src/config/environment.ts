@@ -12,8 +12,10 @@ const DEFAULT_SESSION_IDLE_TTL = 7 * 24 * 3600;
 const shape = {
   NODE_ENV: oneOf(["development", "production", "test"], "development"),
   DATABASE_URL: postgresUrl(),
-  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set. */
-  EMBEDDED_PG_DIR: text(".data/postgres"),
+  /** The project's local state outside production: the embedded PostgreSQL, the development JWT secret. */
+  DATA_DIR: text(".data"),
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
+  EMBEDDED_PG_DIR: text(undefined),
   PORT: integer(4000, 0, 65535),
   HOST: text("127.0.0.1"),
   JWT_SECRET: secret(32),
@@ -43,7 +45,10 @@ const shape = {
   LOGIN_MAX_FAILURES_PER_IP: count(50),
   /** The throttling window: counters reset this long after their first failure. */
   LOGIN_LOCKOUT_SECONDS: seconds(900),
-  /** Browser origins allowed to call the API with credentials (comma-separated, exact match). */
+  /**
+   * Browser origins allowed to call the API with credentials (comma-separated, exact match).
+   * A trailing slash, as copied from the address bar, is dropped.
+   */
   CORS_ORIGINS: origins(),
   /** Ended sessions (expired or revoked) are deleted this long after they ended. */
   SESSION_RETENTION: seconds(30 * 24 * 3600),
@@ -76,11 +81,14 @@ export interface Config {
   readonly env: "development" | "production" | "test";
   readonly isProduction: boolean;
   readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
   readonly embeddedPgDir: string;
   readonly port: number;
   readonly host: string;
   readonly jwt: {
     readonly secret: string;
+    /** True when JWT_SECRET was not set and `secret` was made up for this process. */
+    readonly generated: boolean;
     readonly previousSecrets: readonly string[];
     readonly issuer: string;
     readonly audience: string;
@@ -138,12 +146,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === "production",
     databaseUrl: e.DATABASE_URL,
-    embeddedPgDir: e.EMBEDDED_PG_DIR,
+    dataDir: e.DATA_DIR,
+    embeddedPgDir: e.EMBEDDED_PG_DIR ?? `${e.DATA_DIR}/postgres`,
     port: e.PORT,
     host: e.HOST,
-    // Development gets a per-process secret: tokens die with the process, nothing to leak.
+    // Outside production a missing secret is made up per process; start-up code may swap in
+    // the one kept in DATA_DIR (see config/dev-jwt-secret.ts), so this loader stays pure.
     jwt: Object.freeze({
       secret: e.JWT_SECRET ?? randomBytes(32).toString("base64url"),
+      generated: e.JWT_SECRET === undefined,
       previousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,

@@ -84,8 +84,8 @@ export function oneOf<const V extends string>(values: readonly V[], fallback: V)
 }
 
 /** Any text (an empty value counts as unset, see loadConfig). */
-export function text(fallback: string): Variable<string> {
-  return variable(fallback, (raw) => ({ value: raw }));
+export function text<F extends string | undefined>(fallback: F): Variable<string | F> {
+  return variable<string | F>(fallback, (raw) => ({ value: raw }));
 }
 
 /** A PostgreSQL connection URL. Unset: undefined (the caller decides what that means). */
@@ -103,10 +103,10 @@ export function postgresUrl(): Variable<string | undefined> {
 
 const ORIGIN = /^https?:\/\/[^/\s*]+$/;
 
-/** Comma-separated browser origins (scheme, host, optional port), matched exactly. Unset: none. */
+/** Comma-separated browser origins (scheme, host, optional port; a trailing slash is dropped). Unset: none. */
 export function origins(): Variable<string[]> {
   return variable<string[]>([], (raw) => {
-    const list = raw.split(",").map((o) => o.trim()).filter(Boolean);
+    const list = raw.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean);
     const bad = list.find((o) => !ORIGIN.test(o));
     if (bad !== undefined) {
       return { expected: `must be comma-separated origins such as https://app.example.com (no path, no "*"; "${bad}" is not one)` };
