@@ -1,5 +1,5 @@
 import { unwrapResolverError } from "@apollo/server/errors";
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import { GraphQLError, Kind, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
 import { isDatabaseUnavailable } from "../db/database-unavailable";
 import { badUserInputMessage, ErrorCode, type FieldProblem } from "../errors/error-codes";
@@ -64,4 +64,16 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema) {
     logger.error({ err: original, code }, catalogued ? "unexpected error" : "error code missing from the catalog");
     return { message: "Internal server error.", locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };
+}
+
+/**
+ * An execution error as Apollo hands it to `formatError`, for a transport Apollo does not
+ * serve (graphql-ws): its JSON with Apollo's default code, BAD_USER_INPUT for a variable
+ * graphql-js could not coerce and INTERNAL_SERVER_ERROR for anything else uncoded.
+ */
+export function asApolloFormatted(error: GraphQLError): GraphQLFormattedError {
+  const formatted = error.toJSON();
+  if (typeof error.extensions.code === "string") return formatted;
+  const coercion = error.nodes?.length === 1 && error.nodes[0].kind === Kind.VARIABLE_DEFINITION && !error.path;
+  return { ...formatted, extensions: { ...formatted.extensions, code: coercion ? "BAD_USER_INPUT" : "INTERNAL_SERVER_ERROR" } };
 }

@@ -5,6 +5,7 @@ import { WebSocketServer } from "ws";
 import type { Services } from "../app";
 import { CloseCode, forbiddenCloseReason } from "../errors/close-codes";
 import { buildContext, type GraphQLContext } from "../graphql/context";
+import { asApolloFormatted, createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { withoutStringLiterals } from "../graphql/redact-literals";
 import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
@@ -42,6 +43,7 @@ export function startLiveServer(
 ): LiveServer {
   const { config, logger, live } = services;
   const limitRules = queryLimitRules(config.queryLimits);
+  const formatError = createErrorFormatter(logger, schema);
   // Oversized frames are refused by ws itself (close 1009), before any parsing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   // Upgrades come through here, so that a refused one is answered with JSON from the catalog.
@@ -91,6 +93,10 @@ export function startLiveServer(
       ctx.extra.contexts?.delete(id);
       return context;
     },
+    // Results go out as over HTTP: every error through the one formatter (codes from the
+    // catalog, an unreachable database as SERVICE_UNAVAILABLE, no value echoed).
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { ...result, errors: result.errors.map((e) => formatError(asApolloFormatted(e), e)) } : undefined,
     onClose: (ctx) => {
       if (ctx.extra.connection) live.closed(ctx.extra.connection);
     },
