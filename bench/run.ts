@@ -9,7 +9,7 @@ import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { buildContext } from "../src/graphql/context";
 import { startServer } from "../src/server";
-import { CHANNEL_SQL, decodeRevocations } from "../src/live/revocation-channel";
+import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one

@@ -11,8 +11,10 @@ import type { Logger } from "./lib/logger";
 import { LiveConnections } from "./live/live-connections";
 import { SecurityEventService } from "./security/security-event.service";
 import { LastActiveWriter } from "./sessions/last-active-writer";
+import { SessionEvents } from "./sessions/revocation/revocation";
+import type { RevocationFanout } from "./sessions/revocation/revocation-fanout";
+import { wireRevocations } from "./sessions/revocation/wire-revocations";
 import { SessionCache } from "./sessions/session-cache";
-import { noSessionEvents, type SessionEventSink } from "./sessions/session-events";
 import { SessionService } from "./sessions/session.service";
 import { UserService } from "./users/user.service";
 
@@ -32,31 +34,17 @@ export interface Services {
   live: LiveConnections;
 }
 
-/** The composition root: every service is made once here, from the parsed config. */
-export function createServices(
-  config: Config,
-  db: DataSource,
-  logger: Logger,
-  events: SessionEventSink = noSessionEvents,
-): Services {
+/**
+ * The composition root: every service is made once here, from the parsed config. `fanout`
+ * carries revocations between instances; without it only this process hears of them.
+ */
+export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
   const users = new UserService(db);
-  // Ended sessions leave this instance's cache before anything else hears of them, so the
-  // instance that revoked a session never answers from a stale entry.
-  const sink: SessionEventSink = {
-    async sessionsRevoked(revocations) {
-      if (revocations.length === 0) return;
-      sessionCache.invalidate(revocations.map((r) => r.sessionId));
-      await events.sessionsRevoked(revocations);
-    },
-    userChanged(userId) {
-      sessionCache.invalidateUser(userId);
-      events.userChanged(userId);
-    },
-  };
+  const events = new SessionEvents();
   const sessions = new SessionService(
     db,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
-    sink,
+    events,
   );
   const sessionCache = new SessionCache((ids) => sessions.loadSessions(ids), { max: 100_000, maxAgeMs: 30_000 });
   const accessTokens = new AccessTokenService({ current: config.jwt.secret, previous: config.jwt.previousSecrets }, {
@@ -71,7 +59,7 @@ export function createServices(
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, securityEvents);
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
-  const account = new AccountService(db, users, sessions, passwords, passwordCheck, sink, config.freshSessionTtl);
+  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events, config.freshSessionTtl);
   // Activity is recorded at most once per tenth of the idle window (and at least once a
   // minute), so the idle deadline moves while a device is in use without a write per request.
   const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
@@ -79,5 +67,6 @@ export function createServices(
     logger.error({ err: error }, "recording session activity failed"),
   );
   const live = new LiveConnections(sessions, logger);
+  wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
   return { config, logger, db, users, sessions, auth, account, securityEvents, accessTokens, lastActive, sessionCache, live };
 }

@@ -6,9 +6,9 @@ import { createDataSource } from "./db/data-source";
 import { createSchema } from "./graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "./http/server";
 import { createLogger, type Logger } from "./lib/logger";
-import { RevocationFanout } from "./live/revocation-fanout";
 import { startLiveServer } from "./live/websocket-server";
 import { ExpirySweeper } from "./sessions/expiry-sweeper";
+import { RevocationFanout } from "./sessions/revocation/revocation-fanout";
 import { SessionPurge } from "./sessions/session-purge";
 
 export interface RunningServer {
@@ -47,18 +47,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger });
   try {
     await db.runMigrations({ transaction: "each" });
-    const services = createServices(config, db, logger, {
-      sessionsRevoked: (revocations) => fanout.echo(revocations),
-      userChanged: () => undefined,
-    });
-    // Other instances' revocations: out of the cache first, then to this instance's sockets.
-    // The cache answers from memory only while this listener is connected.
-    fanout.onRevoked((revocations) => {
-      services.sessionCache.invalidate(revocations.map((r) => r.sessionId));
-      services.live.deliver(revocations);
-    });
-    fanout.onResync((since) => services.live.resync(since));
-    fanout.onConnectionChange((connected) => services.sessionCache.setTrusted(connected));
+    const services = createServices(config, db, logger, fanout);
     await fanout.start();
     options.configureServices?.(services);
     const schema = await createSchema();

@@ -6,7 +6,7 @@ import {
   MySessionsDocument,
   RevokeSessionDocument,
 } from "./gql/graphql";
-import { revokeAndNotifySql } from "../src/live/revocation-channel";
+import { revokeAndNotifySql } from "../src/sessions/revocation/revocation-channel";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, signIn, signUp } from "./support/users";
 

@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { appError, forbidden, unauthenticated } from "../errors/error-codes";
 import { setActor, type Actor } from "../security/request-actor";
-import type { RevocationReason } from "../sessions/session.entity";
-import type { SessionEventSink } from "../sessions/session-events";
+import type { SessionEventSink } from "../sessions/revocation/revocation";
+import type { RevocationReason } from "../sessions/revocation/revocation-reason";
 import type { SensitiveCheck, SessionService } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";

@@ -1,16 +1,7 @@
 import type { Logger } from "../lib/logger";
-import type { RevocationReason } from "../sessions/session.entity";
-import type { SessionRevocation } from "../sessions/session-events";
+import type { RevocationConsumer, RevokedEventPayload, SessionRevocation } from "../sessions/revocation/revocation";
 import type { SessionService } from "../sessions/session.service";
 import { EventQueue } from "./event-queue";
-
-/** What one socket hears: a session of its user ended; `current` when it is the socket's own. */
-export interface RevokedEventPayload {
-  sessionId: string;
-  reason: RevocationReason;
-  revokedAt: Date;
-  current: boolean;
-}
 
 /** The part of a WebSocket the registry needs. */
 export interface ClosableSocket {
@@ -43,7 +34,7 @@ const REMEMBER_MS = 10 * 60_000;
  * Each session with an open socket also has a timer at its expiry, so a socket closes when
  * its session expires even if nobody published anything.
  */
-export class LiveConnections {
+export class LiveConnections implements RevocationConsumer {
   private readonly byUser = new Map<string, Set<LiveConnection>>();
   private readonly bySession = new Map<string, { userId: string; connections: Set<LiveConnection>; timer?: NodeJS.Timeout }>();
   private readonly delivered = new Map<string, number>();

@@ -6,9 +6,10 @@ import { setActor, type Actor } from "../security/request-actor";
 import { UserEntity } from "../users/user.entity";
 import { parseDevice } from "./device";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
-import { SessionEntity, type RevocationReason } from "./session.entity";
-import { revokeAndNotifySql, revokedFromBatches } from "../live/revocation-channel";
-import type { SessionEventSink, SessionRevocation } from "./session-events";
+import type { SessionEventSink, SessionRevocation } from "./revocation/revocation";
+import { revokeAndNotifySql, revokedFromBatches } from "./revocation/revocation-channel";
+import type { RevocationReason } from "./revocation/revocation-reason";
+import { SessionEntity } from "./session.entity";
 
 /** Which sessions a revoking statement ends: conditions ANDed; `sql` numbers its parameters from $2. */
 interface RevocationTarget {
@@ -386,7 +387,7 @@ export class SessionService {
 
   /**
    * The one way sessions end: an UPDATE that also NOTIFYs the live fan-out in the same
-   * statement (see live/revocation-channel.ts for why), so no caller can forget to publish.
+   * statement (see revocation/revocation-channel.ts for why), so no caller can forget to publish.
    */
   private async revokeWhere(
     manager: EntityManager,

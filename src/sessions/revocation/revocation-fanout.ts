@@ -1,6 +1,6 @@
 import { Client, type Notification } from "pg";
-import type { Logger } from "../lib/logger";
-import type { SessionRevocation } from "../sessions/session-events";
+import type { Logger } from "../../lib/logger";
+import type { SessionRevocation } from "./revocation";
 import { CHANNEL_SQL, decodeRevocations } from "./revocation-channel";
 
 export type RevocationListener = (revocations: SessionRevocation[]) => void;

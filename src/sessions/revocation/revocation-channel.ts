@@ -1,6 +1,5 @@
-import type { RevocationReason } from "../sessions/session.entity";
-import { REVOCATION_REASONS } from "../sessions/session.entity";
-import type { SessionRevocation } from "../sessions/session-events";
+import type { SessionRevocation } from "./revocation";
+import { isRevocationReason, type RevocationReason } from "./revocation-reason";
 
 /**
  * The wire format of the cross-instance fan-out: PostgreSQL NOTIFY on one channel per schema
@@ -97,11 +96,9 @@ export function decodeRevocations(payload: string | undefined): SessionRevocatio
   } catch {
     return null;
   }
-  if (!REVOCATION_REASONS.includes(parsed.r as RevocationReason) || typeof parsed.u !== "string" || !Array.isArray(parsed.s)) {
-    return null;
-  }
+  const reason = parsed.r;
+  if (!isRevocationReason(reason) || typeof parsed.u !== "string" || !Array.isArray(parsed.s)) return null;
   const revokedAt = new Date(parsed.t);
   if (Number.isNaN(revokedAt.getTime())) return null;
-  const reason = parsed.r as RevocationReason;
   return parsed.s.map((sessionId) => ({ sessionId, userId: parsed.u, reason, revokedAt }));
 }

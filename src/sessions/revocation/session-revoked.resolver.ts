@@ -1,8 +1,8 @@
 import { Resolver, Root, Subscription } from "type-graphql";
-import { appError } from "../errors/error-codes";
-import type { GraphQLContext } from "../graphql/context";
-import { requireViewer } from "../graphql/viewer";
-import type { RevokedEventPayload } from "./live-connections";
+import { appError } from "../../errors/error-codes";
+import type { GraphQLContext } from "../../graphql/context";
+import { requireViewer } from "../../graphql/viewer";
+import type { RevokedEventPayload } from "./revocation";
 import { SessionRevokedEvent } from "./session-revoked.type";
 
 @Resolver()
