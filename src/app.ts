@@ -1,5 +1,4 @@
 import type { DataSource } from "typeorm";
-import type { Pool } from "pg";
 import { AccessTokenService } from "./auth/access-token";
 import { AccountService } from "./auth/account.service";
 import { AuthService } from "./auth/auth.service";
@@ -7,6 +6,7 @@ import { LoginThrottle } from "./auth/login-throttle";
 import { PasswordHasher } from "./auth/password";
 import { PasswordCheck } from "./auth/password-check";
 import type { Config } from "./config/environment";
+import { pgPool } from "./db/pg-pool";
 import type { Logger } from "./lib/logger";
 import { LiveConnections } from "./live/live-connections";
 import { SecurityEventService } from "./security/security-event.service";
@@ -16,6 +16,7 @@ import type { RevocationFanout } from "./sessions/revocation/revocation-fanout";
 import { wireRevocations } from "./sessions/revocation/wire-revocations";
 import { SessionCache } from "./sessions/session-cache";
 import { SessionService } from "./sessions/session.service";
+import { PgSessionStore, type SessionStore } from "./sessions/session.store";
 import { UserService } from "./users/user.service";
 
 export interface Services {
@@ -24,6 +25,10 @@ export interface Services {
   db: DataSource;
   users: UserService;
   sessions: SessionService;
+  /** Every SQL statement on sessions; the periodic purge uses it directly. */
+  sessionStore: SessionStore;
+  /** The login throttle's counters (the purge deletes expired ones). */
+  loginThrottle: LoginThrottle;
   auth: AuthService;
   account: AccountService;
   securityEvents: SecurityEventService;
@@ -40,9 +45,12 @@ export interface Services {
  */
 export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
   const users = new UserService(db);
+  const pool = pgPool(db);
   const events = new SessionEvents();
+  const sessionStore = new PgSessionStore(pool);
   const sessions = new SessionService(
     db,
+    sessionStore,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
     events,
   );
@@ -55,7 +63,6 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const securityEvents = new SecurityEventService(db);
   const passwords = new PasswordHasher(config.passwordHashCost);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
-  const pool = (db.driver as unknown as { master: Pool }).master;
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, securityEvents);
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
@@ -68,5 +75,20 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   );
   const live = new LiveConnections(sessions, logger);
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
-  return { config, logger, db, users, sessions, auth, account, securityEvents, accessTokens, lastActive, sessionCache, live };
+  return {
+    config,
+    logger,
+    db,
+    users,
+    sessions,
+    sessionStore,
+    loginThrottle: throttle,
+    auth,
+    account,
+    securityEvents,
+    accessTokens,
+    lastActive,
+    sessionCache,
+    live,
+  };
 }

@@ -56,9 +56,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const sweeper = new ExpirySweeper(services.sessions, logger, config.sessionSweepInterval * 1000);
     sweeper.start();
     const purge = new SessionPurge(
-      db,
+      services.sessionStore,
       { retention: config.sessionRetention, idleTtl: config.sessionIdleTtl, intervalMs: config.sessionPurgeInterval * 1000 },
       logger,
+      () => services.loginThrottle.deleteExpired(),
     );
     purge.start();
     return {

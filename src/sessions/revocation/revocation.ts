@@ -58,3 +58,22 @@ export interface RevocationConsumer {
   /** The feed was deaf from `since` until now: re-read what may have been missed. */
   resync(since: Date): Promise<void>;
 }
+
+/**
+ * Which live sessions one revoking statement ends: a closed set, rendered to SQL in one place
+ * (SessionStore's `targetCondition`). Sessions already ended are never matched again.
+ */
+export type RevocationTarget =
+  /** One session, only if it belongs to `userId` (the caller's ownership check). */
+  | { kind: "owned-session"; sessionId: string; userId: string }
+  /** One session, only while `secretHash` is its current refresh secret (logout by cookie). */
+  | { kind: "refresh-secret"; sessionId: string; secretHash: Buffer }
+  /** One session the caller holds locked (refresh-token reuse). */
+  | { kind: "locked-session"; sessionId: string }
+  /** All of a user's live sessions, but `exceptSessionId`. */
+  | { kind: "user-sessions"; userId: string; exceptSessionId?: string }
+  /**
+   * Up to `limit` sessions past their absolute or idle deadline, optionally only among
+   * `sessionIds`; rows locked by a concurrent revocation are skipped, left to that one.
+   */
+  | { kind: "expired"; idleTtl: number; limit: number; sessionIds?: readonly string[] };
