@@ -1,4 +1,5 @@
 import type { Logger } from "../lib/logger";
+import { PeriodicTask } from "../lib/periodic-task";
 import type { SessionStore } from "./session.store";
 
 export interface PurgePolicy {
@@ -24,15 +25,23 @@ const BATCH = 1000;
  * kept: they reference sessions by id without a foreign key.
  */
 export class SessionPurge {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly store: SessionStore,
     private readonly policy: PurgePolicy,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly alsoPurge: () => Promise<void> = async () => undefined,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      async () => {
+        const deleted = await this.deleteExpiredSessions();
+        if (deleted > 0) logger.info({ deleted }, "purged ended sessions");
+      },
+      policy.intervalMs,
+      (error) => logger.error({ err: error }, "session purge failed"),
+    );
+  }
 
   /** One pass; returns how many session rows were deleted. */
   async deleteExpiredSessions(): Promise<number> {
@@ -47,15 +56,10 @@ export class SessionPurge {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running = this.deleteExpiredSessions()
-        .then((n) => n > 0 && this.logger.info({ deleted: n }, "purged ended sessions"))
-        .catch((error: unknown) => this.logger.error({ err: error }, "session purge failed"));
-    }, this.policy.intervalMs).unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }
