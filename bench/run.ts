@@ -8,7 +8,7 @@ import { Client } from "pg";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { buildContext } from "../src/graphql/context";
-import { startServer } from "../src/server";
+import { startServer } from "../src/app/server";
 import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
 
 /**

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { createServices, type Services } from "../src/app";
+import { createServices, type Services } from "../src/app/services";
 import { loadConfig } from "../src/config/environment";
 import { createDataSource } from "../src/db/data-source";
 import { buildContext, type GraphQLContext } from "../src/graphql/context";
@@ -12,7 +12,7 @@ import { createSchema } from "../src/graphql/schema";
 import { clientInfo } from "../src/http/client-info";
 import { createLogger } from "../src/lib/logger";
 import type { SessionEntity } from "../src/sessions/session.entity";
-import { startServer } from "../src/server";
+import { startServer } from "../src/app/server";
 
 /**
  * One server under load, in its own process so the load generator does not share its core.

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { ConfigError, loadConfig, type Config } from "./config/environment";
 import { resolveDatabase } from "./db/database-url";
 import { createLogger } from "./lib/logger";
-import { startServer } from "./server";
+import { startServer } from "./app/server";
 
 async function main() {
   let config: Config;

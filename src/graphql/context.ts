@@ -4,7 +4,7 @@ import type { SessionEntity } from "../sessions/session.entity";
 import type { Actor } from "../security/request-actor";
 import type { ClientInfo } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
-import type { Services } from "../app";
+import type { Services } from "../app/services";
 import type { LiveConnection } from "../live/live-connections";
 import { ResponseHints } from "./response-hints";
 

@@ -8,7 +8,7 @@ import {
 } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { GraphQLSchema } from "graphql";
-import type { Services } from "../app";
+import type { Services } from "../app/services";
 import { buildContext, type GraphQLContext } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import { makeServer } from "graphql-ws";
 import { WebSocketServer } from "ws";
-import type { Services } from "../app";
+import type { Services } from "../app/services";
 import { buildContext, type GraphQLContext } from "../graphql/context";
 import { queryLimitRules } from "../graphql/query-limits";
 import { clientInfo } from "../http/client-info";

@@ -1,15 +1,14 @@
 import type { Server } from "node:http";
-import type { DataSource } from "typeorm";
-import { createServices, type Services } from "./app";
-import type { Config } from "./config/environment";
-import { createDataSource } from "./db/data-source";
-import { createSchema } from "./graphql/schema";
-import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "./http/server";
-import { createLogger, type Logger } from "./lib/logger";
-import { startLiveServer } from "./live/websocket-server";
-import { ExpirySweeper } from "./sessions/expiry-sweeper";
-import { RevocationFanout } from "./sessions/revocation/revocation-fanout";
-import { SessionPurge } from "./sessions/session-purge";
+import type { Config } from "../config/environment";
+import { createDataSource } from "../db/data-source";
+import { createSchema } from "../graphql/schema";
+import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
+import { createLogger, type Logger } from "../lib/logger";
+import { startLiveServer } from "../live/websocket-server";
+import type { ExpirySweeper } from "../sessions/expiry-sweeper";
+import { RevocationFanout } from "../sessions/revocation/revocation-fanout";
+import type { SessionPurge } from "../sessions/session-purge";
+import { createServices, type Services } from "./services";
 
 export interface RunningServer {
   url: string;
@@ -23,7 +22,7 @@ export interface RunningServer {
   /** Revocations from every instance: `fanout.onRevoked(listener)`. */
   fanout: RevocationFanout;
   sweeper: ExpirySweeper;
-  /** Graceful: sockets closed with 1001, in-flight requests finished, then everything released. */
+  /** Graceful, in the shutdown order below. */
   stop(): Promise<void>;
 }
 
@@ -39,28 +38,41 @@ export interface StartOptions {
   configureServices?: (services: Services) => void;
 }
 
-/** Connects, applies pending migrations, and serves HTTP (and WebSocket) on config.host:port. */
+/**
+ * Connects, applies pending migrations, and serves HTTP (and WebSocket) on config.host:port.
+ *
+ * Start-up order: the pool, the migrations, the services (built, not started), the
+ * revocation listener (start-up fails if it cannot LISTEN), HTTP, WebSocket, then the
+ * periodic sweep and purge.
+ *
+ * Shutdown order, a contract (each step relies on the later ones still running):
+ * 1. the sweeper stops, so it starts no revocation while clients are leaving;
+ * 2. sockets close with 1001 ("going away": reconnect to another instance) and upgrades stop;
+ * 3. HTTP stops accepting and lets in-flight requests finish: they may still revoke
+ *    sessions, read the cache and queue activity, so everything below is still there;
+ * 4. the purge stops;
+ * 5. the socket registry's timers stop (no socket is left to close);
+ * 6. the revocation listener disconnects (nobody here is left to tell);
+ * 7. queued activity is written, on the pool;
+ * 8. the pool closes.
+ * main.ts then stops the embedded PostgreSQL, if it started one.
+ */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db: DataSource = createDataSource({ url: options.databaseUrl, schema: options.dbSchema });
+  const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema });
   await db.initialize();
   const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger });
+  let services: Services | undefined;
   try {
     await db.runMigrations({ transaction: "each" });
-    const services = createServices(config, db, logger, fanout);
+    services = createServices(config, db, logger, fanout);
     await fanout.start();
     options.configureServices?.(services);
     const schema = await createSchema();
     const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
     const live = startLiveServer(http.server, services, schema, { path: GRAPHQL_PATH, maxPayloadBytes: MAX_BODY_BYTES });
-    const sweeper = new ExpirySweeper(services.sessions, logger, config.sessionSweepInterval * 1000);
+    const { sweeper, purge, live: sockets, lastActive } = services;
     sweeper.start();
-    const purge = new SessionPurge(
-      services.sessionStore,
-      { retention: config.sessionRetention, idleTtl: config.sessionIdleTtl, intervalMs: config.sessionPurgeInterval * 1000 },
-      logger,
-      () => services.loginThrottle.deleteExpired(),
-    );
     purge.start();
     return {
       url: http.url,
@@ -72,19 +84,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
       sweeper,
       async stop() {
         await sweeper.stop();
-        // Sockets first (1001 tells clients to reconnect elsewhere), then HTTP drains its
-        // in-flight requests, then the listeners and the pool go.
         await live.dispose();
         await http.stop();
         await purge.stop();
-        services.live.stop();
+        sockets.stop();
         await fanout.close();
-        await services.lastActive.close();
+        await lastActive.close();
         await db.destroy();
       },
     };
   } catch (error) {
     await fanout.close();
+    await services?.lastActive.close();
     await db.destroy();
     throw error;
   }

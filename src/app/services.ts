@@ -1,23 +1,25 @@
 import type { DataSource } from "typeorm";
-import { AccessTokenService } from "./auth/access-token";
-import { AccountService } from "./auth/account.service";
-import { AuthService } from "./auth/auth.service";
-import { LoginThrottle } from "./auth/login-throttle";
-import { PasswordHasher } from "./auth/password";
-import { PasswordCheck } from "./auth/password-check";
-import type { Config } from "./config/environment";
-import { pgPool } from "./db/pg-pool";
-import type { Logger } from "./lib/logger";
-import { LiveConnections } from "./live/live-connections";
-import { SecurityEventService } from "./security/security-event.service";
-import { LastActiveWriter } from "./sessions/last-active-writer";
-import { SessionEvents } from "./sessions/revocation/revocation";
-import type { RevocationFanout } from "./sessions/revocation/revocation-fanout";
-import { wireRevocations } from "./sessions/revocation/wire-revocations";
-import { SessionCache } from "./sessions/session-cache";
-import { SessionService } from "./sessions/session.service";
-import { PgSessionStore, type SessionStore } from "./sessions/session.store";
-import { UserService } from "./users/user.service";
+import { AccessTokenService } from "../auth/access-token";
+import { AccountService } from "../auth/account.service";
+import { AuthService } from "../auth/auth.service";
+import { LoginThrottle } from "../auth/login-throttle";
+import { PasswordHasher } from "../auth/password";
+import { PasswordCheck } from "../auth/password-check";
+import type { Config } from "../config/environment";
+import { pgPool } from "../db/pg-pool";
+import type { Logger } from "../lib/logger";
+import { LiveConnections } from "../live/live-connections";
+import { SecurityEventService } from "../security/security-event.service";
+import { ExpirySweeper } from "../sessions/expiry-sweeper";
+import { LastActiveWriter } from "../sessions/last-active-writer";
+import { SessionEvents } from "../sessions/revocation/revocation";
+import type { RevocationFanout } from "../sessions/revocation/revocation-fanout";
+import { wireRevocations } from "../sessions/revocation/wire-revocations";
+import { SessionCache } from "../sessions/session-cache";
+import { SessionService } from "../sessions/session.service";
+import { SessionPurge } from "../sessions/session-purge";
+import { PgSessionStore } from "../sessions/session.store";
+import { UserService } from "../users/user.service";
 
 export interface Services {
   config: Config;
@@ -25,10 +27,6 @@ export interface Services {
   db: DataSource;
   users: UserService;
   sessions: SessionService;
-  /** Every SQL statement on sessions; the periodic purge uses it directly. */
-  sessionStore: SessionStore;
-  /** The login throttle's counters (the purge deletes expired ones). */
-  loginThrottle: LoginThrottle;
   auth: AuthService;
   account: AccountService;
   securityEvents: SecurityEventService;
@@ -37,15 +35,20 @@ export interface Services {
   sessionCache: SessionCache;
   /** This instance's open WebSockets; the fan-out delivers revocations to it. */
   live: LiveConnections;
+  /** Marks expired sessions EXPIRED and publishes them (started by the server). */
+  sweeper: ExpirySweeper;
+  /** Deletes long-ended sessions and spent throttle counters (started by the server). */
+  purge: SessionPurge;
 }
 
 /**
- * The composition root: every service is made once here, from the parsed config. `fanout`
- * carries revocations between instances; without it only this process hears of them.
+ * The composition root: every service is made once here, from the parsed config, and nothing
+ * is started (the server starts and stops them, in its documented order). `fanout` carries
+ * revocations between instances; without it only this process hears of them.
  */
 export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
-  const users = new UserService(db);
   const pool = pgPool(db);
+  const users = new UserService(db);
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
   const sessions = new SessionService(
@@ -75,14 +78,19 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   );
   const live = new LiveConnections(sessions, logger);
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
+  const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
+  const purge = new SessionPurge(
+    sessionStore,
+    { retention: config.sessionRetention, idleTtl: config.sessionIdleTtl, intervalMs: config.sessionPurgeInterval * 1000 },
+    logger,
+    () => throttle.deleteExpired(),
+  );
   return {
     config,
     logger,
     db,
     users,
     sessions,
-    sessionStore,
-    loginThrottle: throttle,
     auth,
     account,
     securityEvents,
@@ -90,5 +98,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     lastActive,
     sessionCache,
     live,
+    sweeper,
+    purge,
   };
 }
