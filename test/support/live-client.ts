@@ -19,6 +19,8 @@ export interface Closed {
 export class LiveClient {
   readonly events: RevokedEvent[] = [];
   readonly closed: Promise<Closed>;
+  /** Resolves when the server has acknowledged connection_init. */
+  readonly connected: Promise<void>;
   private client: Client;
   private changed: (() => void)[] = [];
   private closedWith: Closed | null = null;
@@ -26,6 +28,8 @@ export class LiveClient {
   constructor(url: string, connectionParams: Record<string, unknown>) {
     let resolveClosed!: (closed: Closed) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
+    let resolveConnected!: () => void;
+    this.connected = new Promise((resolve) => (resolveConnected = resolve));
     this.client = createClient({
       url,
       webSocketImpl: WebSocket,
@@ -34,6 +38,7 @@ export class LiveClient {
       retryAttempts: 0,
       onNonLazyError: () => undefined,
       on: {
+        connected: () => resolveConnected(),
         closed: (event) => {
           const { code, reason } = event as { code: number; reason: string };
           this.closedWith ??= { code, reason: String(reason) };
