@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { LogoutAllDevicesDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
-import { keyId } from "../src/auth/access-token";
+import { keyId } from "../src/sessions/access-token";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { accessClaims, b64, forgeToken, nowSeconds as now } from "./support/tokens";
 import { signIn, signUp } from "./support/users";

@@ -24,7 +24,7 @@ const me = (server: TestServer, token: string) => server.request(MeDocument, {},
 describe("the session cache", () => {
   it("serves a live session from memory: repeated requests read the database once", async () => {
     const user = await signUp(a);
-    const loads = jest.spyOn(a.services.sessions, "loadSessions");
+    const loads = jest.spyOn(a.services.sessionStore, "getSessionsAndUsers");
     try {
       for (let i = 0; i < 10; i++) expect((await me(a, user.accessToken)).status).toBe(200);
       expect(loads).toHaveBeenCalledTimes(1);
@@ -93,7 +93,7 @@ describe("the session cache", () => {
 
     await until(() => b.fanout.backendPid !== null, 10_000);
     const other = await signUp(b);
-    const loads = jest.spyOn(b.services.sessions, "loadSessions");
+    const loads = jest.spyOn(b.services.sessionStore, "getSessionsAndUsers");
     try {
       for (let i = 0; i < 5; i++) expect((await me(b, other.accessToken)).status).toBe(200);
       expect(loads).toHaveBeenCalledTimes(1);

@@ -220,9 +220,9 @@ export class LiveConnections implements RevocationConsumer {
     const entry = this.bySession.get(sessionId);
     if (!entry) return;
     try {
-      const [session] = await this.sessions.loadSessions([sessionId]);
-      const invalid = this.sessions.invalidReason(session);
-      if (!invalid && session) return this.scheduleExpiry(sessionId, this.sessions.expiresAt(session));
+      const check = await this.sessions.validateSession({ session: { userId: entry.userId, sessionId } }, { authoritative: true });
+      if (check.ok) return this.scheduleExpiry(sessionId, this.sessions.expiresAt(check.viewer.session));
+      const session = check.session;
       if (session && !session.revokedAt) {
         // Marks it EXPIRED and publishes it, so the user's sockets on every instance hear it.
         const revoked = await this.sessions.revokeExpiredSessions({ sessionIds: [sessionId] });
@@ -232,7 +232,7 @@ export class LiveConnections implements RevocationConsumer {
         {
           sessionId,
           userId: entry.userId,
-          reason: session?.revokedReason ?? (invalid === "SESSION_EXPIRED" ? "EXPIRED" : "REVOKED"),
+          reason: session?.revokedReason ?? (check.reason === "SESSION_EXPIRED" ? "EXPIRED" : "REVOKED"),
           revokedAt: session?.revokedAt ?? new Date(),
         },
       ]);

@@ -71,7 +71,7 @@ export function startLiveServer(
       if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
         return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
       }
-      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection });
+      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection: { sessionRevoked: () => live.subscribe(connection) } });
       return undefined;
     },
     context: (ctx, id) => {
@@ -88,7 +88,7 @@ export function startLiveServer(
   /** The shared context builder; on refusal the socket is closed here with the reason. */
   async function authenticate(authorization: unknown, extra: SocketExtra) {
     try {
-      const context = await buildContext(services, { authorization, client: clientInfo(extra.request), fresh: true });
+      const context = await buildContext(services, { authorization, client: clientInfo(extra.request), authoritative: true });
       if (!context.viewer) extra.socket.close(CloseCode.Forbidden, "TOKEN_MISSING");
       return context;
     } catch (error) {

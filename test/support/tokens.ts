@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { keyId } from "../../src/auth/access-token";
+import { keyId } from "../../src/sessions/access-token";
 
 /** base64url of a JSON value: one part of a hand-made token. */
 export const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

@@ -13,7 +13,7 @@ export class SessionRevokedResolver {
     subscribe: ({ context }: { context: GraphQLContext }) => {
       requireViewer(context);
       if (!context.connection) throw appError("BAD_USER_INPUT", { message: "Subscriptions need a WebSocket (graphql-ws)." });
-      return context.services.live.subscribe(context.connection);
+      return context.connection.sessionRevoked();
     },
   })
   sessionRevoked(@Root() event: RevokedEventPayload): SessionRevokedEvent {
