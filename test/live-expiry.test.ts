@@ -1,4 +1,4 @@
-import { LogoutDocument, MeDocument } from "./gql/graphql";
+import { MeDocument } from "./gql/graphql";
 import { liveClients, untilSubscribedAs, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
