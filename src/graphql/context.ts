@@ -161,6 +161,13 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
   return contextFor(deps, input, viewer);
 }
 
+/** The context builder bound to its dependencies: what a transport is handed. */
+export type ContextBuilder = (input: ContextInput) => Promise<GraphQLContext>;
+
+export function contextBuilder(deps: ContextDeps): ContextBuilder {
+  return (input) => buildContext(deps, input);
+}
+
 /** One object literal in one shape for every request (this runs on every request). */
 function contextFor(
   deps: ContextDeps,
