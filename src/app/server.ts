@@ -70,7 +70,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await fanout.start();
     options.configureServices?.(services);
     const schema = await createSchema();
-    const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
+    const http = await startHttpServer(services, schema, { host: config.host, port: config.port }, {
+      database: () => db.query("SELECT 1"),
+      revocationListener: () => fanout.connected,
+    });
     const live = startLiveServer(
       http.server,
       {
