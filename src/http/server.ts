@@ -14,7 +14,7 @@ import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import type { Logger } from "../lib/logger";
-import { clientInfo } from "./client-info";
+import { requestActor } from "./request-actor";
 import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
@@ -191,7 +191,7 @@ export async function startHttpServer(
       context: () =>
         buildContext({
           authorization: req.headers.authorization,
-          client: clientInfo(req),
+          actor: requestActor(req),
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
