@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from "no
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded-postgres";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/dev/embedded-postgres";
 
 /**
  * A PostgreSQL cluster of the drill's own (the embedded binaries, a fresh data folder, a free

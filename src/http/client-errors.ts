@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { ErrorCode } from "../errors/error-codes";
+import { transportError, type ErrorCode } from "../errors/error-codes";
 
 /**
  * Requests Node's HTTP parser refuses before any handler sees them (malformed, headers too
@@ -11,13 +11,11 @@ import { ErrorCode } from "../errors/error-codes";
 export function answerClientErrors(server: Server): void {
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
-    const [status, code]: [number, ErrorCode] =
-      error.code === "HPE_HEADER_OVERFLOW"
-        ? [431, "REQUEST_HEADERS_TOO_LARGE"]
-        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-          ? [408, "REQUEST_TIMEOUT"]
-          : [400, "BAD_REQUEST"];
-    const body = JSON.stringify({ errors: [{ message: code === "BAD_REQUEST" ? "Malformed HTTP request." : ErrorCode[code].message, extensions: { code } }] });
+    const code: ErrorCode =
+      error.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_HEADERS_TOO_LARGE" : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "REQUEST_TIMEOUT" : "BAD_REQUEST";
+    const answer = transportError(code, code === "BAD_REQUEST" ? "Malformed HTTP request." : undefined);
+    const { status } = answer;
+    const body = JSON.stringify(answer.body);
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
         `cache-control: no-store\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

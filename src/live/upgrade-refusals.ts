@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocketServer } from "ws";
-import { ErrorCode } from "../errors/error-codes";
+import { ErrorCode, transportError } from "../errors/error-codes";
 
 interface Refusal {
   status: number;
@@ -31,7 +31,7 @@ function refusalOf(req: IncomingMessage, path: string): Refusal | null {
 /** Writes a JSON answer on the raw socket of an upgrade request and closes it. */
 function refuse(socket: Duplex, { status, code, message, headers = {} }: Refusal) {
   if (!socket.writable) return void socket.destroy();
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const body = JSON.stringify(transportError(code, message).body);
   const head = {
     connection: "close",
     "content-type": "application/json; charset=utf-8",
