@@ -223,7 +223,7 @@ function graphqlDocument(r: Random): HttpCase {
   const document = r.chance(0.8) ? mutatedDocument(r, operation) : randomDocument(r);
   const variables = Object.fromEntries(Object.entries(operation.variables).map(([name, type]) => [name, variableValue(r, type)]));
   const body: Record<string, unknown> = { query: document, variables };
-  if (r.chance(0.2)) body.operationName = r.pick(["A", "B", "Q", "nope", null, 1, ["A"]]);
+  if (r.chance(0.2)) body.operationName = r.pick(["A", "B", "Q", "nope", null, 1, ["A"], MARKER]);
   return json(r, r.chance(0.6) ? bearer(ACCESS) : {}, body);
 }
 

@@ -10,6 +10,8 @@ import { withoutStringLiterals } from "./redact-literals";
 /** During an outage every request fails the same way: one log line per this many ms, with a count. */
 const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
 
+export const UNKNOWN_OPERATION = "No operation in the document has the operationName given.";
+
 /**
  * Every error leaves with an `extensions.code` from the catalog and nothing internal: no stack
  * trace (Apollo's `includeStacktraceInErrorResponses` is off), no `http` extension. Errors we
@@ -52,6 +54,10 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema) {
     const code = extensions.code;
     if ((code === "GRAPHQL_PARSE_FAILED" || code === "GRAPHQL_VALIDATION_FAILED") && error instanceof GraphQLError) {
       return { ...formatted, message: withoutStringLiterals(formatted.message, error.source?.body), extensions };
+    }
+    // Apollo quotes the operationName it could not find; the request's own text stays out.
+    if (code === "OPERATION_RESOLUTION_FAILURE" && formatted.message.startsWith("Unknown operation named")) {
+      return { ...formatted, message: UNKNOWN_OPERATION, extensions };
     }
     if (code === "BAD_USER_INPUT" && !Array.isArray(extensions.fields)) {
       const coercion = error instanceof GraphQLError ? coercionProblem(error, schema) : null;

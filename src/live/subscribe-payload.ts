@@ -1,4 +1,5 @@
 import { getOperationAST, GraphQLError, parse, type DocumentNode } from "graphql";
+import { UNKNOWN_OPERATION } from "../graphql/format-error";
 import { withoutStringLiterals } from "../graphql/redact-literals";
 
 /**
@@ -17,7 +18,7 @@ export function subscribePayloadProblems(payload: { query: string; operationName
     return [new GraphQLError(withoutStringLiterals(message, payload.query), { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
   }
   if (!getOperationAST(document, payload.operationName)) {
-    const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : "Name the operation to run: the document has several.";
+    const message = payload.operationName ? UNKNOWN_OPERATION : "Name the operation to run: the document has several.";
     return [new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
   }
   return null;
