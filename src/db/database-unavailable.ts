@@ -66,6 +66,9 @@ function seen(error: unknown, depth: number): boolean {
   if (depth > 5 || error === null || typeof error !== "object") return false;
   const e = error as { code?: unknown; message?: unknown; cause?: unknown; driverError?: unknown; originalError?: unknown; errors?: unknown };
   if (typeof e.code === "string" && isUnavailableCode(e.code)) return true;
+  // TypeORM releases a transaction's connection by itself when the connection fails; the
+  // transaction's next statement then meets this instead of the connection's own error.
+  if ((error as { name?: unknown }).name === "QueryRunnerAlreadyReleasedError") return true;
   if (typeof e.message === "string") {
     if (MESSAGES.some((m) => m.test(e.message as string))) return true;
     const wrapped = WRAPPED.exec(e.message);
