@@ -72,6 +72,18 @@ describe("answers the fuzzer found outside the catalog", () => {
     expect(res.errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", fields: [{ field: "password", messages: [expect.any(String)] }] });
   });
 
+  it("refuses an email its validator cannot even read (a lone surrogate) as BAD_USER_INPUT, not a 500", async () => {
+    const user = await signUp(server);
+    const res = await server.post(
+      { query: "mutation ($e: String!, $c: String!) { changeEmail(newEmail: $e, currentPassword: $c) }", variables: { e: "\ud800", c: PASSWORD } },
+      { token: user.accessToken },
+    );
+    expect({ status: res.status, errors: res.errors }).toEqual({
+      status: 400,
+      errors: [{ message: "Invalid input.", locations: [{ line: 1, column: 39 }], path: ["changeEmail"], extensions: { code: "BAD_USER_INPUT", fields: [] } }],
+    });
+  });
+
   it("never repeats a password written into the document, in a parse or validation error", async () => {
     const parse = await server.post({ query: `mutation { reauthenticate(password: "${PASSWORD}" "${PASSWORD}") }` });
     const validation = await server.post({ query: `mutation { reauthenticate(password: ["${PASSWORD}"]) }` });

@@ -40,7 +40,13 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema) {
   let loggedAt = -Infinity;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof ArgumentValidationError) return badUserInput(formatted, validationProblems(original.extensions.validationErrors));
+    if (original instanceof ArgumentValidationError) {
+      const { validationErrors } = original.extensions;
+      // A validator that throws on its input (validator.js's isEmail on a lone surrogate: URIError)
+      // leaves an error, not a list; the input is refused all the same.
+      if (!Array.isArray(validationErrors)) return badUserInput(formatted, [], ErrorCode.BAD_USER_INPUT.message);
+      return badUserInput(formatted, validationProblems(validationErrors));
+    }
     if (isDatabaseUnavailable(original)) {
       refused++;
       if (Date.now() - loggedAt >= UNAVAILABLE_LOG_INTERVAL_MS) {
