@@ -115,6 +115,7 @@ describe("answers the fuzzer found outside the catalog", () => {
       { query: "subscription { sessionRevoked @skip }" },
       { query: "subscription ($b: Boolean!) { sessionRevoked @include(if: $b) { sessionId } }", variables: { b: true } },
       { query: "subscription { ...S } fragment S on Subscription { sessionRevoked @skip(if: false) { sessionId } }" },
+      { query: "subscription ($b: Boolean!) { sessionRevoked @, include(if: $b) { sessionId } }", variables: { b: true } },
     ];
     for (const body of documents) {
       for (const token of [undefined, user.accessToken]) {

@@ -298,7 +298,8 @@ function websocket(r: Random): WsCase {
     });
   const subscribe = () =>
     JSON.stringify({
-      id: r.pick(["1", "1", "2", "", MARKER, "x".repeat(300)]),
+      // Not the marker: graphql-ws repeats the id in every message about the subscription.
+      id: r.pick(["1", "1", "2", "", "x".repeat(300)]),
       type: "subscribe",
       payload: r.chance(0.8)
         ? (() => {

@@ -68,7 +68,8 @@ function seen(error: unknown, depth: number): boolean {
   if (typeof e.code === "string" && isUnavailableCode(e.code)) return true;
   // TypeORM releases a transaction's connection by itself when the connection fails; the
   // transaction's next statement then meets this instead of the connection's own error.
-  if ((error as { name?: unknown }).name === "QueryRunnerAlreadyReleasedError") return true;
+  const name = (error as { name?: unknown }).name;
+  if (name === "QueryRunnerAlreadyReleasedError" || name === "QueryRunnerProviderAlreadyReleasedError") return true;
   if (typeof e.message === "string") {
     if (MESSAGES.some((m) => m.test(e.message as string))) return true;
     const wrapped = WRAPPED.exec(e.message);

@@ -30,10 +30,10 @@ export function refusePersistedQueries(): ApolloServerPlugin {
  * would throw on rather than refuse (see graphql/subscription-root.ts); null for any other.
  * Checked before Apollo runs, since Apollo always runs those rules first and answers a rule
  * that throws with a 500. Only a document that mentions a subscription and @skip or @include
- * is parsed here.
+ * is parsed here (by name: commas are whitespace in GraphQL, so "@, skip" is a directive too).
  */
 export function refusedBeforeValidation(query: unknown, schema: GraphQLSchema, maxTokens: number): GraphQLFormattedError[] | null {
-  if (typeof query !== "string" || !/subscription/.test(query) || !/@\s*(skip|include)\b/.test(query)) return null;
+  if (typeof query !== "string" || !/subscription/.test(query) || !/\b(skip|include)\b/.test(query)) return null;
   let document: DocumentNode;
   try {
     document = parse(query, { maxTokens });
