@@ -29,8 +29,8 @@ const databaseUrl = process.env.DATABASE_URL!;
 const config = loadConfig({ ...process.env, NODE_ENV: "production", PORT: "0", LOG_LEVEL: "warn" });
 
 function configure(services: Services) {
-  if (strategy === "ours") services.sessionCache.setTrusted(true);
-  if (strategy === "database") services.sessionCache.setTrusted(false);
+  // Memory never answers: every request reads the session from the database.
+  if (strategy === "database") services.sessionCache.peek = () => undefined;
   if (strategy === "stateless") {
     // What a stateless JWT gives: a validly signed token is accepted until it expires. Each
     // session is read once and then believed forever, revoked or not.
@@ -50,7 +50,6 @@ async function startExpress() {
   const db = createDataSource({ url: databaseUrl, schema: dbSchema });
   await db.initialize();
   const services = createServices(config, db, createLogger("warn"));
-  services.sessionCache.setTrusted(true);
   const apollo = new ApolloServer<GraphQLContext>({ schema: await createSchema(), stopOnTerminationSignals: false });
   await apollo.start();
   const app = express();
