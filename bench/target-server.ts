@@ -12,7 +12,7 @@ import { createSchema } from "../src/graphql/schema";
 import { clientInfo } from "../src/http/client-info";
 import { createLogger } from "../src/lib/logger";
 import type { SessionEntity } from "../src/sessions/session.entity";
-import { startServer } from "../src/app/server";
+import { startServer, type RunningServer } from "../src/app/server";
 
 /**
  * One server under load, in its own process so the load generator does not share its core.
@@ -65,12 +65,15 @@ async function startExpress() {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 }
 
+let running: RunningServer | undefined;
+
 async function main() {
   let url: string;
   if (strategy === "express") {
     url = await startExpress();
   } else {
     const server = await startServer(config, { databaseUrl, dbSchema, configureServices: configure });
+    running = server;
     url = server.url;
     // Server time, for the requests the bench names with `x-bench-timing: <label>`: from the
     // parsed request to the last byte handed to the socket, printed as `timing <label> <ms>`.
@@ -83,5 +86,11 @@ async function main() {
   }
   console.log(`ready ${url}`);
 }
+
+// SIGTERM stops the real server gracefully (it leaves its lease, so nobody waits for it).
+let stopping: Promise<void> | undefined;
+process.on("SIGTERM", () => {
+  stopping ??= (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+});
 
 void main();

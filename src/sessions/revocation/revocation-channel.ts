@@ -107,9 +107,10 @@ export const LEAVE_SQL = `
   SELECT pg_notify(${CONTROL_CHANNEL_SQL}, $2)`;
 
 /**
- * Right after LISTEN: the instances that may hold a lease; rows not renewed for an hour belong
- * to instances that died without deleting theirs, and go.
+ * Right after LISTEN: the instances that may hold a lease. A row not renewed within the last
+ * minute, by the database's own clock, is an instance that died without deleting it (a lease
+ * is at most a minute); after an hour it goes.
  */
 export const LEASE_HOLDERS_SQL = `
   WITH forgotten AS (DELETE FROM instance_leases WHERE renewed_at < now() - interval '1 hour')
-  SELECT instance_id FROM instance_leases WHERE instance_id <> $1 AND renewed_at >= now() - interval '1 hour'`;
+  SELECT instance_id FROM instance_leases WHERE instance_id <> $1 AND renewed_at >= now() - interval '1 minute'`;
