@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Client } from "pg";
-import { AccessTokenService } from "../src/auth/access-token";
+import { AccessTokenService } from "../src/sessions/access-token";
 import { loadConfig } from "../src/config/environment";
 
 /** The secret every target process of one run shares, so a token works on all of them. */

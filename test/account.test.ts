@@ -10,6 +10,7 @@ import {
 } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
+import { sleep } from "./support/wait";
 
 const FRESH_SECONDS = 2;
 let server: TestServer;
@@ -18,7 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Makes a session stale without waiting: it proved the password long ago. */
 const makeStale = (sessionId: string) =>
   server.sql("UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1", [sessionId]);

@@ -1,7 +1,8 @@
-import { LogoutDocument, MeDocument } from "./gql/graphql";
-import { liveClients, untilSubscribed, type LiveClient } from "./support/live-client";
+import { MeDocument } from "./gql/graphql";
+import { liveClients, untilSubscribedAs, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { sleep } from "./support/wait";
 
 /** Real clocks, short lifetimes: each server is about one way a session runs out. */
 let capped: TestServer; // every session lives 3 s
@@ -20,15 +21,8 @@ afterAll(async () => {
   await Promise.all([capped, idle, swept].map((s) => s.stop()));
 });
 
-async function subscribed(server: TestServer, email: string, ...clients: LiveClient[]) {
-  await untilSubscribed(clients, async () => {
-    const throwaway = await signIn(server, email);
-    await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
-    return throwaway.session.id;
-  });
-}
+const subscribed = (server: TestServer, email: string, ...clients: LiveClient[]) => untilSubscribedAs(server, email, clients);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("a socket closes when its session expires", () => {
   it("at the absolute cap (SESSION_MAX_TTL), with an EXPIRED event that the user's other sockets hear too", async () => {
@@ -41,21 +35,21 @@ describe("a socket closes when its session expires", () => {
     const startedAt = Date.now();
 
     expect(await firstLive.eventFor(first.session.id, 4000)).toMatchObject({ reason: "EXPIRED", current: true });
-    expect(await firstLive.closedWithin()).toEqual({ code: 4403, reason: "Session expired" });
+    expect(await firstLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_EXPIRED" });
     expect(await secondLive.eventFor(first.session.id)).toMatchObject({ reason: "EXPIRED", current: false });
     // The second session was made later and is still alive for a moment.
     expect(secondLive.isClosed).toBe(false);
     expect(Date.now() - startedAt).toBeLessThan(3500);
     const [row] = await capped.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [first.session.id]);
     expect(row).toEqual({ revoked_reason: "EXPIRED" });
-    expect(await secondLive.closedWithin(4000)).toEqual({ code: 4403, reason: "Session expired" });
+    expect(await secondLive.closedWithin(4000)).toEqual({ code: 4403, reason: "SESSION_EXPIRED" });
   });
 
   it("when idle for SESSION_IDLE_TTL", async () => {
     const user = await signUp(idle);
     const client = live.open(user.accessToken, idle).subscribe();
     const opened = Date.now();
-    expect(await client.closedWithin(5000)).toEqual({ code: 4403, reason: "Session expired" });
+    expect(await client.closedWithin(5000)).toEqual({ code: 4403, reason: "SESSION_EXPIRED" });
     expect(Date.now() - opened).toBeGreaterThanOrEqual(1000);
   });
 });

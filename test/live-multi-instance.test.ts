@@ -1,9 +1,9 @@
 import { Client } from "pg";
 import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
-import { liveClients, untilSubscribed, type LiveClient } from "./support/live-client";
+import { liveClients, untilSubscribedAs, type LiveClient } from "./support/live-client";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
-import { until } from "./support/wait";
+import { sleep, until } from "./support/wait";
 
 /** Two instances of the server on one database, as behind a load balancer. */
 let a: TestServer;
@@ -19,13 +19,7 @@ afterAll(async () => {
   await a.stop(); // drops the schema: last
 });
 
-async function subscribed(email: string, ...clients: LiveClient[]) {
-  await untilSubscribed(clients, async () => {
-    const throwaway = await signIn(a, email);
-    await a.request(LogoutDocument, {}, { token: throwaway.accessToken });
-    return throwaway.session.id;
-  });
-}
+const subscribed = (email: string, ...clients: LiveClient[]) => untilSubscribedAs(a, email, clients);
 
 /** Laptop's socket on instance A, phone's on instance B. */
 async function acrossInstances() {
@@ -57,7 +51,7 @@ describe("a revocation made on one instance", () => {
     await a.request(RevokeSessionDocument, { id: phone.session.id }, { token: laptop.accessToken });
     expect(await phoneLive.eventFor(phone.session.id)).toMatchObject({ reason: "REVOKED", current: true });
     expect(await laptopLive.eventFor(phone.session.id)).toMatchObject({ reason: "REVOKED", current: false });
-    expect(await phoneLive.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await phoneLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
     expect(laptopLive.isClosed).toBe(false);
   });
 });
@@ -78,7 +72,7 @@ describe("when an instance loses its listening connection", () => {
     await a.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [laptop.session.id]);
 
     expect(await laptopLive.eventFor(laptop.session.id, 10_000)).toMatchObject({ reason: "REVOKED", current: true });
-    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
     await until(() => a.fanout.backendPid !== null, 10_000);
     expect(a.fanout.backendPid).not.toBe(oldPid);
     expect(phone.session.id).not.toBe(laptop.session.id);
@@ -90,7 +84,7 @@ describe("when an instance loses its listening connection", () => {
     await b.request(LogoutDocument, {}, { token: laptop.accessToken });
 
     expect(await laptopLive.eventFor(laptop.session.id, 10_000)).toMatchObject({ reason: "LOGOUT", current: true });
-    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
     expect(await phoneLive.eventFor(laptop.session.id)).toMatchObject({ reason: "LOGOUT", current: false });
 
     // A's new listening connection carries later revocations as usual.
@@ -117,7 +111,7 @@ describe("stop() (what SIGTERM runs)", () => {
       await locker.query("BEGIN");
       await locker.query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", [user.session.id]);
       const inFlight = c.request(LogoutDocument, {}, { token: user.accessToken });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
 
       let stopped = false;
       const stopping = c.stop().then(() => (stopped = true));

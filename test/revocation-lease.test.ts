@@ -101,7 +101,7 @@ describe("an instance cut off from the database without a reset", () => {
 
     const tablet = await signIn(a, laptop.email);
     await sleep(LEASE_MS / 2);
-    const loads = jest.spyOn(b.services.sessions, "loadSessions");
+    const loads = jest.spyOn(b.services.sessionStore, "getSessionsAndUsers");
     try {
       for (let i = 0; i < 5; i++) expect((await me(b, tablet.accessToken)).status).toBe(200);
       expect(loads).toHaveBeenCalledTimes(1);

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Config } from "../config/environment";
 import { createDataSource } from "../db/data-source";
+import { contextBuilder } from "../graphql/context";
 import { createSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
 import { createLogger, type Logger } from "../lib/logger";
@@ -67,15 +68,26 @@ export async function startServer(config: Config, options: StartOptions): Promis
     logger,
     leaseMs: config.revocationLeaseMs,
   });
-  let services: Services | undefined;
+  let created: Services | undefined;
   try {
     await db.runMigrations({ transaction: "each" });
-    services = createServices(config, db, logger, fanout);
+    const services = (created = createServices(config, db, logger, fanout));
     await fanout.start();
     options.configureServices?.(services);
     const schema = await createSchema();
     const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
-    const live = startLiveServer(http.server, services, schema, { path: GRAPHQL_PATH, maxPayloadBytes: MAX_BODY_BYTES });
+    const live = startLiveServer(
+      http.server,
+      {
+        logger,
+        config,
+        sockets: services.live,
+        buildContext: contextBuilder(services),
+        sessionExpiresAt: (session) => services.sessions.expiresAt(session),
+      },
+      schema,
+      { path: GRAPHQL_PATH, maxPayloadBytes: MAX_BODY_BYTES },
+    );
     const { sweeper, purge, live: sockets, lastActive } = services;
     sweeper.start();
     purge.start();
@@ -100,7 +112,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     };
   } catch (error) {
     await fanout.close();
-    await services?.lastActive.close();
+    await created?.lastActive.close();
     await db.destroy();
     throw error;
   }

@@ -1,5 +1,4 @@
 import type { DataSource } from "typeorm";
-import { AccessTokenService } from "../auth/access-token";
 import { AccountService } from "../auth/account.service";
 import { AuthService } from "../auth/auth.service";
 import { LoginThrottle } from "../auth/login-throttle";
@@ -10,6 +9,7 @@ import { pgPool } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { SecurityEventService } from "../security/security-event.service";
+import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
 import { SessionEvents } from "../sessions/revocation/revocation";
@@ -18,7 +18,8 @@ import { wireRevocations } from "../sessions/revocation/wire-revocations";
 import { SessionCache } from "../sessions/session-cache";
 import { SessionService } from "../sessions/session.service";
 import { SessionPurge } from "../sessions/session-purge";
-import { PgSessionStore } from "../sessions/session.store";
+import { PgSessionStore, type SessionStore } from "../sessions/session.store";
+import { SessionValidator } from "../sessions/validate-session";
 import { UserService } from "../users/user.service";
 
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   db: DataSource;
   users: UserService;
   sessions: SessionService;
+  /** Every SQL statement on sessions (tests count its reads). */
+  sessionStore: SessionStore;
   auth: AuthService;
   account: AccountService;
   securityEvents: SecurityEventService;
@@ -51,31 +54,36 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const users = new UserService(db);
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
-  const sessions = new SessionService(
-    db,
-    sessionStore,
-    { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
-    events,
-  );
-  const sessionCache = new SessionCache((ids) => sessions.loadSessions(ids), { max: 100_000, maxAgeMs: 30_000 });
+  const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
   const accessTokens = new AccessTokenService({ current: config.jwt.secret, previous: config.jwt.previousSecrets }, {
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     ttlSeconds: config.accessTokenTtl,
   });
+  // Activity is recorded at most once per tenth of the idle window (and at least once a
+  // minute), so the idle deadline moves while a device is in use without a write per request.
+  const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
+  const lastActive = new LastActiveWriter((ids) => sessionStore.touchSessions(ids), intervalMs, 1000, (error) =>
+    logger.error({ err: error }, "recording session activity failed"),
+  );
+  const validator = new SessionValidator(accessTokens, sessionCache, sessionStore, lastActive, {
+    idleTtl: config.sessionIdleTtl,
+    freshTtl: config.freshSessionTtl,
+  });
+  const sessions = new SessionService(
+    db,
+    sessionStore,
+    validator,
+    { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
+    events,
+  );
   const securityEvents = new SecurityEventService(db);
   const passwords = new PasswordHasher(config.passwordHashCost);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, securityEvents);
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
-  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events, config.freshSessionTtl);
-  // Activity is recorded at most once per tenth of the idle window (and at least once a
-  // minute), so the idle deadline moves while a device is in use without a write per request.
-  const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
-  const lastActive = new LastActiveWriter((ids) => sessions.touchSessions(ids), intervalMs, 1000, (error) =>
-    logger.error({ err: error }, "recording session activity failed"),
-  );
+  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
   const live = new LiveConnections(sessions, logger);
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
@@ -91,6 +99,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     db,
     users,
     sessions,
+    sessionStore,
     auth,
     account,
     securityEvents,

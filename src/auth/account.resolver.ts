@@ -1,6 +1,6 @@
 import { Args, Ctx, Int, Mutation, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { requireViewer } from "../graphql/viewer";
+import { requireFreshViewer, requireViewer } from "../graphql/viewer";
 import { ChangeEmailArgs, ChangePasswordArgs, ReauthenticateArgs } from "./credentials.input";
 
 const FRESH = "Needs a fresh session (password proved within FRESH_SESSION_TTL), else FORBIDDEN with reason SESSION_NOT_FRESH.";
@@ -21,14 +21,14 @@ export class AccountResolver {
     @Args(() => ChangePasswordArgs) { currentPassword, newPassword }: ChangePasswordArgs,
     @Ctx() ctx: GraphQLContext,
   ) {
-    return ctx.services.account.changePassword(requireViewer(ctx), currentPassword, newPassword, ctx.actor);
+    return ctx.services.account.changePassword(await requireFreshViewer(ctx), currentPassword, newPassword, ctx.actor);
   }
 
   @Mutation(() => Int, {
     description: `Checks the password, changes the sign-in email (EMAIL_TAKEN if in use) and ends every other session; returns how many. ${FRESH}`,
   })
   async changeEmail(@Args(() => ChangeEmailArgs) { newEmail, currentPassword }: ChangeEmailArgs, @Ctx() ctx: GraphQLContext) {
-    return ctx.services.account.changeEmail(requireViewer(ctx), newEmail, currentPassword, ctx.actor);
+    return ctx.services.account.changeEmail(await requireFreshViewer(ctx), newEmail, currentPassword, ctx.actor);
   }
 }
 

@@ -3,7 +3,8 @@ import { appError, forbidden, unauthenticated } from "../errors/error-codes";
 import { setActor, type Actor } from "../security/request-actor";
 import type { SessionEventSink } from "../sessions/revocation/revocation";
 import type { RevocationReason } from "../sessions/revocation/revocation-reason";
-import type { SensitiveCheck, SessionService } from "../sessions/session.service";
+import type { SessionService } from "../sessions/session.service";
+import type { SessionCheck } from "../sessions/validate-session";
 import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import { UNIQUE_VIOLATION } from "./auth.service";
@@ -18,9 +19,10 @@ export interface SignedInViewer {
 const WRONG_CURRENT_PASSWORD = "The current password is not correct.";
 
 /**
- * Sensitive account changes. The guards stack: a live session (context builder), then the
- * session re-read from the database and fresh (proved the password within
- * FRESH_SESSION_TTL), then the current password, throttled like a login.
+ * Sensitive account changes. The guards stack: a live session (the context builder), then
+ * the session re-read from the database and fresh (the resolver's requireFreshViewer), then
+ * the current password, throttled like a login, and the fresh session again under a row lock
+ * in the transaction that makes the change.
  */
 export class AccountService {
   constructor(
@@ -30,17 +32,7 @@ export class AccountService {
     private readonly passwords: PasswordHasher,
     private readonly passwordCheck: PasswordCheck,
     private readonly events: SessionEventSink,
-    private readonly freshSessionTtl: number,
   ) {}
-
-  /**
-   * Refuses unless the viewer's session, re-read from the database, is alive and fresh. Used
-   * before ending other sessions too (ASVS V7.5.2: terminating sessions needs a recent
-   * authentication), so a stolen, stale token cannot sign the real user out everywhere.
-   */
-  async requireFreshSession(viewer: SignedInViewer): Promise<void> {
-    assertSensitive(await this.sessions.checkSensitive(this.db.manager, viewer.sessionId, this.freshSessionTtl));
-  }
 
   /** Checks the password and makes this session fresh again. */
   async reauthenticate(viewer: SignedInViewer, password: string, actor: Actor): Promise<boolean> {
@@ -80,7 +72,6 @@ export class AccountService {
   }
 
   private async sensitiveUser(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
-    await this.requireFreshSession(viewer);
     const user = await this.currentUser(viewer);
     await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
     return user;
@@ -95,7 +86,7 @@ export class AccountService {
     const revoked = await this.db.transaction(async (m) => {
       await setActor(m, actor);
       // Again, under a row lock: the session may have been revoked while the hash was computed.
-      assertSensitive(await this.sessions.checkSensitive(m, viewer.sessionId, this.freshSessionTtl, true));
+      assertSensitive(await this.sessions.validateSession({ session: viewer }, { fresh: true, lockIn: m }));
       await change(m);
       return this.sessions.revokeUserSessions(viewer.userId, reason, { exceptSessionId: viewer.sessionId, manager: m });
     });
@@ -104,7 +95,7 @@ export class AccountService {
   }
 }
 
-function assertSensitive(check: SensitiveCheck): void {
+function assertSensitive(check: SessionCheck): void {
   if (check.ok) return;
   if (check.reason === "SESSION_NOT_FRESH") throw forbidden("SESSION_NOT_FRESH");
   throw unauthenticated(check.reason);

@@ -6,7 +6,7 @@ import type { SessionEntity } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
 import { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
-import type { AccessTokenService } from "./access-token";
+import type { AccessTokenService } from "../sessions/access-token";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
 

@@ -36,6 +36,11 @@ export function rawSql(text: string): Sql {
   return new Sql([text]);
 }
 
+/** The fragments one after another, `separator` (trusted text) between them. */
+export function joinSql(fragments: readonly Sql[], separator: string): Sql {
+  return new Sql(fragments.flatMap((fragment, i) => (i === 0 ? fragment.parts : [separator, ...fragment.parts])));
+}
+
 /** The text with `$1`, `$2`, ... and the values in that order. */
 export function render(query: Sql): { text: string; values: unknown[] } {
   const numbers = new Map<Param, number>();

@@ -2,21 +2,34 @@ import type { Server } from "node:http";
 import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import { makeServer } from "graphql-ws";
 import { WebSocketServer } from "ws";
-import type { Services } from "../app/services";
-import { buildContext, type GraphQLContext } from "../graphql/context";
+import type { Config } from "../config/environment";
+import { CloseCode, forbiddenCloseReason } from "../errors/close-codes";
+import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { queryLimitRules } from "../graphql/query-limits";
 import { clientInfo } from "../http/client-info";
 import { serveGraphqlWs, type SocketExtra } from "./graphql-ws-transport";
 import { subscribeSharingResults } from "./shared-subscribe";
-import { CLOSE_FORBIDDEN, type LiveConnection } from "./live-connections";
-
-/** Close code for a socket whose session could not be checked (the database is down): fail closed. */
-const CLOSE_TRY_AGAIN_LATER = 1013;
+import { connectionParam } from "./connection-params";
+import type { Logger } from "../lib/logger";
+import type { SessionEntity } from "../sessions/session.entity";
+import type { LiveConnection, LiveConnections } from "./live-connections";
 
 interface SocketState extends SocketExtra {
   connection?: LiveConnection;
   /** Contexts built by onSubscribe, taken by `context` for the same operation id. */
   contexts?: Map<string, GraphQLContext>;
+}
+
+/** What the socket server is given: nothing of the services it does not use. */
+export interface LiveServerDeps {
+  logger: Logger;
+  config: Pick<Config, "queryLimits" | "wsConnectionInitTimeout" | "wsKeepAliveInterval" | "isProduction">;
+  /** This instance's socket registry. */
+  sockets: LiveConnections;
+  /** The HTTP path's context builder. */
+  buildContext: ContextBuilder;
+  /** When a session ends at the latest: its sockets' expiry timer. */
+  sessionExpiresAt(session: SessionEntity): Date;
 }
 
 export interface LiveServer {
@@ -26,17 +39,18 @@ export interface LiveServer {
 
 /**
  * graphql-ws on the HTTP server's own port and path. Authentication is the HTTP path's:
- * `buildContext` with `connectionParams.authorization`, at connection_init and again, with a
- * fresh database read, at every subscribe. A refused socket is closed with 4403 and the
- * context builder's reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ...).
+ * `buildContext` with `connectionParams.authorization` (the key in any letter case, as an
+ * HTTP header), at connection_init and again, with a fresh database read, at every subscribe.
+ * A refused socket is closed with 4403 and the context builder's reason (see
+ * errors/close-codes.ts); an expired token is refused whatever the operation.
  */
 export function startLiveServer(
   httpServer: Server,
-  services: Services,
+  deps: LiveServerDeps,
   schema: GraphQLSchema,
   options: { path: string; maxPayloadBytes: number },
 ): LiveServer {
-  const { config, logger, live } = services;
+  const { config, logger, sockets: live, buildContext } = deps;
   const limitRules = queryLimitRules(config.queryLimits);
   // Oversized frames are refused by ws itself (close 1009), before any parsing.
   const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: options.maxPayloadBytes });
@@ -58,20 +72,20 @@ export function startLiveServer(
           }),
       ),
     onConnect: async (ctx) => {
-      const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+      const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!context?.viewer) return false;
       const { userId, sessionId, session } = context.viewer;
-      ctx.extra.connection = live.open(userId, sessionId, services.sessions.expiresAt(session), ctx.extra.socket);
+      ctx.extra.connection = live.open(userId, sessionId, deps.sessionExpiresAt(session), ctx.extra.socket);
       return true;
     },
     onSubscribe: async (ctx, id) => {
       const connection = ctx.extra.connection;
       // The connection-time check is not enough: the session may have ended since.
-      const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+      const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
         return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
       }
-      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection });
+      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection: { sessionRevoked: () => live.subscribe(connection) } });
       return undefined;
     },
     context: (ctx, id) => {
@@ -88,16 +102,15 @@ export function startLiveServer(
   /** The shared context builder; on refusal the socket is closed here with the reason. */
   async function authenticate(authorization: unknown, extra: SocketExtra) {
     try {
-      const context = await buildContext(services, { authorization, client: clientInfo(extra.request), fresh: true });
-      if (!context.viewer) extra.socket.close(CLOSE_FORBIDDEN, "TOKEN_MISSING");
+      const context = await buildContext({ authorization, client: clientInfo(extra.request), authoritative: true });
+      if (!context.viewer) extra.socket.close(CloseCode.Forbidden, "TOKEN_MISSING");
       return context;
     } catch (error) {
-      const code = error instanceof GraphQLError ? error.extensions.code : undefined;
-      if (code === "UNAUTHENTICATED") {
-        extra.socket.close(CLOSE_FORBIDDEN, String(error instanceof GraphQLError ? (error.extensions.reason ?? "Forbidden") : "Forbidden"));
+      if (error instanceof GraphQLError && error.extensions.code === "UNAUTHENTICATED") {
+        extra.socket.close(CloseCode.Forbidden, forbiddenCloseReason(error.extensions.reason));
       } else {
         logger.warn({ err: error }, "could not check a WebSocket's session");
-        extra.socket.close(CLOSE_TRY_AGAIN_LATER, "Service unavailable");
+        extra.socket.close(CloseCode.TryAgainLater, "Service unavailable");
       }
       return null;
     }

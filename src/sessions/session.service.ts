@@ -6,7 +6,9 @@ import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secr
 import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
 import type { RevocationReason } from "./revocation/revocation-reason";
 import { SessionEntity } from "./session.entity";
+import { invalidReason, sessionExpiresAt, type SessionInvalidReason } from "./session-lifetime";
 import type { SessionStore } from "./session.store";
+import type { SessionCheck, SessionCredential, SessionRequirements, SessionValidator } from "./validate-session";
 
 export interface ClientInfo {
   userAgent: string | null;
@@ -18,11 +20,6 @@ export interface SessionPolicy {
   maxTtl: number;
   refreshReuseGrace: number;
 }
-
-export type SessionInvalidReason = "SESSION_NOT_FOUND" | "SESSION_REVOKED" | "SESSION_EXPIRED";
-
-/** Whether a session may perform a sensitive action (password or email change). */
-export type SensitiveCheck = { ok: true } | { ok: false; reason: SessionInvalidReason | "SESSION_NOT_FRESH" };
 
 export type RefreshResult =
   | { ok: true; session: SessionEntity; refreshToken: string }
@@ -36,9 +33,18 @@ export class SessionService {
   constructor(
     private readonly db: DataSource,
     private readonly store: SessionStore,
+    private readonly validator: SessionValidator,
     private readonly policy: SessionPolicy,
     private readonly events: SessionEventSink,
   ) {}
+
+  /**
+   * The one session check (see SessionValidator): the session the credential names, if it is
+   * alive and meets `require`; otherwise why not.
+   */
+  validateSession(credential: SessionCredential, require?: SessionRequirements): Promise<SessionCheck> {
+    return this.validator.validateSession(credential, require);
+  }
 
   /** Creates a session inside the caller's transaction; returns it with its refresh token. */
   async createSession(
@@ -68,27 +74,9 @@ export class SessionService {
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 
-  /** Sessions with their users, by id, in the order asked: the session cache's batch function. */
-  loadSessions(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
-    return this.store.getSessionsAndUsers(ids);
-  }
-
-  /** Why a session may not be used now, or null when it is alive. */
-  invalidReason(session: SessionEntity | null, now = Date.now()): SessionInvalidReason | null {
-    if (!session) return "SESSION_NOT_FOUND";
-    // The sweeper marks expired sessions revoked (EXPIRED); they still answer as expired.
-    if (session.revokedAt) return session.revokedReason === "EXPIRED" ? "SESSION_EXPIRED" : "SESSION_REVOKED";
-    if (now >= this.expiresAtMs(session)) return "SESSION_EXPIRED";
-    return null;
-  }
-
   /** The earlier of the absolute cap and the idle deadline. */
   expiresAt(session: SessionEntity): Date {
-    return new Date(this.expiresAtMs(session));
-  }
-
-  private expiresAtMs(session: SessionEntity): number {
-    return Math.min(session.expiresAt.getTime(), session.lastActiveAt.getTime() + this.policy.idleTtl * 1000);
+    return sessionExpiresAt(session, this.policy.idleTtl);
   }
 
   /** The user's live sessions, most recently active first. */
@@ -108,7 +96,7 @@ export class SessionService {
     const { result, revoked } = await this.db.transaction(async (m) => {
       await setActor(m, actor);
       const session = await this.store.getSession(parsed.sessionId, { tx: m, lock: true });
-      const invalid = this.invalidReason(session);
+      const invalid = invalidReason(session, this.policy.idleTtl);
       if (invalid || !session) return { result: { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" } as const };
       const now = new Date();
       if (secretMatches(parsed.secret, session.secretHash)) {
@@ -132,21 +120,35 @@ export class SessionService {
   }
 
   /**
-   * Ends the session a refresh token belongs to, if the token is its current one: for a
-   * cookie-mode logout that has no (or no longer a valid) access token. A spent, forged or
-   * malformed token ends nothing. The hash is compared by the UPDATE itself, so a rotation
-   * racing this cannot leave the session alive with a token that was just logged out.
+   * Ends, with reason LOGOUT, every session a logout's credentials prove, in one statement:
+   * - `session`, named by an access token the context builder has checked (signed in, or
+   *   genuine but expired), and only if it belongs to that token's user;
+   * - the session of `refreshToken`, if the token is that live session's current one or the
+   *   one spent within `refreshReuseGrace` seconds (a tab that refreshed just before another
+   *   logged out). One spent earlier, forged, unknown or malformed ends nothing: it proves
+   *   nothing about the session now. The hashes are compared by the UPDATE itself, so a
+   *   rotation racing this cannot leave the session alive with a token just logged out.
+   * Sessions already ended are left as they are. Answers how many sessions ended.
    */
-  async revokeByRefreshToken(token: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
-    const parsed = parseRefreshToken(token);
-    if (!parsed) return false;
-    // The token is the actor's proof of being that session.
-    const revoked = await this.revokeAndPublish({ ...actor, sessionId: parsed.sessionId }, reason, {
-      kind: "refresh-secret",
-      sessionId: parsed.sessionId,
-      secretHash: hashSecret(parsed.secret),
-    });
-    return revoked.length > 0;
+  async logout(
+    credentials: { session?: { userId: string; sessionId: string } | null; refreshToken?: string | null },
+    actor: Actor,
+  ): Promise<number> {
+    const parsed = credentials.refreshToken ? parseRefreshToken(credentials.refreshToken) : null;
+    const session = credentials.session ?? undefined;
+    const refresh = parsed
+      ? {
+          sessionId: parsed.sessionId,
+          secretHash: hashSecret(parsed.secret),
+          idleTtl: this.policy.idleTtl,
+          reuseGrace: this.policy.refreshReuseGrace,
+        }
+      : undefined;
+    if (!session && !refresh) return 0;
+    // Without an access token, the refresh token is the actor's proof of being that session.
+    const by = session ? actor : { ...actor, sessionId: parsed?.sessionId ?? null };
+    const revoked = await this.revokeAndPublish(by, "LOGOUT", { kind: "logout", session, refresh });
+    return revoked.length;
   }
 
   /**
@@ -188,22 +190,6 @@ export class SessionService {
   }
 
   /**
-   * Re-reads the session from the database (never a request's cached copy, which may predate a
-   * revocation) and says whether it is alive and proved the password within `freshTtl`
-   * seconds. With `lock`, the row stays locked until the caller's transaction ends, so a
-   * revocation cannot slip in between this check and the change it guards.
-   */
-  async checkSensitive(manager: EntityManager, sessionId: string, freshTtl: number, lock = false): Promise<SensitiveCheck> {
-    // `manager` may be the data source's own (no transaction): then a statement of its own.
-    const tx = manager.queryRunner?.isTransactionActive ? manager : undefined;
-    const session = await this.store.getSession(sessionId, { tx, lock });
-    const invalid = this.invalidReason(session);
-    if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" };
-    if (Date.now() - session.authenticatedAt.getTime() >= freshTtl * 1000) return { ok: false, reason: "SESSION_NOT_FRESH" };
-    return { ok: true };
-  }
-
-  /**
    * Marks the session as having just proved the password again, and logs it in the same
    * statement; false if it is no longer alive.
    */
@@ -214,11 +200,6 @@ export class SessionService {
   /** Sessions of these users ended at or after `since` (a live instance catching up after a gap). */
   revokedSessionsSince(userIds: readonly string[], since: Date): Promise<SessionRevocation[]> {
     return this.store.listRevokedSince(userIds, since);
-  }
-
-  /** Records activity; see LastActiveWriter for why this is not a write per request. */
-  touchSessions(ids: readonly string[]): Promise<void> {
-    return this.store.touchSessions(ids);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Pool } from "pg";
 import type { EntityManager } from "typeorm";
 import { poolRunner, transactionRunner, type SqlRunner } from "../db/pg-pool";
-import { param, rawSql, sql, type Sql } from "../db/sql";
+import { joinSql, param, rawSql, sql, type Sql } from "../db/sql";
 import { invariant } from "../lib/invariant";
 import type { Actor } from "../security/request-actor";
 import { UserEntity } from "../users/user.entity";
@@ -154,8 +154,20 @@ function targetCondition(target: RevocationTarget): Sql {
   switch (target.kind) {
     case "owned-session":
       return sql`id = ${target.sessionId}::uuid AND user_id = ${target.userId}::uuid`;
-    case "refresh-secret":
-      return sql`id = ${target.sessionId}::uuid AND secret_hash = ${target.secretHash}`;
+    case "logout": {
+      const { session, refresh } = target;
+      const proofs: Sql[] = [];
+      if (session) proofs.push(sql`(id = ${session.sessionId}::uuid AND user_id = ${session.userId}::uuid)`);
+      if (refresh) {
+        const hash = param(refresh.secretHash);
+        proofs.push(sql`(id = ${refresh.sessionId}::uuid
+          AND expires_at > now() AND last_active_at > now() - make_interval(secs => ${refresh.idleTtl})
+          AND (secret_hash = ${hash}
+            OR (previous_secret_hash = ${hash} AND secret_rotated_at > now() - make_interval(secs => ${refresh.reuseGrace}))))`);
+      }
+      invariant(proofs.length > 0, "a logout target needs a session or a refresh token");
+      return joinSql(proofs, " OR ");
+    }
     case "locked-session":
       return sql`id = ${target.sessionId}::uuid`;
     case "user-sessions":

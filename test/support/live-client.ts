@@ -1,8 +1,9 @@
 import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { SessionRevokedDocument, type SessionRevokedSubscription } from "../gql/graphql";
+import { LogoutDocument, SessionRevokedDocument, type SessionRevokedSubscription } from "../gql/graphql";
 import type { TestServer } from "./test-server";
+import { signIn } from "./users";
 
 export type RevokedEvent = SessionRevokedSubscription["sessionRevoked"];
 
@@ -18,6 +19,8 @@ export interface Closed {
 export class LiveClient {
   readonly events: RevokedEvent[] = [];
   readonly closed: Promise<Closed>;
+  /** Resolves when the server has acknowledged connection_init. */
+  readonly connected: Promise<void>;
   private client: Client;
   private changed: (() => void)[] = [];
   private closedWith: Closed | null = null;
@@ -25,6 +28,8 @@ export class LiveClient {
   constructor(url: string, connectionParams: Record<string, unknown>) {
     let resolveClosed!: (closed: Closed) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
+    let resolveConnected!: () => void;
+    this.connected = new Promise((resolve) => (resolveConnected = resolve));
     this.client = createClient({
       url,
       webSocketImpl: WebSocket,
@@ -33,6 +38,7 @@ export class LiveClient {
       retryAttempts: 0,
       onNonLazyError: () => undefined,
       on: {
+        connected: () => resolveConnected(),
         closed: (event) => {
           const { code, reason } = event as { code: number; reason: string };
           this.closedWith ??= { code, reason: String(reason) };
@@ -134,4 +140,13 @@ export async function untilSubscribed(
     if (heard.every(Boolean)) return;
   }
   throw new Error("subscriptions did not become active");
+}
+
+/** untilSubscribed with a throwaway session of `email`, signed in and logged out on `server`. */
+export function untilSubscribedAs(server: TestServer, email: string, clients: LiveClient[]): Promise<void> {
+  return untilSubscribed(clients, async () => {
+    const throwaway = await signIn(server, email);
+    await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
+    return throwaway.session.id;
+  });
 }

@@ -197,6 +197,15 @@ export class RevocationFanout {
     return this.pid;
   }
 
+  /**
+   * Keeps the listening connection busy with a query of `ms` milliseconds: PostgreSQL hands a
+   * listener its notifications only between queries, so nothing is heard meanwhile (what a
+   * slow listener looks like; tests of the echo wait use it). No-op while not listening.
+   */
+  async stall(ms: number): Promise<void> {
+    await this.client?.query("SELECT pg_sleep($1)", [ms / 1000]);
+  }
+
   /** Connects, LISTENs and takes a first lease; start-up fails if the database cannot be reached. */
   async start(): Promise<void> {
     await this.connect();

@@ -66,8 +66,16 @@ export interface RevocationConsumer {
 export type RevocationTarget =
   /** One session, only if it belongs to `userId` (the caller's ownership check). */
   | { kind: "owned-session"; sessionId: string; userId: string }
-  /** One session, only while `secretHash` is its current refresh secret (logout by cookie). */
-  | { kind: "refresh-secret"; sessionId: string; secretHash: Buffer }
+  /**
+   * What a logout's credentials prove, either or both: `session` (named by a checked access
+   * token) only if it belongs to `userId`; the live session whose refresh secret hashes to
+   * `secretHash`, whether current or spent within `reuseGrace` seconds.
+   */
+  | {
+      kind: "logout";
+      session?: { sessionId: string; userId: string };
+      refresh?: { sessionId: string; secretHash: Buffer; idleTtl: number; reuseGrace: number };
+    }
   /** One session the caller holds locked (refresh-token reuse). */
   | { kind: "locked-session"; sessionId: string }
   /** All of a user's live sessions, but `exceptSessionId`. */
