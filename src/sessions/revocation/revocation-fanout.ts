@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Client, type Notification } from "pg";
+import { Client, type Notification, type QueryResult, type QueryResultRow } from "pg";
 import type { Logger } from "../../lib/logger";
 import { leaseTimes, OwnLease, PeerLeases, type LeaseTimes } from "./instance-leases";
 import type { SessionRevocation } from "./revocation";
@@ -52,6 +52,21 @@ async function answered<T>(promise: Promise<T>, ms: number, step: string): Promi
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+type Query = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
+
+/**
+ * Queries on one connection, one after another: renewals, acknowledgements and stalls are
+ * sent independently, and pg refuses (deprecates) a query while another one runs.
+ */
+function serialized(client: Client): Query {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <R extends QueryResultRow>(text: string, values?: unknown[]) => {
+    const next = tail.then(() => client.query<R>(text, values));
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
 /**
  * Revocations made by any instance, heard through PostgreSQL LISTEN on a dedicated pg Client
  * (not the TypeORM pool: a pooled connection is handed to other work and its LISTEN would
@@ -71,6 +86,8 @@ export class RevocationFanout {
   /** This process's name in the lease table and on the control channel. */
   readonly instanceId = randomUUID();
   private client: Client | null = null;
+  /** `client`'s queries, in order. */
+  private query: Query | null = null;
   private channels = { revocations: "", control: "" };
   private readonly listeners = new Set<RevocationListener>();
   private readonly resyncListeners = new Set<ResyncListener>();
@@ -85,7 +102,7 @@ export class RevocationFanout {
   /** The last session id of the last revocation NOTIFY processed: what an acknowledgement names. */
   private processed: string | undefined;
   /** The connection an acknowledgement is due on (one per turn of the event loop). */
-  private acknowledgeOn: Client | null = null;
+  private acknowledgeOn: Query | null = null;
   private renewal: NodeJS.Timeout | undefined;
   private renewing = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -203,7 +220,7 @@ export class RevocationFanout {
    * slow listener looks like; tests of the echo wait use it). No-op while not listening.
    */
   async stall(ms: number): Promise<void> {
-    await this.client?.query("SELECT pg_sleep($1)", [ms / 1000]);
+    await this.query?.("SELECT pg_sleep($1)", [ms / 1000]);
   }
 
   /** Connects, LISTENs and takes a first lease; start-up fails if the database cannot be reached. */
@@ -228,12 +245,13 @@ export class RevocationFanout {
     clearTimeout(this.reconnectTimer);
     this.own.lost();
     this.setConnected(false);
-    const client = this.client;
+    const { client, query } = this;
     this.client = null;
+    this.query = null;
     this.pid = null;
-    if (!client) return;
+    if (!client || !query) return;
     const goodbye = encodeControl({ instanceId: this.instanceId, leaving: true });
-    await within(client.query(LEAVE_SQL, [this.instanceId, goodbye]), 1000).catch(() => undefined);
+    await within(query(LEAVE_SQL, [this.instanceId, goodbye]), 1000).catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 
@@ -245,12 +263,14 @@ export class RevocationFanout {
       ...(this.options.dbSchema ? { options: `-c search_path=${this.options.dbSchema}` } : {}),
     });
     // Both fire when the backend goes away; reconnect once per client.
+    const query = serialized(client);
     let lost = false;
     const onLost = (error?: Error) => {
       if (lost) return;
       lost = true;
       if (this.client === client) {
         this.client = null;
+        this.query = null;
         this.pid = null;
         clearInterval(this.renewal);
         this.own.lost();
@@ -264,12 +284,12 @@ export class RevocationFanout {
     };
     client.on("error", onLost);
     client.on("end", () => onLost());
-    client.on("notification", (message: Notification) => this.dispatch(client, message));
+    client.on("notification", (message: Notification) => this.dispatch(query, message));
     try {
       await answered(client.connect(), this.heartbeatMs, "connect");
       const [{ channel, control, pid, now }] = (
         await answered(
-          client.query<{ channel: string; control: string; pid: number; now: Date }>(
+          query<{ channel: string; control: string; pid: number; now: Date }>(
             `SELECT ${CHANNEL_SQL} AS channel, ${CONTROL_CHANNEL_SQL} AS control, pg_backend_pid() AS pid, now() AS now`,
           ),
           this.heartbeatMs,
@@ -277,9 +297,9 @@ export class RevocationFanout {
         )
       ).rows;
       this.channels = { revocations: channel, control };
-      await answered(client.query(`LISTEN ${quoteIdent(channel)}; LISTEN ${quoteIdent(control)}`), this.heartbeatMs, "LISTEN");
+      await answered(query(`LISTEN ${quoteIdent(channel)}; LISTEN ${quoteIdent(control)}`), this.heartbeatMs, "LISTEN");
       // After LISTEN, so that any renewal is either heard from now on or already in the table.
-      const holders = await answered(client.query<{ instance_id: string }>(LEASE_HOLDERS_SQL, [this.instanceId]), this.heartbeatMs, "lease holders");
+      const holders = await answered(query<{ instance_id: string }>(LEASE_HOLDERS_SQL, [this.instanceId]), this.heartbeatMs, "lease holders");
       if (this.closed) {
         await client.end();
         return;
@@ -287,19 +307,21 @@ export class RevocationFanout {
       this.peers.seed(holders.rows.map((row) => row.instance_id));
       const previousAliveAt = this.lastAliveAt;
       this.client = client;
+      this.query = query;
       this.lastAliveAt = now;
       this.attempt = 0;
       if (previousAliveAt) await this.resync(new Date(previousAliveAt.getTime() - RevocationFanout.RESYNC_MARGIN_MS));
       if (lost) return;
       this.setConnected(true);
-      this.renewal = setInterval(() => void this.renew(client), this.times.renewEveryMs).unref();
-      await this.renew(client);
+      this.renewal = setInterval(() => void this.renew(client, query), this.times.renewEveryMs).unref();
+      await this.renew(client, query);
       // Known as back (tests wait for this) once the first renewal has been answered.
       if (this.client === client) this.pid = pid;
     } catch (error) {
       lost = true;
       if (this.client === client) {
         this.client = null;
+        this.query = null;
         this.pid = null;
       }
       client.end().catch(() => undefined);
@@ -320,12 +342,12 @@ export class RevocationFanout {
   }
 
   /** One lease renewal; the lease is extended when its NOTIFY comes back (dispatchControl). */
-  private async renew(client: Client) {
+  private async renew(client: Client, query: Query) {
     if (this.renewing || this.client !== client) return;
     this.renewing = true;
     const message = encodeControl({ instanceId: this.instanceId, renewal: this.own.sending(), acknowledged: this.processed });
     try {
-      const result = await within(client.query<{ now: Date }>(RENEW_LEASE_SQL, [this.instanceId, message]), this.heartbeatMs);
+      const result = await within(query<{ now: Date }>(RENEW_LEASE_SQL, [this.instanceId, message]), this.heartbeatMs);
       // A connection that silently stopped answering (a partition, no RST) would never fire
       // 'end': one that leaves a renewal unanswered is treated as lost.
       if (result === "timeout") client.emit("error", new Error("revocation listener missed a lease renewal"));
@@ -347,7 +369,7 @@ export class RevocationFanout {
     }
   }
 
-  private dispatch(client: Client, message: Notification) {
+  private dispatch(query: Query, message: Notification) {
     if (message.channel === this.channels.control) return this.dispatchControl(message.payload);
     const revocations = decodeRevocations(message.payload);
     if (!revocations) {
@@ -367,17 +389,17 @@ export class RevocationFanout {
     const place = this.peers.revocationHeard(last);
     this.processed = last;
     for (const done of this.echoes.get(last) ?? []) done(place);
-    this.acknowledge(client);
+    this.acknowledge(query);
   }
 
   /** One acknowledgement per turn of the event loop: a bulk revocation's NOTIFYs arrive together. */
-  private acknowledge(client: Client) {
-    if (this.acknowledgeOn === client) return;
-    this.acknowledgeOn = client;
+  private acknowledge(query: Query) {
+    if (this.acknowledgeOn === query) return;
+    this.acknowledgeOn = query;
     queueMicrotask(() => {
       this.acknowledgeOn = null;
       const message = encodeControl({ instanceId: this.instanceId, acknowledged: this.processed });
-      client.query(ACKNOWLEDGE_SQL, [message]).catch(() => undefined); // a lost connection reconnects
+      query(ACKNOWLEDGE_SQL, [message]).catch(() => undefined); // a lost connection reconnects
     });
   }
 
