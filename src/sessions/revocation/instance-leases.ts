@@ -28,8 +28,13 @@
  * those renewals before its own revocation's NOTIFY (same order), each at local time h, and
  * waits for that instance's acknowledgement no longer than h + L·(1+ρ) on its own clock (at
  * least L in real time). An instance that just started listening cannot have heard earlier
- * renewals: it reads the instance_leases table after LISTEN and treats every row as renewed
- * then.
+ * renewals: it reads the instance_leases table after LISTEN and treats every row renewed in
+ * the last minute (by the database's clock: the one use of it, with a margin of a minute
+ * over the longest lease) as renewed then.
+ *
+ * What it does not cover: a request that passed the session check before the revoking call
+ * returned may still be answered after it (it was concurrent with the revocation). Clocks that
+ * run faster or slower than ±ρ shorten the margin by the difference.
  *
  * An acknowledgement names the last revocation NOTIFY the instance has processed; since every
  * instance hears them in the same order, the revoker compares places in its own order. After

@@ -262,11 +262,10 @@ export class RevocationFanout {
       connectionTimeoutMillis: this.heartbeatMs,
       ...(this.options.dbSchema ? { options: `-c search_path=${this.options.dbSchema}` } : {}),
     });
-    // Both fire when the backend goes away; reconnect once per client.
     const query = serialized(client);
     let lost = false;
-    const onLost = (error?: Error) => {
-      if (lost) return;
+    /** Once per client: what it carried (the lease, the others' renewals) is void. */
+    const release = () => {
       lost = true;
       if (this.client === client) {
         this.client = null;
@@ -275,9 +274,14 @@ export class RevocationFanout {
         clearInterval(this.renewal);
         this.own.lost();
         this.peers.lost();
+        this.setConnected(false);
       }
-      this.setConnected(false);
       client.end().catch(() => undefined);
+    };
+    // Both fire when the backend goes away; reconnect once per client.
+    const onLost = (error?: Error) => {
+      if (lost) return;
+      release();
       if (this.closed) return;
       this.options.logger.warn({ err: error }, "revocation listener lost its connection; reconnecting");
       this.scheduleReconnect();
@@ -318,13 +322,7 @@ export class RevocationFanout {
       // Known as back (tests wait for this) once the first renewal has been answered.
       if (this.client === client) this.pid = pid;
     } catch (error) {
-      lost = true;
-      if (this.client === client) {
-        this.client = null;
-        this.query = null;
-        this.pid = null;
-      }
-      client.end().catch(() => undefined);
+      if (!lost) release();
       if (this.lastAliveAt === null) throw error; // first start: report it
       this.options.logger.warn({ err: error }, "revocation listener could not reconnect");
       this.scheduleReconnect();
