@@ -24,8 +24,15 @@ import { gql, meStatus, mintSessions, percentile, startTarget, type Target } fro
  */
 export interface CrossInstanceFigures {
   drill: string;
+  /** How long the fault lasted (the partition), or null. */
+  outageMs: number | null;
   requests: number;
+  /** Requests refused or unanswered, where that is the point (the partition), or null. */
+  refused: number | null;
+  /** Answers with data to requests sent after the revoking call returned: must be 0. */
   stale: number;
+  recoverMs: null;
+  slowestMs: null;
   violations: string[];
   notes: string;
 }
@@ -55,7 +62,13 @@ async function probe(url: string, token: string, timeoutMs: number): Promise<Pro
   }
 }
 
-async function staleWindow(a: Target, b: Target, admin: Client, likeSessionId: string, trials: number): Promise<CrossInstanceFigures> {
+async function staleWindow(
+  a: Target,
+  b: Target,
+  admin: Client,
+  likeSessionId: string,
+  trials: number,
+): Promise<CrossInstanceFigures> {
   const [loadSession, ...sessions] = await mintSessions(admin, likeSessionId, trials + 1);
   let loadResult!: (result: autocannon.Result) => void;
   const loaded = new Promise<autocannon.Result>((resolve) => (loadResult = resolve));
@@ -89,7 +102,10 @@ async function staleWindow(a: Target, b: Target, admin: Client, likeSessionId: s
         if (status !== 200) break;
         stale++;
         worstMs = Math.max(worstMs, performance.now() - returnedAt);
-        if (violations.length < 10) violations.push(`trial ${trial}: B answered with data ${(performance.now() - returnedAt).toFixed(2)} ms after logout returned`);
+        if (violations.length < 10)
+          violations.push(
+            `trial ${trial}: B answered with data ${(performance.now() - returnedAt).toFixed(2)} ms after logout returned`,
+          );
       }
     }
   } finally {
@@ -100,8 +116,12 @@ async function staleWindow(a: Target, b: Target, admin: Client, likeSessionId: s
   const ms = (p: number) => percentile(times, p).toFixed(2);
   return {
     drill: "stale window across instances",
+    outageMs: null,
     requests,
+    refused: null,
     stale,
+    recoverMs: null,
+    slowestMs: null,
     violations,
     notes:
       `${trials} trials; stale answers **${stale}**${stale ? ` (worst ${worstMs.toFixed(2)} ms after logout returned)` : ""}; ` +
@@ -142,9 +162,15 @@ async function silentPartition(
     const refused = probes.filter((p) => p.status !== 200).length;
     return {
       drill: "silently partitioned instance",
+      outageMs: Math.round(watchUntil - revokedAt),
       requests: probes.length,
+      refused,
       stale: afterReturn.length,
-      violations: afterReturn.slice(0, 10).map((p) => `B answered with data ${(p.sentAt - returnedAt).toFixed(1)} ms after logout returned`),
+      recoverMs: null,
+      slowestMs: null,
+      violations: afterReturn
+        .slice(0, 10)
+        .map((p) => `B answered with data ${(p.sentAt - returnedAt).toFixed(1)} ms after logout returned`),
       notes:
         `lease ${leaseMs} ms; B answered from memory ${fromMemory.length} times, the last ${lastMs.toFixed(0)} ms after the revocation began; ` +
         `${afterReturn.length} of them after logout returned (it took ${(returnedAt - revokedAt).toFixed(0)} ms); then ${refused} refused or unanswered`,
@@ -156,7 +182,11 @@ async function silentPartition(
   }
 }
 
-export async function crossInstanceDrill(options: { databaseUrl: string; trials: number; leaseMs?: number }): Promise<CrossInstanceFigures[]> {
+export async function crossInstanceDrill(options: {
+  databaseUrl: string;
+  trials: number;
+  leaseMs?: number;
+}): Promise<CrossInstanceFigures[]> {
   const schema = `drill_${randomBytes(4).toString("hex")}`;
   const admin = new Client({ connectionString: options.databaseUrl, options: `-c search_path=${schema}` });
   await admin.connect();
@@ -167,7 +197,10 @@ export async function crossInstanceDrill(options: { databaseUrl: string; trials:
     started.push(a);
     const email = `drill-${randomBytes(4).toString("hex")}@example.test`;
     await gql(a.url, `mutation { register(input: { email: "${email}", password: "${PASSWORD}" }) { user { id } } }`);
-    const owner = await gql(a.url, `mutation { login(input: { email: "${email}", password: "${PASSWORD}" }) { session { id } } }`);
+    const owner = await gql(
+      a.url,
+      `mutation { login(input: { email: "${email}", password: "${PASSWORD}" }) { session { id } } }`,
+    );
     const b = await startTarget("ours", options.databaseUrl, schema);
     started.push(b);
     const figures = [await staleWindow(a, b, admin, owner.login.session.id, options.trials)];

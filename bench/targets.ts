@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Client } from "pg";
-import { AccessTokenService } from "../src/sessions/access-token";
 import { loadConfig } from "../src/config/environment";
+import { AccessTokenService } from "../src/sessions/access-token";
 
 /** The secret every target process of one run shares, so a token works on all of them. */
 export const JWT_SECRET = randomBytes(32).toString("hex");
@@ -19,12 +19,20 @@ export interface Target {
 }
 
 /** One target-server.ts process; `env` adds settings (REVOCATION_LEASE_MS) to the bench's own. */
-export function startTarget(strategy: string, databaseUrl: string, schema: string, env: Record<string, string> = {}): Promise<Target> {
+export function startTarget(
+  strategy: string,
+  databaseUrl: string,
+  schema: string,
+  env: Record<string, string> = {},
+): Promise<Target> {
   const child: ChildProcess = spawn(
     process.execPath,
     [path.join(__dirname, "target-server.js"), `--strategy=${strategy}`, `--schema=${schema}`],
     // NODE_ENV in the process too, as a deployment sets it: libraries (graphql-js) read it there.
-    { env: { ...process.env, ...env, NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_SECRET }, stdio: ["ignore", "pipe", "inherit"] },
+    {
+      env: { ...process.env, ...env, NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_SECRET },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const timings = new Map<string, number>();
@@ -95,13 +103,20 @@ export async function meStatus(url: string, token: string): Promise<number> {
  * statement, each with an access token signed with JWT_SECRET: signing in this often at the
  * production password-hash cost would take minutes.
  */
-export async function mintSessions(admin: Client, likeSessionId: string, count: number): Promise<{ sessionId: string; token: string }[]> {
+export async function mintSessions(
+  admin: Client,
+  likeSessionId: string,
+  count: number,
+): Promise<{ sessionId: string; token: string }[]> {
   const config = loadConfig({ JWT_SECRET });
-  const tokens = new AccessTokenService({ current: JWT_SECRET, previous: [] }, {
-    issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-    ttlSeconds: config.accessTokenTtl,
-  });
+  const tokens = new AccessTokenService(
+    { current: JWT_SECRET, previous: [] },
+    {
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      ttlSeconds: config.accessTokenTtl,
+    },
+  );
   const { rows } = await admin.query<{ id: string; user_id: string; expires_at: Date }>(
     `INSERT INTO sessions (id, user_id, secret_hash, device_name, created_at, last_active_at, authenticated_at, expires_at)
      SELECT gen_random_uuid(), user_id, secret_hash, 'bench', now(), now(), now(), expires_at
@@ -109,7 +124,10 @@ export async function mintSessions(admin: Client, likeSessionId: string, count: 
      RETURNING id, user_id, expires_at`,
     [likeSessionId, count],
   );
-  return rows.map((row) => ({ sessionId: row.id, token: tokens.sign({ userId: row.user_id, sessionId: row.id }, new Date(row.expires_at)).token }));
+  return rows.map((row) => ({
+    sessionId: row.id,
+    token: tokens.sign({ userId: row.user_id, sessionId: row.id }, new Date(row.expires_at)).token,
+  }));
 }
 
 /** The p-th percentile (0–100) of some timings. */

@@ -51,7 +51,10 @@ describe("a logout on one of three instances", () => {
     const owner = await signUp(a);
     const trials = await mintSessions(a, owner.session.id, 200);
     const busy = await signUp(a);
-    const load = loadOn([b, c], (await mintSessions(a, busy.session.id, 1)).map((s) => s.token));
+    const load = loadOn(
+      [b, c],
+      (await mintSessions(a, busy.session.id, 1)).map((s) => s.token),
+    );
     const stale: { trial: number; instance: string }[] = [];
     try {
       for (const [i, { token }] of trials.entries()) {
