@@ -75,14 +75,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await fanout.start();
     options.configureServices?.(services);
     const schema = await createSchema();
-    const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
+    const buildContext = contextBuilder(services);
+    const http = await startHttpServer({ logger, config, buildContext }, schema, { host: config.host, port: config.port }, {
+      database: () => db.query("SELECT 1"),
+      revocationListener: () => fanout.connected,
+    });
     const live = startLiveServer(
       http.server,
       {
         logger,
         config,
         sockets: services.live,
-        buildContext: contextBuilder(services),
+        buildContext,
         sessionExpiresAt: (session) => services.sessions.expiresAt(session),
       },
       schema,

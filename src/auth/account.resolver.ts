@@ -1,9 +1,10 @@
 import { Args, Ctx, Int, Mutation, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { requireFreshViewer, requireViewer } from "../graphql/viewer";
+import { requireAuthoritativeViewer, requireViewer } from "../graphql/viewer";
 import { ChangeEmailArgs, ChangePasswordArgs, ReauthenticateArgs } from "./credentials.input";
 
-const FRESH = "Needs a fresh session (password proved within FRESH_SESSION_TTL), else FORBIDDEN with reason SESSION_NOT_FRESH.";
+const PROOF =
+  "The right current password is proof of a recent sign-in: it works on a stale session (no reauthenticate first) and leaves the session fresh. A wrong one is INVALID_CREDENTIALS, throttled like login.";
 
 @Resolver()
 export class AccountResolver {
@@ -15,20 +16,20 @@ export class AccountResolver {
   }
 
   @Mutation(() => Int, {
-    description: `Checks the current password, sets a new one and ends every other session; returns how many. ${FRESH}`,
+    description: `Checks the current password, sets a new one and ends every other session; returns how many. ${PROOF}`,
   })
   async changePassword(
     @Args(() => ChangePasswordArgs) { currentPassword, newPassword }: ChangePasswordArgs,
     @Ctx() ctx: GraphQLContext,
   ) {
-    return ctx.services.account.changePassword(await requireFreshViewer(ctx), currentPassword, newPassword, ctx.actor);
+    return ctx.services.account.changePassword(await requireAuthoritativeViewer(ctx), currentPassword, newPassword, ctx.actor);
   }
 
   @Mutation(() => Int, {
-    description: `Checks the password, changes the sign-in email (EMAIL_TAKEN if in use) and ends every other session; returns how many. ${FRESH}`,
+    description: `Checks the password, changes the sign-in email (EMAIL_TAKEN if in use) and ends every other session; returns how many. ${PROOF}`,
   })
   async changeEmail(@Args(() => ChangeEmailArgs) { newEmail, currentPassword }: ChangeEmailArgs, @Ctx() ctx: GraphQLContext) {
-    return ctx.services.account.changeEmail(await requireFreshViewer(ctx), newEmail, currentPassword, ctx.actor);
+    return ctx.services.account.changeEmail(await requireAuthoritativeViewer(ctx), newEmail, currentPassword, ctx.actor);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { appError, forbidden, unauthenticated } from "../errors/error-codes";
+import { appError, unauthenticated } from "../errors/error-codes";
+import { invariant } from "../lib/invariant";
 import { setActor, type Actor } from "../security/request-actor";
 import type { SessionEventSink } from "../sessions/revocation/revocation";
 import type { RevocationReason } from "../sessions/revocation/revocation-reason";
@@ -20,9 +21,11 @@ const WRONG_CURRENT_PASSWORD = "The current password is not correct.";
 
 /**
  * Sensitive account changes. The guards stack: a live session (the context builder), then
- * the session re-read from the database and fresh (the resolver's requireFreshViewer), then
- * the current password, throttled like a login, and the fresh session again under a row lock
- * in the transaction that makes the change.
+ * the session re-read from the database (the resolver's requireAuthoritativeViewer), then
+ * proof of a recent sign-in. For changePassword and changeEmail that proof is the current
+ * password they take (throttled like a login), so a stale session is not asked for it twice,
+ * and the session is fresh afterwards. Ending other sessions takes no password, so it needs a
+ * session that is already fresh (requireFreshViewer).
  */
 export class AccountService {
   constructor(
@@ -44,7 +47,7 @@ export class AccountService {
 
   /** Checks the current password, sets the new one and ends every other session, atomically. */
   async changePassword(viewer: SignedInViewer, currentPassword: string, newPassword: string, actor: Actor) {
-    const user = await this.sensitiveUser(viewer, currentPassword, actor);
+    const user = await this.provePassword(viewer, currentPassword, actor);
     const passwordHash = await this.passwords.hash(newPassword);
     return this.changeAndRevokeOthers(viewer, actor, "PASSWORD_CHANGED", (m) =>
       this.users.updatePasswordHash(m, user.id, passwordHash),
@@ -53,7 +56,7 @@ export class AccountService {
 
   /** Checks the password, changes the sign-in email and ends every other session, atomically. */
   async changeEmail(viewer: SignedInViewer, newEmail: string, currentPassword: string, actor: Actor) {
-    const user = await this.sensitiveUser(viewer, currentPassword, actor);
+    const user = await this.provePassword(viewer, currentPassword, actor);
     const email = normalizeEmail(newEmail);
     try {
       const ended = await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) => this.users.updateEmail(m, user.id, email));
@@ -71,7 +74,11 @@ export class AccountService {
     return user;
   }
 
-  private async sensitiveUser(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
+  /**
+   * The current password, whatever the session's freshness. Wrong: INVALID_CREDENTIALS,
+   * counted by the login throttle.
+   */
+  private async provePassword(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
     const user = await this.currentUser(viewer);
     await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
     return user;
@@ -86,7 +93,9 @@ export class AccountService {
     const revoked = await this.db.transaction(async (m) => {
       await setActor(m, actor);
       // Again, under a row lock: the session may have been revoked while the hash was computed.
-      assertSensitive(await this.sessions.validateSession({ session: viewer }, { fresh: true, lockIn: m }));
+      assertAlive(await this.sessions.validateSession({ session: viewer }, { lockIn: m }));
+      // The password was just proved on this session: it is as fresh as after reauthenticate.
+      await this.sessions.markFresh(m, viewer.sessionId);
       await change(m);
       return this.sessions.revokeUserSessions(viewer.userId, reason, { exceptSessionId: viewer.sessionId, manager: m });
     });
@@ -95,8 +104,8 @@ export class AccountService {
   }
 }
 
-function assertSensitive(check: SessionCheck): void {
+function assertAlive(check: SessionCheck): void {
   if (check.ok) return;
-  if (check.reason === "SESSION_NOT_FRESH") throw forbidden("SESSION_NOT_FRESH");
+  invariant(check.reason !== "SESSION_NOT_FRESH", "freshness was not asked for");
   throw unauthenticated(check.reason);
 }

@@ -3,7 +3,9 @@ import { GraphQLError } from "graphql";
 
 /**
  * The one catalog of error codes a client can receive in `extensions.code`, with the HTTP
- * status an error of that code alone sets on the response.
+ * status an error of that code sets when it refuses the whole request before execution
+ * (with `Accept: application/graphql-response+json`, the default). Once the operation has
+ * run, the status is 200 whatever its errors: see src/http/response-status.ts.
  */
 export const ErrorCode = {
   UNAUTHENTICATED: { status: 401, message: "Not authenticated." },
@@ -18,6 +20,14 @@ export const ErrorCode = {
     message: "This refresh token was just rotated by a concurrent request; use the newest one.",
   },
   RATE_LIMITED: { status: 429, message: "Too many attempts; try again later." },
+  /** HTTP transport: a path other than /graphql (and the health and playground paths). */
+  NOT_FOUND: { status: 404, message: "Not found." },
+  /** HTTP transport: a browser origin off the CORS list asked for credentials or a preflight. */
+  FORBIDDEN_ORIGIN: { status: 403, message: "This origin may not call the API from a browser." },
+  /** HTTP transport: a POST body that is not JSON. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the request as application/json." },
+  /** HTTP transport: a body over the limit, refused before it is read. */
+  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body is larger than 100 KB." },
   SERVICE_UNAVAILABLE: { status: 503, message: "Temporarily unavailable; try again shortly." },
   INTERNAL_SERVER_ERROR: { status: 500, message: "Internal server error." },
 } as const;
@@ -34,14 +44,44 @@ export type UnauthenticatedReason =
   | "REFRESH_TOKEN_INVALID"
   | "REFRESH_TOKEN_REUSE";
 
+/** An error of the catalog, with the code's status (and `headers`, if any) for the HTTP answer. */
 export function appError(
   code: ErrorCode,
   extra: { message?: string; reason?: string; [key: string]: unknown } = {},
+  headers?: Record<string, string>,
 ): GraphQLError {
   const { message, ...extensions } = extra;
+  const { status } = ErrorCode[code];
   return new GraphQLError(message ?? ErrorCode[code].message, {
-    extensions: { code, ...extensions, http: { status: ErrorCode[code].status } },
+    extensions: { code, ...extensions, http: headers ? { status, headers: new HeaderMap(Object.entries(headers)) } : { status } },
   });
+}
+
+/**
+ * The body of an error the HTTP transport answers by itself, before GraphQL runs: the shape
+ * of a GraphQL error response, with the catalog's status.
+ */
+export function transportError(code: ErrorCode, message?: string): { status: number; body: { errors: [{ message: string; extensions: { code: ErrorCode } }] } } {
+  return { status: ErrorCode[code].status, body: { errors: [{ message: message ?? ErrorCode[code].message, extensions: { code } }] } };
+}
+
+/** One input that was refused, and why: an entry of BAD_USER_INPUT's `extensions.fields`. */
+export interface FieldProblem {
+  /** The argument, or the field inside an input object (`email`; dotted when nested). */
+  field: string;
+  /** Each a phrase that starts with the field's name; never the value given. */
+  messages: string[];
+}
+
+/** The message of every BAD_USER_INPUT: all its fields' messages, in order. */
+export function badUserInputMessage(fields: readonly FieldProblem[]): string {
+  return `Invalid input: ${fields.flatMap((f) => f.messages).join("; ")}`;
+}
+
+/** BAD_USER_INPUT from a resolver's own check, in the shape input validation gives too. */
+export function badUserInput(field: string, message: string): GraphQLError {
+  const fields = [{ field, messages: [message] }];
+  return appError("BAD_USER_INPUT", { message: badUserInputMessage(fields), fields });
 }
 
 /** Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN. */
@@ -58,13 +98,7 @@ export function forbidden(reason: ForbiddenReason): GraphQLError {
  */
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new GraphQLError(ErrorCode.RATE_LIMITED.message, {
-    extensions: {
-      code: "RATE_LIMITED",
-      retryAfter,
-      http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfter)]]) },
-    },
-  });
+  return appError("RATE_LIMITED", { retryAfter }, { "retry-after": String(retryAfter) });
 }
 
 export function unauthenticated(reason: UnauthenticatedReason): GraphQLError {

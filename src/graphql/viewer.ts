@@ -11,10 +11,20 @@ export function requireViewer(ctx: GraphQLContext): Viewer {
 
 /**
  * The viewer, whose session the database (never a cached copy, which may predate a
- * revocation) says is alive and fresh: proved the password within FRESH_SESSION_TTL. For
- * sensitive actions, ending other sessions included (ASVS V7.5.2), so a stolen, stale token
- * cannot sign the real user out everywhere. Else FORBIDDEN (SESSION_NOT_FRESH) or
- * UNAUTHENTICATED.
+ * revocation) says is alive: before an action a revoked session may not even attempt, such as
+ * guessing the current password. Else UNAUTHENTICATED.
+ */
+export async function requireAuthoritativeViewer(ctx: GraphQLContext): Promise<Viewer> {
+  const viewer = requireViewer(ctx);
+  const check = await ctx.services.sessions.validateSession({ session: viewer }, { authoritative: true });
+  if (!check.ok) throw refusalError(check.reason);
+  return viewer;
+}
+
+/**
+ * As requireAuthoritativeViewer, and the session is fresh: proved the password within
+ * FRESH_SESSION_TTL. For ending other sessions (ASVS V7.5.2), so a stolen, stale token cannot
+ * sign the real user out everywhere. Else FORBIDDEN (SESSION_NOT_FRESH) or UNAUTHENTICATED.
  */
 export async function requireFreshViewer(ctx: GraphQLContext): Promise<Viewer> {
   const viewer = requireViewer(ctx);

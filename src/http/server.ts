@@ -7,16 +7,20 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import type { GraphQLSchema } from "graphql";
-import type { Services } from "../app/services";
-import { buildContext, type GraphQLContext } from "../graphql/context";
+import type { Config } from "../config/environment";
+import { transportError, type ErrorCode } from "../errors/error-codes";
+import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
+import type { Logger } from "../lib/logger";
 import { clientInfo } from "./client-info";
 import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
+import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
+import { responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -24,6 +28,14 @@ export const MAX_BODY_BYTES = 100 * 1024;
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join("; ") : value;
+}
+
+/** What the HTTP transport is given: nothing of the services it does not use. */
+export interface HttpServerDeps {
+  logger: Logger;
+  config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins">;
+  /** The shared context builder, bound to the services. */
+  buildContext: ContextBuilder;
 }
 
 export interface HttpServer {
@@ -38,8 +50,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+/** An error of the catalog, answered by the transport itself (GraphQL never ran). */
+function sendError(res: ServerResponse, code: ErrorCode, options: { message?: string; headers?: Record<string, string> } = {}) {
+  const { status, body } = transportError(code, options.message);
+  sendJson(res, status, body, options.headers);
 }
 
 const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
@@ -50,15 +64,16 @@ const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
  * written back. WebSocket upgrades on the same port go to graphql-ws (see live/).
  */
 export async function startHttpServer(
-  services: Services,
+  deps: HttpServerDeps,
   schema: GraphQLSchema,
   listen: { host: string; port: number },
+  readiness: ReadinessChecks,
 ): Promise<HttpServer> {
-  const { config, logger } = services;
+  const { config, logger, buildContext } = deps;
   const server = createServer();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, schema),
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -78,6 +93,7 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      responseOutcomePlugin,
       // Apollo's landing pages load from a CDN; our own playground (below) needs no network.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -90,7 +106,7 @@ export async function startHttpServer(
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, "request failed");
-      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error.");
+      if (!res.headersSent) sendError(res, "INTERNAL_SERVER_ERROR");
       else res.destroy();
     });
   });
@@ -99,6 +115,7 @@ export async function startHttpServer(
     const url = new URL(req.url ?? "/", "http://localhost");
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
+    if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);
@@ -112,11 +129,11 @@ export async function startHttpServer(
       return;
     }
     if (url.pathname !== GRAPHQL_PATH) {
-      sendError(res, 404, "NOT_FOUND", "Not found.");
+      sendError(res, "NOT_FOUND");
       return;
     }
     if (req.method === "OPTIONS") {
-      if (!trustedOrigin) sendError(res, 403, "FORBIDDEN_ORIGIN", "This origin may not call the API from a browser.");
+      if (!trustedOrigin) sendError(res, "FORBIDDEN_ORIGIN");
       else {
         res.writeHead(204, preflightHeaders());
         res.end();
@@ -130,7 +147,7 @@ export async function startHttpServer(
     const cookieHeader = headerValue(req.headers.cookie);
     const carriesCookie = cookieHeader?.includes(REFRESH_COOKIE) ?? false;
     if ((transport === "cookie" || carriesCookie) && origin !== undefined && !trustedOrigin) {
-      sendError(res, 403, "FORBIDDEN_ORIGIN", "This origin may not use the refresh cookie.");
+      sendError(res, "FORBIDDEN_ORIGIN", { message: "This origin may not use the refresh cookie." });
       return;
     }
 
@@ -140,7 +157,7 @@ export async function startHttpServer(
       const contentType = req.headers["content-type"] ?? "";
       if (!JSON_CONTENT_TYPE.test(contentType)) {
         req.resume();
-        sendError(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json.");
+        sendError(res, "UNSUPPORTED_MEDIA_TYPE");
         return;
       }
       let text: string;
@@ -148,13 +165,13 @@ export async function startHttpServer(
         text = await readBody(req, MAX_BODY_BYTES);
       } catch (error) {
         if (!(error instanceof BodyTooLargeError)) throw error;
-        sendError(res, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 100 KB.", { connection: "close" });
+        sendError(res, "PAYLOAD_TOO_LARGE", { headers: { connection: "close" } });
         return;
       }
       try {
         body = text === "" ? undefined : JSON.parse(text);
       } catch {
-        sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON.");
+        sendError(res, "BAD_REQUEST", { message: "Request body is not valid JSON." });
         return;
       }
     }
@@ -172,20 +189,34 @@ export async function startHttpServer(
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: () =>
-        buildContext(services, {
+        buildContext({
           authorization: req.headers.authorization,
           client: clientInfo(req),
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
           operation: body,
+        }).catch((error: unknown) => {
+          hints.outcome = "refused";
+          throw error;
         }),
     });
     for (const [key, value] of response.headers) {
       res.setHeader(key, key === "vary" ? `Origin, ${value}` : value);
     }
     if (hints.refreshCookie !== undefined) res.setHeader("set-cookie", serializeRefreshCookie(hints.refreshCookie));
+    // The cookie is cleared when the session is over in this browser (a logout, or a refresh
+    // with a cookie that can never work again): the browser drops the site's cached responses
+    // and storage too, so nothing the signed-out user saw survives in it.
+    if (hints.refreshCookie === null) res.setHeader("clear-site-data", '"cache", "storage"');
     res.statusCode = response.status ?? 200;
+    // A GraphQL response (not the landing page): the spec's status and media type.
+    const mediaType = responseMediaType(req.headers.accept);
+    if (mediaType && response.body.kind === "complete" && /^application\/(graphql-response\+)?json/.test(response.headers.get("content-type") ?? "")) {
+      res.setHeader("content-type", mediaType);
+      res.setHeader("vary", `${res.getHeader("vary")}, Accept`);
+      res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", res.statusCode);
+    }
     if (response.body.kind === "complete") {
       res.end(response.body.string);
       return;

@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { invariant } from "../lib/invariant";
 
 /** Who is acting: the request's client facts and, when signed in, its session. */
 export interface Actor {
@@ -15,9 +16,7 @@ export interface Actor {
  * transaction that revokes sessions or changes a user.
  */
 export async function setActor(manager: EntityManager, actor: Actor): Promise<void> {
-  if (!manager.queryRunner?.isTransactionActive) {
-    throw new Error("setActor must run inside a transaction");
-  }
+  invariant(manager.queryRunner?.isTransactionActive, "setActor must run inside a transaction");
   await manager.query(
     "SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true)",
     [actor.ipAddress ?? "", actor.userAgent?.slice(0, 512) ?? "", actor.sessionId ?? ""],

@@ -190,6 +190,15 @@ export class SessionService {
   }
 
   /**
+   * Marks the session as having just proved the password, inside the caller's transaction and
+   * without a log entry of its own: the change that proved it (PASSWORD_CHANGED,
+   * EMAIL_CHANGED) is the record.
+   */
+  markFresh(tx: EntityManager, sessionId: string): Promise<void> {
+    return this.store.markFresh(tx, sessionId);
+  }
+
+  /**
    * Marks the session as having just proved the password again, and logs it in the same
    * statement; false if it is no longer alive.
    */

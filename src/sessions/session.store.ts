@@ -33,6 +33,11 @@ export interface SessionStore {
   getSession(id: string, options?: { tx?: EntityManager; lock?: boolean }): Promise<SessionEntity | null>;
   /** Replaces the refresh secret of a session the caller holds locked in `tx`. */
   rotateSecret(tx: EntityManager, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
+  /**
+   * Marks a session the caller holds locked in `tx` as having just proved the password, with
+   * no log entry of its own (the change that proved it is the record).
+   */
+  markFresh(tx: EntityManager, id: string): Promise<void>;
   /** Records activity on live sessions. Idempotent; an ended session is left as it ended. */
   touchSessions(ids: readonly string[]): Promise<void>;
   /**
@@ -313,6 +318,10 @@ export class PgSessionStore implements SessionStore {
               secret_rotated_at = ${param(secret.rotatedAt)}, last_active_at = ${param(secret.rotatedAt)}
           WHERE id = ${id}::uuid`,
     );
+  }
+
+  async markFresh(tx: EntityManager, id: string): Promise<void> {
+    await transactionRunner(tx).rows(sql`UPDATE sessions SET authenticated_at = now() WHERE id = ${id}`);
   }
 
   async touchSessions(ids: readonly string[]): Promise<void> {
