@@ -9,7 +9,7 @@ import { loadConfig } from "../src/config/environment";
 import { createDataSource } from "../src/db/data-source";
 import { buildContext, type GraphQLContext } from "../src/graphql/context";
 import { createSchema } from "../src/graphql/schema";
-import { clientInfo } from "../src/http/client-info";
+import { requestActor } from "../src/http/request-actor";
 import { createLogger } from "../src/lib/logger";
 import type { SessionEntity } from "../src/sessions/session.entity";
 import { startServer, type RunningServer } from "../src/app/server";
@@ -57,7 +57,7 @@ async function startExpress() {
     "/graphql",
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => buildContext(services, { authorization: req.headers.authorization, client: clientInfo(req) }),
+      context: async ({ req }) => buildContext(services, { authorization: req.headers.authorization, actor: requestActor(req) }),
     }),
   );
   const server = createServer(app);

@@ -63,7 +63,7 @@ describe("the folder-level import rule", () => {
       ruleViolations([
         { file: "sessions/session.service.ts", imports: ["../live/live-connections", "./session.store", "../lib/invariant"] },
         { file: "sessions/revocation/wire-revocations.ts", imports: ["../../app/services", "../../main"] },
-        { file: "auth/auth.resolver.ts", imports: ["../graphql/context", "../http/client-info"] },
+        { file: "auth/auth.resolver.ts", imports: ["../graphql/context", "../http/request-actor"] },
         { file: "users/user.type.ts", imports: ["../graphql/scalars"] },
         { file: "graphql/context.ts", imports: ["../sessions/validate-session"] },
       ]),
@@ -71,7 +71,7 @@ describe("the folder-level import rule", () => {
       "sessions/session.service.ts imports ../live/live-connections",
       "sessions/revocation/wire-revocations.ts imports ../../app/services",
       "sessions/revocation/wire-revocations.ts imports ../../main",
-      "auth/auth.resolver.ts imports ../http/client-info",
+      "auth/auth.resolver.ts imports ../http/request-actor",
     ]);
   });
 });

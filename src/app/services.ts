@@ -8,7 +8,7 @@ import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
-import { SecurityEventService } from "../security/security-event.service";
+import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
@@ -32,7 +32,7 @@ export interface Services {
   sessionStore: SessionStore;
   auth: AuthService;
   account: AccountService;
-  securityEvents: SecurityEventService;
+  auditLog: AuditLogService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -77,11 +77,11 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
     events,
   );
-  const securityEvents = new SecurityEventService(db);
+  const auditLog = new AuditLogService(db);
   const passwords = new PasswordHasher(config.passwordHashCost);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
-  const passwordCheck = new PasswordCheck(passwords, throttle, securityEvents);
+  const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
   const live = new LiveConnections(sessions, logger);
@@ -102,7 +102,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     sessionStore,
     auth,
     account,
-    securityEvents,
+    auditLog,
     accessTokens,
     lastActive,
     sessionCache,

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
-import { setActor, type Actor } from "../security/request-actor";
+import { setActor, type Actor } from "../audit-log/request-actor";
 import type { SessionEventSink } from "../sessions/revocation/revocation";
 import type { RevocationReason } from "../sessions/revocation/revocation-reason";
 import type { SessionService } from "../sessions/session.service";

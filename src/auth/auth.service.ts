@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
-import { setActor, type Actor } from "../security/request-actor";
+import { setActor, type Actor } from "../audit-log/request-actor";
 import type { SessionEntity } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
 import { UserEntity } from "../users/user.entity";
@@ -45,7 +45,7 @@ export class AuthService {
         const { session, refreshToken } = await this.sessions.createSession(m, {
           userId: user.id,
           deviceName: input.deviceName ?? null,
-          client: actor,
+          actor,
         });
         return this.signedIn(saved, session, refreshToken);
       });
@@ -62,7 +62,7 @@ export class AuthService {
     invariant(user, "a password check passed without a user");
     const { session, refreshToken } = await this.db.transaction(async (m) => {
       await setActor(m, actor);
-      return this.sessions.createSession(m, { userId: user.id, deviceName: input.deviceName ?? null, client: actor });
+      return this.sessions.createSession(m, { userId: user.id, deviceName: input.deviceName ?? null, actor });
     });
     return this.signedIn(user, session, refreshToken);
   }

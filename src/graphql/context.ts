@@ -4,10 +4,10 @@ import type { AuthService } from "../auth/auth.service";
 import { appError, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { Logger } from "../lib/logger";
-import type { Actor } from "../security/request-actor";
-import type { SecurityEventService } from "../security/security-event.service";
+import type { Actor } from "../audit-log/request-actor";
+import type { AuditLogService } from "../audit-log/audit-log.service";
 import type { RevokedEventPayload } from "../sessions/revocation/revocation";
-import type { ClientInfo, SessionService } from "../sessions/session.service";
+import type { SessionService } from "../sessions/session.service";
 import type { SessionCheck, SessionRef, Viewer } from "../sessions/validate-session";
 import type { UserEntity } from "../users/user.entity";
 import type { UserService } from "../users/user.service";
@@ -22,7 +22,7 @@ export interface ResolverServices {
   sessions: SessionService;
   auth: AuthService;
   account: AccountService;
-  securityEvents: SecurityEventService;
+  auditLog: AuditLogService;
 }
 
 /** What the context builder needs: the session check, a logger, the parser's token limit. */
@@ -46,8 +46,7 @@ export interface GraphQLContext {
    * it; `viewer` stays null.
    */
   expiredTokenSession: SessionRef | null;
-  client: ClientInfo;
-  /** The client and, when signed in, its session: recorded by the security activity log. */
+  /** The client and, when signed in, its session: recorded on sessions and in the audit log. */
   actor: Actor;
   /**
    * "cookie" when the client asked for browser cookie mode (`x-auth-transport: cookie`):
@@ -91,7 +90,7 @@ const MAX_AUTHORIZATION_LENGTH = 4096;
 
 /** A refused credential is logged (ASVS V16.3.2) with its reason and origin, never the token. */
 function refused(deps: ContextDeps, input: ContextInput, reason: UnauthenticatedReason, sessionId?: string) {
-  deps.logger.info({ reason, sessionId, ip: input.client.ipAddress }, "refused access token");
+  deps.logger.info({ reason, sessionId, ip: input.actor.ipAddress }, "refused access token");
   return unauthenticated(reason);
 }
 
@@ -99,7 +98,8 @@ function refused(deps: ContextDeps, input: ContextInput, reason: Unauthenticated
 export interface ContextInput {
   /** The `Authorization` header (HTTP) or `connectionParams.authorization` (WebSocket). */
   authorization: unknown;
-  client: ClientInfo;
+  /** The acting client as the transport saw it (`sessionId` null: the builder adds it). */
+  actor: Actor;
   /** HTTP only: cookie mode and its cookie (default: body mode, no cookie). */
   transport?: "cookie" | "body";
   refreshCookie?: string | null;
@@ -180,8 +180,7 @@ function contextFor(
   return {
     viewer,
     expiredTokenSession,
-    client: input.client,
-    actor: { ipAddress: input.client.ipAddress, userAgent: input.client.userAgent, sessionId },
+    actor: { ipAddress: input.actor.ipAddress, userAgent: input.actor.userAgent, sessionId },
     transport,
     refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
     response: input.response ?? new ResponseHints(),

@@ -2,7 +2,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchema, type PubSub } from "type-graphql";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
-import { SecurityEventResolver } from "../security/security-event.resolver";
+import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";

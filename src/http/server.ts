@@ -14,7 +14,7 @@ import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import type { Logger } from "../lib/logger";
-import { clientInfo } from "./client-info";
+import { requestActor } from "./request-actor";
 import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
@@ -191,7 +191,7 @@ export async function startHttpServer(
       context: () =>
         buildContext({
           authorization: req.headers.authorization,
-          client: clientInfo(req),
+          actor: requestActor(req),
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
@@ -215,7 +215,7 @@ export async function startHttpServer(
     if (mediaType && response.body.kind === "complete" && /^application\/(graphql-response\+)?json/.test(response.headers.get("content-type") ?? "")) {
       res.setHeader("content-type", mediaType);
       res.setHeader("vary", `${res.getHeader("vary")}, Accept`);
-      res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", res.statusCode);
+      res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", hints.failedStatus ?? res.statusCode);
     }
     if (response.body.kind === "complete") {
       res.end(response.body.string);

@@ -6,7 +6,7 @@ import type { Config } from "../config/environment";
 import { CloseCode, forbiddenCloseReason } from "../errors/close-codes";
 import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { queryLimitRules } from "../graphql/query-limits";
-import { clientInfo } from "../http/client-info";
+import { requestActor } from "../http/request-actor";
 import { serveGraphqlWs, type SocketExtra } from "./graphql-ws-transport";
 import { subscribeSharingResults } from "./shared-subscribe";
 import { connectionParam } from "./connection-params";
@@ -102,7 +102,7 @@ export function startLiveServer(
   /** The shared context builder; on refusal the socket is closed here with the reason. */
   async function authenticate(authorization: unknown, extra: SocketExtra) {
     try {
-      const context = await buildContext({ authorization, client: clientInfo(extra.request), authoritative: true });
+      const context = await buildContext({ authorization, actor: requestActor(extra.request), authoritative: true });
       if (!context.viewer) extra.socket.close(CloseCode.Forbidden, "TOKEN_MISSING");
       return context;
     } catch (error) {

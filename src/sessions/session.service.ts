@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
-import { setActor, type Actor } from "../security/request-actor";
-import { parseDevice } from "./device";
+import { setActor, type Actor } from "../audit-log/request-actor";
+import { parseDevice } from "../lib/device";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
 import type { RevocationReason } from "./revocation/revocation-reason";
@@ -9,11 +9,6 @@ import { SessionEntity } from "./session.entity";
 import { invalidReason, sessionExpiresAt, type SessionInvalidReason } from "./session-lifetime";
 import type { SessionStore } from "./session.store";
 import type { SessionCheck, SessionCredential, SessionRequirements, SessionValidator } from "./validate-session";
-
-export interface ClientInfo {
-  userAgent: string | null;
-  ipAddress: string | null;
-}
 
 export interface SessionPolicy {
   idleTtl: number;
@@ -49,7 +44,7 @@ export class SessionService {
   /** Creates a session inside the caller's transaction; returns it with its refresh token. */
   async createSession(
     manager: EntityManager,
-    input: { userId: string; deviceName: string | null; client: ClientInfo },
+    input: { userId: string; deviceName: string | null; actor: Actor },
   ): Promise<{ session: SessionEntity; refreshToken: string }> {
     const now = new Date();
     const { secret, hash } = generateSecret();
@@ -60,9 +55,9 @@ export class SessionService {
       previousSecretHash: null,
       secretRotatedAt: null,
       deviceName: input.deviceName,
-      userAgent: input.client.userAgent?.slice(0, 512) ?? null,
-      ...parseDevice(input.client.userAgent),
-      ipAddress: input.client.ipAddress,
+      userAgent: input.actor.userAgent?.slice(0, 512) ?? null,
+      ...parseDevice(input.actor.userAgent),
+      ipAddress: input.actor.ipAddress,
       createdAt: now,
       lastActiveAt: now,
       authenticatedAt: now,

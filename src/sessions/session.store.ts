@@ -3,7 +3,8 @@ import type { EntityManager } from "typeorm";
 import { poolRunner, transactionRunner, type SqlRunner } from "../db/pg-pool";
 import { joinSql, param, rawSql, sql, type Sql } from "../db/sql";
 import { invariant } from "../lib/invariant";
-import type { Actor } from "../security/request-actor";
+import { reauthenticatedEntry, revocationEntries } from "../audit-log/audit-entries.sql";
+import type { Actor } from "../audit-log/request-actor";
 import { UserEntity } from "../users/user.entity";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
 import { notifyBatchSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
@@ -210,23 +211,7 @@ export function revokeStatement(target: RevocationTarget, reason: RevocationReas
       UPDATE sessions SET revoked_at = now(), revoked_reason = ${why}
       WHERE revoked_at IS NULL AND (${targetCondition(target)})
       RETURNING id, user_id, revoked_at
-    ), logged AS (
-      -- The audit log: one entry per user per statement (one action), in this statement.
-      -- PostgreSQL runs a data-modifying CTE once whether or not it is read. The actor comes
-      -- from setActor (set_config, local to the transaction).
-      INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent, details, session_ids)
-      SELECT user_id,
-             CASE WHEN count(*) = 1 THEN (array_agg(id))[1] END,
-             CASE ${why}::text WHEN 'LOGOUT' THEN 'LOGOUT' WHEN 'REFRESH_TOKEN_REUSE' THEN 'REFRESH_TOKEN_REUSE' ELSE 'SESSION_REVOKED' END,
-             security_event_setting('app.ip'),
-             security_event_setting('app.user_agent'),
-             jsonb_strip_nulls(jsonb_build_object(
-               'reason', ${why}::text,
-               'bySessionId', security_event_setting('app.session_id'),
-               'sessionCount', CASE WHEN count(*) > 1 THEN count(*) END)),
-             CASE WHEN count(*) > 1 THEN array_agg(id) END
-      FROM revoked
-      GROUP BY user_id
+    ), logged AS (${revocationEntries(why)}
     ), batches AS (
       SELECT user_id, revoked_at, json_agg(id)::text AS ids
       FROM (
@@ -336,8 +321,7 @@ export class PgSessionStore implements SessionStore {
             WHERE id = ${id} AND revoked_at IS NULL AND expires_at > now()
             RETURNING id, user_id
           )
-          INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent)
-          SELECT user_id, id, 'REAUTHENTICATED', ${actor.ipAddress}, ${actor.userAgent?.slice(0, 512) ?? null} FROM marked
+          ${reauthenticatedEntry(actor)}
           RETURNING id`,
     );
     return rows.length > 0;

@@ -1,7 +1,11 @@
 import type { EntityManager } from "typeorm";
 import { invariant } from "../lib/invariant";
 
-/** Who is acting: the request's client facts and, when signed in, its session. */
+/**
+ * The acting request, the one type for it: the client's facts as its transport saw them and,
+ * once the context builder knows it, its session (null when anonymous). Recorded on sessions
+ * it creates and in the audit log.
+ */
 export interface Actor {
   ipAddress: string | null;
   userAgent: string | null;
