@@ -223,7 +223,7 @@ export class PeerLeases {
           }
         }
         if (waiter.pending.size === 0) return waiter.done();
-        // Timers may fire up to a millisecond early on this clock: re-checked, then re-armed.
+        // Timers can fire early on this clock (theirs is the event loop's cached time): re-checked, then re-armed.
         waiter.timer = setTimeout(check, Math.max(1, Math.min(...waiter.pending.values()) - at));
       };
       this.waiters.add(waiter);
