@@ -1,0 +1,84 @@
+import { useEffect, useMemo, useRef } from "react";
+import { Provider as UrqlProvider } from "urql";
+import { createGraphQLClient } from "./graphql-client";
+import { AuthContext, useAuthState, type SessionClient } from "./lib/auth";
+import { navigate, useLocation, type Path } from "./lib/router";
+import { DevicesPage } from "./pages/devices.page";
+import { SignInPage } from "./pages/sign-in.page";
+import { SignedOutPage } from "./pages/signed-out.page";
+
+interface SignedOutState {
+  reason?: string;
+  notice?: string;
+}
+
+/**
+ * Which screen shows is decided by the auth state first and the path second, so protected
+ * data never renders for a signed-out tab, whatever the history entry (back button included).
+ */
+export function App({ auth }: { auth: SessionClient }) {
+  const state = useAuthState(auth);
+  const location = useLocation();
+  const wasSignedIn = useRef(false);
+
+  useEffect(
+    () =>
+      auth.onAuthStateChange((event) => {
+        if (event.type !== "SIGNED_OUT") {
+          wasSignedIn.current = true;
+          return;
+        }
+        if (!wasSignedIn.current) return;
+        wasSignedIn.current = false;
+        // This tab's own "Sign out" goes back to the form; any other end gets the screen that says why.
+        if (!event.reason || event.reason === "LOGOUT") navigate("/sign-in", { state: { notice: "You signed out." } });
+        else navigate("/signed-out", { state: { reason: event.reason } });
+      }),
+    [auth],
+  );
+
+  // One GraphQL client (and so one cache) per session: nothing cached outlives a sign-out.
+  const client = useMemo(() => (state.status === "signed-in" ? createGraphQLClient(auth) : null), [auth, state.status, state.sessionId]);
+
+  let screen: JSX.Element;
+  let path: Path;
+  const history = (location.state ?? {}) as SignedOutState;
+  if (state.status === "unknown") {
+    return (
+      <main className="card narrow" data-testid="loading">
+        <p>Checking your session&hellip;</p>
+      </main>
+    );
+  } else if (state.status === "signed-in" && client) {
+    wasSignedIn.current = true;
+    path = "/";
+    screen = (
+      <UrqlProvider value={client}>
+        <DevicesPage key={state.sessionId} />
+      </UrqlProvider>
+    );
+  } else if (location.path === "/signed-out") {
+    path = "/signed-out";
+    screen = <SignedOutPage reason={history.reason} />;
+  } else if (location.path === "/sign-up") {
+    path = "/sign-up";
+    screen = <SignInPage mode="sign-up" />;
+  } else {
+    path = "/sign-in";
+    screen = <SignInPage mode="sign-in" notice={history.notice} />;
+  }
+  return (
+    <AuthContext.Provider value={auth}>
+      <UrlFollows path={path} />
+      {screen}
+    </AuthContext.Provider>
+  );
+}
+
+/** Keeps the address bar on the screen shown (replacing, so history gains no entry). */
+function UrlFollows({ path }: { path: Path }) {
+  useEffect(() => {
+    if (window.location.pathname !== path) navigate(path, { replace: true, state: window.history.state });
+  }, [path]);
+  return null;
+}

@@ -1,0 +1,56 @@
+import { graphql } from "./gql";
+
+/** Every GraphQL operation the app sends; `npm run codegen` types them from schema.graphql. */
+
+export const MySessionsQuery = graphql(`
+  query MySessions {
+    mySessions {
+      id
+      current
+      deviceName
+      browser
+      os
+      deviceType
+      ipAddress
+      createdAt
+      lastActiveAt
+    }
+  }
+`);
+
+export const MySecurityEventsQuery = graphql(`
+  query MySecurityEvents($first: Int!) {
+    mySecurityEvents(first: $first) {
+      edges {
+        node {
+          id
+          type
+          occurredAt
+          sessionId
+          sessionIds
+          ipAddress
+          browser
+          os
+          details
+        }
+      }
+    }
+  }
+`);
+
+export const RevokeSessionMutation = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+
+export const SessionRevokedSubscription = graphql(`
+  subscription SessionRevoked {
+    sessionRevoked {
+      sessionId
+      reason
+      revokedAt
+      current
+    }
+  }
+`);
