@@ -1,0 +1,72 @@
+import type { BrowserContext, Page } from "playwright-core";
+import type { ExampleApp } from "./example-app";
+import { PASSWORD } from "./users";
+
+/**
+ * Drives the example app the way a person does: through its forms and buttons, finding
+ * elements by the test ids the app renders.
+ */
+
+/** Opens the app in a new tab of `device` and signs in through the form; resolves on the devices page. */
+export async function signInThroughApp(device: BrowserContext, app: ExampleApp, email: string, deviceName?: string): Promise<Page> {
+  const page = await device.newPage();
+  await page.goto(`${app.origin}/sign-in`);
+  await page.getByTestId("sign-in-page").waitFor();
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="password"]', PASSWORD);
+  if (deviceName) await page.fill('input[name="deviceName"]', deviceName);
+  await page.click('button[type="submit"]');
+  await page.getByTestId("devices-page").waitFor();
+  return page;
+}
+
+/** The session id of the page's own row in its device list. */
+export async function currentSessionId(page: Page): Promise<string> {
+  const row = page.locator('[data-testid="session-row"][data-current="true"]');
+  await row.waitFor();
+  return (await row.getAttribute("data-session-id"))!;
+}
+
+export const sessionRow = (page: Page, sessionId: string) => page.locator(`[data-testid="session-row"][data-session-id="${sessionId}"]`);
+
+/**
+ * Starts watching for `selector` to appear in the page; `appearedAt(page)` later resolves with
+ * the wall-clock time (ms) of the first frame after it did. Installed before the action that
+ * should cause it, so the time is taken inside the page, not by polling from the test.
+ */
+export async function watchFor(page: Page, selector: string): Promise<void> {
+  await page.evaluate((sel) => {
+    const w = window as unknown as { __appeared: Promise<number> };
+    w.__appeared = new Promise<number>((resolve) => {
+      const done = () => requestAnimationFrame(() => resolve(performance.timeOrigin + performance.now()));
+      if (document.querySelector(sel)) return done();
+      const observer = new MutationObserver(() => {
+        if (!document.querySelector(sel)) return;
+        observer.disconnect();
+        done();
+      });
+      observer.observe(document, { childList: true, subtree: true });
+    });
+  }, selector);
+}
+
+export const appearedAt = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __appeared: Promise<number> }).__appeared);
+
+/** Records the wall-clock time (ms) of the page's next click, as the page received it. */
+export async function clockNextClick(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __clickedAt?: number };
+    delete w.__clickedAt;
+    document.addEventListener("click", () => (w.__clickedAt = performance.timeOrigin + performance.now()), { capture: true, once: true });
+  });
+}
+
+export const clickedAt = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __clickedAt: number }).__clickedAt);
+
+/** Whether any of the signed-in user's data is in the page's DOM right now. */
+export function showsProtectedData(page: Page, email: string): Promise<boolean> {
+  return page.evaluate(
+    (text) => document.body.innerText.includes(text) || document.querySelector('[data-testid="devices-page"]') !== null,
+    email,
+  );
+}
