@@ -1,10 +1,10 @@
 import path from "node:path";
 import type { BrowserContext } from "playwright-core";
-import { currentSessionId, sessionRow, signInThroughApp } from "../support/app-driver";
+import { currentSessionId, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
 import { launchBrowser, type TestBrowser } from "../support/browser";
 import { serveExampleApp, type ExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { PASSWORD, signUp } from "../support/users";
+import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
 
 /** A session counts as fresh for 2 s after its password was proved; then sensitive actions ask again. */
@@ -31,18 +31,21 @@ afterEach(async () => {
   await Promise.all(devices.splice(0).map((d) => d.close()));
 });
 
-async function signedInDevice(email: string, name: string) {
-  const device = await chromium.newDevice();
-  devices.push(device);
-  return signInThroughApp(device, app, email, name);
+/** The first device signs up, the others sign in: the account has exactly these sessions. */
+async function signedInDevices(...names: string[]) {
+  const email = uniqueEmail();
+  const pages = [];
+  for (const name of names) {
+    const device = await chromium.newDevice();
+    devices.push(device);
+    pages.push(await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, app, email, name));
+  }
+  return pages;
 }
 
 describe("a sensitive action on a stale session", () => {
   it("\u201cSign out all other devices\u201d shows the count, asks for the password, refuses a wrong one, then signs the others out", async () => {
-    const { email } = await signUp(server);
-    const phone = await signedInDevice(email, "Phone");
-    const tablet = await signedInDevice(email, "Tablet");
-    const laptop = await signedInDevice(email, "Laptop");
+    const [phone, tablet, laptop] = await signedInDevices("Phone", "Tablet", "Laptop");
     await sessionRow(laptop, await currentSessionId(phone)).waitFor();
     await sessionRow(laptop, await currentSessionId(tablet)).waitFor();
     const button = laptop.getByTestId("sign-out-others");
@@ -71,9 +74,7 @@ describe("a sensitive action on a stale session", () => {
   });
 
   it("revoking one device asks for the password too, and cancelling leaves that device signed in", async () => {
-    const { email } = await signUp(server);
-    const phone = await signedInDevice(email, "Phone");
-    const laptop = await signedInDevice(email, "Laptop");
+    const [phone, laptop] = await signedInDevices("Phone", "Laptop");
     const phoneId = await currentSessionId(phone);
     await sleep(FRESH_SESSION_TTL * 1000 + 500);
 

@@ -1,3 +1,4 @@
+/// <reference lib="dom" /> -- the page.evaluate callbacks below run in the browser
 import type { BrowserContext, Page } from "playwright-core";
 import type { ExampleApp } from "./example-app";
 import { PASSWORD } from "./users";
@@ -8,10 +9,19 @@ import { PASSWORD } from "./users";
  */
 
 /** Opens the app in a new tab of `device` and signs in through the form; resolves on the devices page. */
-export async function signInThroughApp(device: BrowserContext, app: ExampleApp, email: string, deviceName?: string): Promise<Page> {
+export function signInThroughApp(device: BrowserContext, app: ExampleApp, email: string, deviceName?: string): Promise<Page> {
+  return submitThroughApp("sign-in", device, app, email, deviceName);
+}
+
+/** The same through the sign-up form: a new account whose only session is this device's. */
+export function signUpThroughApp(device: BrowserContext, app: ExampleApp, email: string, deviceName?: string): Promise<Page> {
+  return submitThroughApp("sign-up", device, app, email, deviceName);
+}
+
+async function submitThroughApp(form: "sign-in" | "sign-up", device: BrowserContext, app: ExampleApp, email: string, deviceName?: string) {
   const page = await device.newPage();
-  await page.goto(`${app.origin}/sign-in`);
-  await page.getByTestId("sign-in-page").waitFor();
+  await page.goto(`${app.origin}/${form}`);
+  await page.getByTestId(`${form}-page`).waitFor();
   await page.fill('input[name="email"]', email);
   await page.fill('input[name="password"]', PASSWORD);
   if (deviceName) await page.fill('input[name="deviceName"]', deviceName);
@@ -70,3 +80,21 @@ export function showsProtectedData(page: Page, email: string): Promise<boolean> 
     email,
   );
 }
+
+/**
+ * Records in every page of `device` what it showed at its latest `pageshow`: for a page coming
+ * back from the back-forward cache, that is the DOM as it was cached, before any listener of
+ * the app has run. (The Chromium these tests run, a headless shell, never restores from that
+ * cache: it reports BackForwardCacheDisabledForDelegate. Coming back is then a reload, which
+ * the same record covers.)
+ */
+export async function recordPageShows(device: BrowserContext): Promise<void> {
+  await device.addInitScript(() => {
+    addEventListener("pageshow", (event) => {
+      (window as unknown as { __pageshow: object }).__pageshow = { persisted: event.persisted, text: document.body.innerText };
+    });
+  });
+}
+
+export const lastPageShow = (page: Page): Promise<{ persisted: boolean; text: string }> =>
+  page.evaluate(() => (window as unknown as { __pageshow: { persisted: boolean; text: string } }).__pageshow);

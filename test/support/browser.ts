@@ -26,10 +26,22 @@ export interface TestBrowser {
 }
 
 export async function launchBrowser(): Promise<TestBrowser> {
-  const browser = await chromium.launch({ executablePath: await chromiumBinary.executablePath(), headless: true, args: FLAGS });
+  const browser = await chromium.launch({
+    executablePath: await chromiumBinary.executablePath(),
+    headless: true,
+    args: FLAGS,
+    // Playwright turns the back-forward cache off by default; users' browsers have it on, and
+    // what a page shows when restored from it is part of what the tests check.
+    ignoreDefaultArgs: ["--disable-back-forward-cache"],
+  });
   return {
     browser,
-    newDevice: () => browser.newContext({ viewport: { width: 1000, height: 760 } }),
+    async newDevice() {
+      const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+      // Fail a wait with Playwright's message (what was awaited) well before the test's own timeout.
+      context.setDefaultTimeout(10_000);
+      return context;
+    },
     close: () => browser.close(),
   };
 }

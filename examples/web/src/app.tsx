@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useRef } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { flushSync } from "react-dom";
 import { Provider as UrqlProvider } from "urql";
 import { createGraphQLClient } from "./graphql-client";
 import { AuthContext, useAuthState, type SessionClient } from "./lib/auth";
@@ -19,23 +20,17 @@ interface SignedOutState {
 export function App({ auth }: { auth: SessionClient }) {
   const state = useAuthState(auth);
   const location = useLocation();
-  const wasSignedIn = useRef(false);
+  const restoring = useBackForwardCacheGuard(auth);
 
-  useEffect(
-    () =>
-      auth.onAuthStateChange((event) => {
-        if (event.type !== "SIGNED_OUT") {
-          wasSignedIn.current = true;
-          return;
-        }
-        if (!wasSignedIn.current) return;
-        wasSignedIn.current = false;
-        // This tab's own "Sign out" goes back to the form; any other end gets the screen that says why.
-        if (!event.reason || event.reason === "LOGOUT") navigate("/sign-in", { state: { notice: "You signed out." } });
-        else navigate("/signed-out", { state: { reason: event.reason } });
-      }),
-    [auth],
-  );
+  useEffect(() => {
+    const unsubscribe = auth.onAuthStateChange((event) => {
+      if (event.type !== "SIGNED_OUT" || !event.reason) return;
+      // This tab's own "Sign out" goes back to the form; any other end gets the screen that says why.
+      if (event.reason === "LOGOUT") navigate("/sign-in", { state: { notice: "You signed out." } });
+      else navigate("/signed-out", { state: { reason: event.reason } });
+    });
+    return () => void unsubscribe();
+  }, [auth]);
 
   // One GraphQL client (and so one cache) per session: nothing cached outlives a sign-out.
   const client = useMemo(() => (state.status === "signed-in" ? createGraphQLClient(auth) : null), [auth, state.status, state.sessionId]);
@@ -43,14 +38,13 @@ export function App({ auth }: { auth: SessionClient }) {
   let screen: JSX.Element;
   let path: Path;
   const history = (location.state ?? {}) as SignedOutState;
-  if (state.status === "unknown") {
+  if (state.status === "unknown" || restoring) {
     return (
       <main className="card narrow" data-testid="loading">
         <p>Checking your session&hellip;</p>
       </main>
     );
   } else if (state.status === "signed-in" && client) {
-    wasSignedIn.current = true;
     path = "/";
     screen = (
       <UrqlProvider value={client}>
@@ -81,4 +75,29 @@ function UrlFollows({ path }: { path: Path }) {
     if (window.location.pathname !== path) navigate(path, { replace: true, state: window.history.state });
   }, [path]);
   return null;
+}
+
+/**
+ * A page restored from the back-forward cache shows the DOM it had when left, and its session
+ * may have ended meanwhile. So the page blanks itself as it goes into the cache (flushSync:
+ * the cached DOM is the blank one) and, when restored, shows nothing until the session has
+ * been re-checked with the server.
+ */
+function useBackForwardCacheGuard(auth: SessionClient): boolean {
+  const [restoring, setRestoring] = useState(false);
+  useEffect(() => {
+    const onHide = (event: PageTransitionEvent) => event.persisted && flushSync(() => setRestoring(true));
+    const onShow = (event: PageTransitionEvent) => {
+      if (!event.persisted) return;
+      setRestoring(true);
+      void auth.restore().finally(() => setRestoring(false));
+    };
+    addEventListener("pagehide", onHide);
+    addEventListener("pageshow", onShow);
+    return () => {
+      removeEventListener("pagehide", onHide);
+      removeEventListener("pageshow", onShow);
+    };
+  }, [auth]);
+  return restoring;
 }

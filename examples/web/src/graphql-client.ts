@@ -9,5 +9,7 @@ export function createGraphQLClient(auth: SessionClient): Client {
     url: apiUrl(),
     exchanges: [cacheExchange, sessionExchange(auth), fetchExchange],
     requestPolicy: "cache-and-network",
+    // POST always: the server serves no GraphQL over GET to browsers (CSRF preflight rules).
+    preferGetMethod: false,
   });
 }

@@ -19,7 +19,8 @@ export function useAuthState(auth: SessionClient): AuthState {
   const [state, setState] = useState(auth.state);
   useEffect(() => {
     setState(auth.state);
-    return auth.onAuthStateChange(() => setState(auth.state));
+    const unsubscribe = auth.onAuthStateChange(() => setState(auth.state));
+    return () => void unsubscribe();
   }, [auth]);
   return state;
 }

@@ -29,20 +29,19 @@ export function DevicesPage() {
   }, [refetchSessions, refetchEvents]);
 
   // This device's own end is the SDK's business (it signs the app out); others leave the list.
-  useEffect(
-    () =>
-      auth.subscribe(SessionRevokedSubscription, {}, {
+  useEffect(() => {
+    const unsubscribe = auth.subscribe(SessionRevokedSubscription, {}, {
         next: ({ data }) => {
           const event = data?.sessionRevoked;
           if (!event || event.current) return;
           setEnded((prev) => new Set(prev).add(event.sessionId));
           refetch();
         },
-        error: () => undefined,
-        complete: () => undefined,
-      }),
-    [auth, refetch],
-  );
+      error: () => undefined,
+      complete: () => undefined,
+    });
+    return () => void unsubscribe();
+  }, [auth, refetch]);
 
   useEffect(() => {
     const onVisible = () => document.visibilityState === "visible" && refetch();
