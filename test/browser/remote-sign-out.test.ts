@@ -50,8 +50,7 @@ async function newDevice() {
 }
 
 /** A user who signed up on a phone (B) and then signed in on a laptop (A); A's list shows both. */
-async function twoDevices() {
-  const email = uniqueEmail();
+async function twoDevices(email = uniqueEmail()) {
   const b = await signUpThroughApp(await newDevice(), app, email, "Phone");
   const a = await signInThroughApp(await newDevice(), app, email, "Laptop");
   const bId = await currentSessionId(b);
@@ -61,7 +60,7 @@ async function twoDevices() {
 
 describe("signing out another device from the devices page", () => {
   it("shows B the signed-out screen naming the reason within a second of A's click, with no action on B, and A's list drops B live", async () => {
-    const { a, b, bId } = await twoDevices();
+    const { a, b, bId } = await twoDevices("ada@example.com");
     await a.screenshot({ path: path.join(SCREENSHOTS, "devices-page.png"), fullPage: true });
 
     await watchFor(b, '[data-testid="signed-out"]');

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useAuth } from "../lib/auth";
-import { describeError } from "../lib/errors";
+import { describeError, errorCode } from "../lib/errors";
 
 interface Props {
   /** Why the password is asked, e.g. "Sign out all other devices". */
@@ -35,7 +35,7 @@ export function ReauthDialog({ action, onConfirmed, onCancel }: Props) {
       await auth.reauthenticate(password);
       onConfirmed();
     } catch (caught) {
-      setError(describeError(caught));
+      setError(errorCode(caught).code === "INVALID_CREDENTIALS" ? "That password is not right." : describeError(caught));
       setBusy(false);
     }
   }
