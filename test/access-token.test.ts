@@ -112,6 +112,14 @@ describe("the context builder refuses a bad access token before any resolver run
   });
 
   it.each([
+    ["a wrong issuer", { iss: "someone-else" }],
+    ["a wrong audience", { aud: "another-api" }],
+    ["no session id", { sid: undefined }],
+  ])("refuses an expired token with %s as TOKEN_INVALID, not TOKEN_EXPIRED (refreshing would not help)", async (_name, overrides) => {
+    await expectRefused(hs256(claims({ iat: now() - 600, exp: now() - 60, ...overrides })), "TOKEN_INVALID");
+  });
+
+  it.each([
     ["not yet valid", { nbf: now() + 3600 }],
     ["without exp", { exp: undefined }],
     ["with a wrong issuer", { iss: "someone-else" }],

@@ -103,15 +103,12 @@ describe("browser cookie mode", () => {
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).data?.me.id).toBe(user.user.id);
   });
 
-  it("a forged or spent cookie sent to logout ends nothing", async () => {
+  it("a forged cookie sent to logout ends nothing (spent ones: see logout.test.ts)", async () => {
     const user = await signUp(server);
-    const { res, pair } = await cookieLogin(user.email);
+    const { res } = await cookieLogin(user.email);
     const sessionId = res.data!.login.session.id;
     const forged = `__Host-refresh_token=${sessionId}.${"A".repeat(43)}`;
     expect((await server.request(LogoutDocument, {}, { headers: { ...COOKIE, cookie: forged } })).data?.logout).toBe(true);
-    // Rotate, then log out with the spent cookie.
-    await server.request(RefreshSessionDocument, {}, { headers: { ...COOKIE, cookie: pair } });
-    expect((await server.request(LogoutDocument, {}, { headers: { ...COOKIE, cookie: pair } })).data?.logout).toBe(true);
     const [row] = await server.sql<{ revoked_at: Date | null }>("SELECT revoked_at FROM sessions WHERE id = $1", [sessionId]);
     expect(row.revoked_at).toBeNull();
   });

@@ -1,10 +1,13 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
+import { print } from "graphql";
+import { createClient, type ClientOptions } from "graphql-ws";
 import WebSocket from "ws";
 import { keyId } from "../src/auth/access-token";
-import { LogoutDocument, MeDocument } from "./gql/graphql";
+import { LogoutDocument, MeDocument, RevokeSessionDocument, SessionRevokedDocument } from "./gql/graphql";
 import { liveClients, untilSubscribed, type Closed, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { sleep, until } from "./support/wait";
 
 let server: TestServer;
 const live = liveClients(() => server);
@@ -12,8 +15,10 @@ const raw: WebSocket[] = [];
 beforeAll(async () => {
   server = await startTestServer({ WS_CONNECTION_INIT_TIMEOUT: "1" });
 });
+const clients: { dispose(): unknown }[] = [];
 afterAll(async () => {
   for (const socket of raw) socket.terminate();
+  await Promise.all(clients.map((client) => client.dispose()));
   await live.disposeAll();
   await server.stop();
 });
@@ -44,8 +49,20 @@ function rawSocket(): { socket: WebSocket; opened: Promise<void>; closed: Promis
 
 type Message = { type: string; id?: string; payload?: unknown };
 
+/**
+ * A token the server signed for the user's session that expires within 1.5 to 2.5 s, and a
+ * wait for that moment: a token that expires while its socket is open.
+ */
+function shortLivedToken(user: { user: { id: string }; session: { id: string } }) {
+  const { token, expiresAt } = server.services.accessTokens.sign(
+    { userId: user.user.id, sessionId: user.session.id },
+    new Date(Date.now() + 2500),
+  );
+  return { token, expired: () => sleep(Math.max(0, expiresAt.getTime() - Date.now()) + 50) };
+}
+
 /** A raw socket whose connection_init with the user's token has been acknowledged. */
-async function ackedSocket(user: Awaited<ReturnType<typeof signUp>>) {
+async function ackedSocket(user: { accessToken: string }) {
   const { socket, opened, closed } = rawSocket();
   await opened;
   const messages: Message[] = [];
@@ -100,6 +117,13 @@ describe("connection_init is authenticated by the same context builder as HTTP",
     await server.request(LogoutDocument, {}, { token: user.accessToken });
     const client = live.open(user.accessToken).subscribe();
     expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
+  });
+
+  it("refuses a genuine token whose session does not exist with 4403 SESSION_NOT_FOUND", async () => {
+    const user = await signUp(server);
+    const { token } = server.services.accessTokens.sign({ userId: user.user.id, sessionId: randomUUID() }, new Date(Date.now() + 60_000));
+    const client = live.open(token).subscribe();
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_NOT_FOUND" });
   });
 
   it("refuses the token of an expired session with 4403", async () => {
@@ -171,6 +195,138 @@ describe("HTTP keeps refusing a revoked token at once", () => {
     await server.request(LogoutDocument, {}, { token: user.accessToken });
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).status).toBe(401);
     expect(await client.eventFor(user.session.id)).toMatchObject({ reason: "LOGOUT", current: true });
-    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
+  });
+});
+
+describe("a subscribe on an acknowledged socket is refused with the same reasons as connection_init", () => {
+  it.each<[string, (user: Awaited<ReturnType<typeof signUp>>) => Promise<unknown>]>([
+    ["SESSION_REVOKED", (u) => server.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [u.session.id])],
+    ["SESSION_EXPIRED", (u) => server.sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [u.session.id])],
+    ["SESSION_NOT_FOUND", (u) => server.sql("DELETE FROM sessions WHERE id = $1", [u.session.id])],
+  ])("closes with 4403 %s when the session ended since, without any event", async (reason, end) => {
+    const user = await signUp(server);
+    const client = live.open(user.accessToken);
+    await client.connected;
+    // Straight in the database: nothing is published, only the subscribe's fresh read can tell.
+    await end(user);
+    client.subscribe();
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason });
+    expect(client.events).toEqual([]);
+  });
+
+  it("closes with 4403 TOKEN_EXPIRED when the connection's token has expired since", async () => {
+    const user = await signUp(server);
+    const { token, expired } = shortLivedToken(user);
+    const client = live.open(token);
+    await client.connected;
+    await expired();
+    client.subscribe();
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "TOKEN_EXPIRED" });
+  });
+
+  it("refuses an expired token even for a logout sent over the socket (4403 TOKEN_EXPIRED), which ends nothing", async () => {
+    const user = await signUp(server);
+    const { token, expired } = shortLivedToken(user);
+    const { socket, closed } = await ackedSocket({ accessToken: token });
+    await expired();
+    socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "mutation { logout }" } }));
+    expect(await closed).toEqual({ code: 4403, reason: "TOKEN_EXPIRED" });
+    expect(await server.sql("SELECT revoked_at FROM sessions WHERE id = $1", [user.session.id])).toEqual([{ revoked_at: null }]);
+  });
+});
+
+describe("an open socket whose session ends", () => {
+  it("hears current: true, then is closed with 4403 SESSION_REVOKED, also when the logout used an expired token", async () => {
+    const user = await signUp(server);
+    const { token, expired } = shortLivedToken(user);
+    const client = live.open(token).subscribe();
+    await subscribed(user, client);
+    await expired();
+    expect((await server.request(LogoutDocument, {}, { token })).data).toEqual({ logout: true });
+    expect(await client.eventFor(user.session.id)).toMatchObject({ reason: "LOGOUT", current: true });
+    expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
+  });
+});
+
+describe("connectionParams keys are matched regardless of letter case, as HTTP headers are", () => {
+  it.each(["Authorization", "AUTHORIZATION", "authorization"])("acknowledges the token under %s", async (key) => {
+    const user = await signUp(server);
+    const client = live.openWith({ [key]: `Bearer ${user.accessToken}` }).subscribe();
+    await subscribed(user, client);
+    expect(client.isClosed).toBe(false);
+  });
+
+  it("accepts one token under two spellings, and refuses two different ones (4403 TOKEN_INVALID) rather than pick one", async () => {
+    const user = await signUp(server);
+    const other = await signIn(server, user.email);
+    const same = live.openWith({ authorization: `Bearer ${user.accessToken}`, Authorization: `Bearer ${user.accessToken}` }).subscribe();
+    await subscribed(user, same);
+    const different = live.openWith({ authorization: `Bearer ${user.accessToken}`, Authorization: `Bearer ${other.accessToken}` }).subscribe();
+    expect(await different.closedWithin()).toEqual({ code: 4403, reason: "TOKEN_INVALID" });
+  });
+});
+
+/** The README's client setup, with quick retries for the test. */
+const isCloseEvent = (e: unknown): e is { code: number; reason: string } =>
+  typeof e === "object" && e !== null && "code" in e && "reason" in e;
+const recommended: Pick<ClientOptions, "shouldRetry"> = {
+  shouldRetry: (e) => isCloseEvent(e) && (e.code !== 4403 || e.reason === "TOKEN_EXPIRED"),
+};
+
+function countingClient(token: (attempt: number) => string, options: Partial<ClientOptions> = {}) {
+  let attempts = 0;
+  const events: unknown[] = [];
+  const closes: Closed[] = [];
+  const client = createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: () => ({ authorization: `Bearer ${token(++attempts)}` }),
+    retryAttempts: 3,
+    retryWait: async () => void (await sleep(50)),
+    on: { closed: (e) => void (isCloseEvent(e) && closes.push({ code: e.code, reason: e.reason })) },
+    ...options,
+  });
+  clients.push(client);
+  const subscribe = () =>
+    client.subscribe({ query: print(SessionRevokedDocument) }, { next: (e) => void events.push(e), error: () => undefined, complete: () => undefined });
+  return { client, events, closes, subscribe, attempts: () => attempts };
+}
+
+describe("the client setup the README recommends", () => {
+  it("does not reconnect after 4403 SESSION_REVOKED, where graphql-ws's default would try again", async () => {
+    const user = await signUp(server);
+    await server.request(LogoutDocument, {}, { token: user.accessToken });
+    const withDefaults = countingClient(() => user.accessToken);
+    const asRecommended = countingClient(() => user.accessToken, recommended);
+    withDefaults.subscribe();
+    asRecommended.subscribe();
+    await until(() => withDefaults.attempts() === 4, 5000);
+    await sleep(300);
+    expect(asRecommended.attempts()).toBe(1);
+    expect(asRecommended.closes).toEqual([{ code: 4403, reason: "SESSION_REVOKED" }]);
+    expect(withDefaults.closes.slice(0, 4)).toEqual(Array(4).fill({ code: 4403, reason: "SESSION_REVOKED" }));
+  });
+
+  it("reconnects after 4403 TOKEN_EXPIRED with the fresh token connectionParams returns, and its subscriptions carry on", async () => {
+    const user = await signUp(server);
+    const { token, expired } = shortLivedToken(user);
+    const live = countingClient((attempt) => (attempt === 1 ? token : user.accessToken), recommended);
+    live.subscribe();
+    await until(() => live.attempts() === 1, 5000);
+    await expired();
+    // A second subscribe on the socket opened with the now expired token is refused: 4403 TOKEN_EXPIRED.
+    live.subscribe();
+    await until(() => live.attempts() === 2, 5000);
+    // Both subscriptions are live again on the new socket.
+    for (let attempt = 0; live.events.length < 2; attempt++) {
+      if (attempt === 20) throw new Error("subscriptions did not come back");
+      live.events.length = 0;
+      await server.request(RevokeSessionDocument, { id: (await signIn(server, user.email)).session.id }, { token: user.accessToken });
+      await sleep(100);
+    }
+    expect(live.events).toHaveLength(2);
+    expect(live.attempts()).toBe(2);
+    expect(live.closes).toEqual([{ code: 4403, reason: "TOKEN_EXPIRED" }]);
   });
 });

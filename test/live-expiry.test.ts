@@ -41,21 +41,21 @@ describe("a socket closes when its session expires", () => {
     const startedAt = Date.now();
 
     expect(await firstLive.eventFor(first.session.id, 4000)).toMatchObject({ reason: "EXPIRED", current: true });
-    expect(await firstLive.closedWithin()).toEqual({ code: 4403, reason: "Session expired" });
+    expect(await firstLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_EXPIRED" });
     expect(await secondLive.eventFor(first.session.id)).toMatchObject({ reason: "EXPIRED", current: false });
     // The second session was made later and is still alive for a moment.
     expect(secondLive.isClosed).toBe(false);
     expect(Date.now() - startedAt).toBeLessThan(3500);
     const [row] = await capped.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [first.session.id]);
     expect(row).toEqual({ revoked_reason: "EXPIRED" });
-    expect(await secondLive.closedWithin(4000)).toEqual({ code: 4403, reason: "Session expired" });
+    expect(await secondLive.closedWithin(4000)).toEqual({ code: 4403, reason: "SESSION_EXPIRED" });
   });
 
   it("when idle for SESSION_IDLE_TTL", async () => {
     const user = await signUp(idle);
     const client = live.open(user.accessToken, idle).subscribe();
     const opened = Date.now();
-    expect(await client.closedWithin(5000)).toEqual({ code: 4403, reason: "Session expired" });
+    expect(await client.closedWithin(5000)).toEqual({ code: 4403, reason: "SESSION_EXPIRED" });
     expect(Date.now() - opened).toBeGreaterThanOrEqual(1000);
   });
 });

@@ -61,7 +61,7 @@ describe("a revocation made on one instance", () => {
     await a.request(RevokeSessionDocument, { id: phone.session.id }, { token: laptop.accessToken });
     expect(await phoneLive.eventFor(phone.session.id)).toMatchObject({ reason: "REVOKED", current: true });
     expect(await laptopLive.eventFor(phone.session.id)).toMatchObject({ reason: "REVOKED", current: false });
-    expect(await phoneLive.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await phoneLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
     expect(laptopLive.isClosed).toBe(false);
   });
 });
@@ -82,7 +82,7 @@ describe("when an instance loses its listening connection", () => {
     await a.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [laptop.session.id]);
 
     expect(await laptopLive.eventFor(laptop.session.id, 10_000)).toMatchObject({ reason: "REVOKED", current: true });
-    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
     await until(() => a.fanout.backendPid !== null, 10_000);
     expect(a.fanout.backendPid).not.toBe(oldPid);
     expect(phone.session.id).not.toBe(laptop.session.id);
@@ -94,7 +94,7 @@ describe("when an instance loses its listening connection", () => {
     await b.request(LogoutDocument, {}, { token: laptop.accessToken });
 
     expect(await laptopLive.eventFor(laptop.session.id, 10_000)).toMatchObject({ reason: "LOGOUT", current: true });
-    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await laptopLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
     expect(await phoneLive.eventFor(laptop.session.id)).toMatchObject({ reason: "LOGOUT", current: false });
 
     // A's new listening connection carries later revocations as usual.

@@ -53,7 +53,7 @@ describe("two devices, one revoked", () => {
     const [row] = await server.sql<{ revoked_at: Date }>("SELECT revoked_at FROM sessions WHERE id = $1", [phone.session.id]);
     expect(new Date(onPhone.revokedAt).getTime()).toBe(row.revoked_at.getTime());
 
-    expect(await phoneLive.closedWithin()).toEqual({ code: 4403, reason: "Session revoked" });
+    expect(await phoneLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
 
     // The laptop's socket is still open: it hears the next ending too.
     const tablet = await signIn(server, laptop.email);

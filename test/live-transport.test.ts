@@ -1,6 +1,6 @@
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { LogoutDocument, RevokeSessionDocument } from "./gql/graphql";
+import { LogoutDocument, RevokeSessionDocument, SessionRevokedDocument } from "./gql/graphql";
 import type { Closed } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
@@ -90,5 +90,23 @@ describe("socket errors", () => {
     } finally {
       consoleError.mockRestore();
     }
+  });
+});
+
+describe("a subscription sent over HTTP", () => {
+  it("is refused with 400 BAD_REQUEST, reason SUBSCRIPTION_OVER_HTTP, before anything runs and without an error in the log", async () => {
+    const user = await signUp(server);
+    const before = logLines.length;
+    const res = await server.request(SessionRevokedDocument, {}, { token: user.accessToken });
+    expect(res.status).toBe(400);
+    expect(res.data).toBeUndefined();
+    expect(res.errors).toEqual([
+      {
+        message: "Subscriptions are served over WebSocket (graphql-transport-ws) on this path, not over HTTP.",
+        extensions: { code: "BAD_REQUEST", reason: "SUBSCRIPTION_OVER_HTTP" },
+      },
+    ]);
+    // LOG_LEVEL is warn here: an error would have been written (pino's level 50).
+    expect(logLines.slice(before).filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
   });
 });

@@ -25,9 +25,18 @@ export interface AccessTokenClaims {
   sessionId: string;
 }
 
+/**
+ * An expired token is still reported with its claims, because everything else about it was
+ * checked (signature, `kid`, `iss`, `aud`, `typ`, claims): the one thing such a token may
+ * still do is log its own session out (see graphql/logout-only.ts). A token that fails any
+ * other check is TOKEN_INVALID, whether or not it has also expired.
+ */
 export type VerifyResult =
   | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; reason: "TOKEN_INVALID" | "TOKEN_EXPIRED" };
+  | { ok: false; reason: "TOKEN_EXPIRED"; claims: AccessTokenClaims }
+  | { ok: false; reason: "TOKEN_INVALID" };
+
+const INVALID = { ok: false, reason: "TOKEN_INVALID" } as const;
 
 export function keyId(secret: string): string {
   return createHash("sha256").update(secret).digest("base64url").slice(0, 12);
@@ -47,10 +56,10 @@ export class AccessTokenService {
   readonly kid: string;
   private readonly keys: Map<string, KeyObject>;
   /**
-   * Tokens already verified, by their exact text, until their `exp`. An HMAC check and a JSON
-   * parse per request cost more than the rest of the revocation check; the same bytes verify
-   * the same way every time, so the answer is kept. Only successes are kept, so garbage
-   * cannot fill it; `exp` is enforced on every hit.
+   * Tokens already verified, by their exact text. An HMAC check and a JSON parse per request
+   * cost more than the rest of the revocation check; the same bytes verify the same way every
+   * time, so the answer is kept. Only genuine tokens are kept, so garbage cannot fill it;
+   * `exp` is compared on every hit.
    */
   private readonly verified = new LRUCache<string, { claims: AccessTokenClaims; exp: number }>({ max: 50_000 });
 
@@ -81,44 +90,48 @@ export class AccessTokenService {
   }
 
   verify(token: string): VerifyResult {
-    const hit = this.verified.get(token);
-    if (hit) {
-      return Date.now() < hit.exp * 1000 ? { ok: true, claims: hit.claims } : { ok: false, reason: "TOKEN_EXPIRED" };
+    let hit = this.verified.get(token);
+    if (!hit) {
+      const genuine = this.verifyIgnoringExpiry(token);
+      if (!genuine) return INVALID;
+      hit = genuine;
+      this.verified.set(token, hit);
     }
-    const result = this.verifyUncached(token);
-    if (result.ok) this.verified.set(token, { claims: result.claims, exp: result.exp });
-    return result.ok ? { ok: true, claims: result.claims } : result;
+    return Date.now() < hit.exp * 1000
+      ? { ok: true, claims: hit.claims }
+      : { ok: false, reason: "TOKEN_EXPIRED", claims: hit.claims };
   }
 
-  private verifyUncached(
-    token: string,
-  ): { ok: true; claims: AccessTokenClaims; exp: number } | { ok: false; reason: "TOKEN_INVALID" | "TOKEN_EXPIRED" } {
+  /**
+   * Every check but `exp` itself, which the caller compares. jsonwebtoken checks `exp` before
+   * `iss` and `aud`, so it is told to skip it: an expired token must still prove all the rest.
+   */
+  private verifyIgnoringExpiry(token: string): { claims: AccessTokenClaims; exp: number } | null {
     const kid = headerKid(token);
     const key = kid === undefined ? undefined : this.keys.get(kid);
-    if (!key) return { ok: false, reason: "TOKEN_INVALID" };
+    if (!key) return null;
     let decoded: jwt.Jwt;
     try {
       decoded = jwt.verify(token, key, {
         algorithms: [ALGORITHM],
         issuer: this.options.issuer,
         audience: this.options.audience,
+        ignoreExpiration: true,
         complete: true,
       });
-    } catch (error) {
-      return { ok: false, reason: error instanceof jwt.TokenExpiredError ? "TOKEN_EXPIRED" : "TOKEN_INVALID" };
+    } catch {
+      return null;
     }
     const { header, payload } = decoded;
-    if (header.typ !== TYP || typeof payload !== "object") return { ok: false, reason: "TOKEN_INVALID" };
+    if (header.typ !== TYP || typeof payload !== "object") return null;
     // Our only key reference is `kid`, looked up among our own keys above: a token pointing
     // at a key elsewhere (jku, jwk, x5u, x5c) or demanding extensions (crit) did not come
     // from us, even if its signature checks.
-    if (FOREIGN_HEADERS.some((name) => name in header)) return { ok: false, reason: "TOKEN_INVALID" };
+    if (FOREIGN_HEADERS.some((name) => name in header)) return null;
     // A token must expire; jsonwebtoken accepts one without `exp`.
-    if (typeof payload.exp !== "number") return { ok: false, reason: "TOKEN_INVALID" };
+    if (typeof payload.exp !== "number" || !Number.isFinite(payload.exp)) return null;
     const { sub, sid } = payload as { sub?: unknown; sid?: unknown };
-    if (typeof sub !== "string" || typeof sid !== "string" || !isUuid(sub) || !isUuid(sid)) {
-      return { ok: false, reason: "TOKEN_INVALID" };
-    }
-    return { ok: true, claims: { userId: sub, sessionId: sid }, exp: payload.exp };
+    if (typeof sub !== "string" || typeof sid !== "string" || !isUuid(sub) || !isUuid(sid)) return null;
+    return { claims: { userId: sub, sessionId: sid }, exp: payload.exp };
   }
 }

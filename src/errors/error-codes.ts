@@ -9,6 +9,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: { status: 401, message: "Not authenticated." },
   FORBIDDEN: { status: 403, message: "Not allowed." },
   BAD_USER_INPUT: { status: 400, message: "Invalid input." },
+  /** A request this server cannot run as sent, with a `reason` (Apollo raises it too, for a GET that is not a query). */
+  BAD_REQUEST: { status: 400, message: "Bad request." },
   INVALID_CREDENTIALS: { status: 200, message: "Invalid email or password." },
   EMAIL_TAKEN: { status: 200, message: "An account with this email already exists." },
   REFRESH_TOKEN_ROTATED: {

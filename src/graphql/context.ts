@@ -6,6 +6,7 @@ import type { ClientInfo } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
 import type { Services } from "../app";
 import type { LiveConnection } from "../live/live-connections";
+import { isLogoutOnly } from "./logout-only";
 import { ResponseHints } from "./response-hints";
 
 export interface Viewer {
@@ -14,9 +15,21 @@ export interface Viewer {
   session: SessionEntity;
 }
 
+/** A session an access token names, without the rights of a viewer. */
+export interface SessionRef {
+  userId: string;
+  sessionId: string;
+}
+
 export interface GraphQLContext {
   /** The signed-in user and session, or null for an anonymous request. */
   viewer: Viewer | null;
+  /**
+   * Set only for an operation of `logout` alone (see logout-only.ts) whose access token is
+   * genuine but expired: the live session it names, which that logout ends. Nothing else reads
+   * it; `viewer` stays null.
+   */
+  expiredTokenSession: SessionRef | null;
   client: ClientInfo;
   /** The client and, when signed in, its session: recorded by the security activity log. */
   actor: Actor;
@@ -80,6 +93,12 @@ export interface ContextInput {
    * subscribe, which are rare and long-lived enough to deserve the last word.
    */
   fresh?: boolean;
+  /**
+   * HTTP only: the request body (`query`, `operationName`), read only when the credential can
+   * no longer be used, to let an operation of `logout` alone through. Without it (WebSocket),
+   * such a credential is refused whatever the operation.
+   */
+  operation?: unknown;
 }
 
 /**
@@ -87,6 +106,12 @@ export interface ContextInput {
  * a credential that is malformed, forged, expired, or whose session is revoked, expired or
  * unknown is refused here as a whole (401, UNAUTHENTICATED with a `reason`), so no resolver
  * runs and nothing is written. No credential means an anonymous request.
+ *
+ * One exception, so that logging out never fails: an HTTP operation of `logout` alone may
+ * carry a genuine token that expired (its live session goes in `expiredTokenSession`, for the
+ * logout to end) or whose session has already ended (an anonymous context: logout answers
+ * true). A forged or malformed token is refused even then, and so is a token naming a session
+ * of another user.
  */
 export async function buildContext(services: Services, input: ContextInput): Promise<GraphQLContext> {
   if (input.authorization === undefined || input.authorization === null || input.authorization === "") {
@@ -97,8 +122,11 @@ export async function buildContext(services: Services, input: ContextInput): Pro
   const match = plausible ? /^Bearer ([^\s]+)$/i.exec(input.authorization as string) : null;
   if (!match) throw refused(services, input, "TOKEN_INVALID");
   const verified = services.accessTokens.verify(match[1]);
-  if (!verified.ok) throw refused(services, input, verified.reason);
+  if (!verified.ok && verified.reason === "TOKEN_INVALID") throw refused(services, input, "TOKEN_INVALID");
   const { userId, sessionId } = verified.claims;
+  // The operation is looked at only once the credential has turned out unusable, and at most once.
+  const maxTokens = services.config.queryLimits.maxTokens;
+  if (!verified.ok && !isLogoutOnly(input.operation, maxTokens)) throw refused(services, input, "TOKEN_EXPIRED", sessionId);
 
   let session: SessionEntity | null;
   let invalid: ReturnType<typeof services.sessions.invalidReason>;
@@ -117,20 +145,33 @@ export async function buildContext(services: Services, input: ContextInput): Pro
     // Fail closed: a session we cannot check is never treated as alive.
     throw appError("SERVICE_UNAVAILABLE");
   }
-  if (invalid || !session) throw refused(services, input, invalid ?? "SESSION_NOT_FOUND", sessionId);
   // The session must belong to the token's subject.
-  if (session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
+  if (session && session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
+  if (invalid || !session) {
+    // Already over: logging it out again changes nothing and answers true. (An expired token
+    // got this far only for an operation of logout alone.)
+    if (!verified.ok || isLogoutOnly(input.operation, maxTokens)) return contextFor(services, input, null);
+    throw refused(services, input, invalid ?? "SESSION_NOT_FOUND", sessionId);
+  }
+  if (!verified.ok) return contextFor(services, input, null, { userId, sessionId });
   services.lastActive.seen(session);
   return contextFor(services, input, { userId, sessionId, session });
 }
 
 /** One object literal in one shape for every request (this runs on every request). */
-function contextFor(services: Services, input: ContextInput, viewer: Viewer | null): GraphQLContext {
+function contextFor(
+  services: Services,
+  input: ContextInput,
+  viewer: Viewer | null,
+  expiredTokenSession: SessionRef | null = null,
+): GraphQLContext {
   const transport = input.transport ?? "body";
+  const sessionId = viewer?.sessionId ?? expiredTokenSession?.sessionId ?? null;
   return {
     viewer,
+    expiredTokenSession,
     client: input.client,
-    actor: { ipAddress: input.client.ipAddress, userAgent: input.client.userAgent, sessionId: viewer?.sessionId ?? null },
+    actor: { ipAddress: input.client.ipAddress, userAgent: input.client.userAgent, sessionId },
     transport,
     refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
     response: input.response ?? new ResponseHints(),

@@ -17,6 +17,7 @@ import { clientInfo } from "./client-info";
 import { corsHeaders, isAllowedOrigin, preflightHeaders } from "./cors";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
+import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -76,6 +77,7 @@ export async function startHttpServer(
       // Nothing here is HTTP-cacheable (it is all per-user), and the default cache-control
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
+      refuseSubscriptionsOverHttp(),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
     ],
   });
@@ -166,6 +168,7 @@ export async function startHttpServer(
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
+          operation: body,
         }),
     });
     for (const [key, value] of response.headers) {

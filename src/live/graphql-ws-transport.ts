@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
-import { CloseCode, handleProtocols, type Server } from "graphql-ws";
+import { handleProtocols, type Server } from "graphql-ws";
 import type { WebSocket, WebSocketServer } from "ws";
+import { CloseCode } from "../errors/close-codes";
 import type { Logger } from "../lib/logger";
 
 /** What graphql-ws's callbacks get as `ctx.extra`. */
@@ -111,7 +112,7 @@ export function serveGraphqlWs<E extends SocketExtra>(
 
   return {
     async dispose() {
-      for (const client of wss.clients) client.close(1001, "Going away");
+      for (const client of wss.clients) client.close(CloseCode.GoingAway, "Going away");
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },

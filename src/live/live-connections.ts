@@ -1,3 +1,4 @@
+import { CloseCode, type ForbiddenCloseReason } from "../errors/close-codes";
 import type { Logger } from "../lib/logger";
 import type { RevocationReason } from "../sessions/session.entity";
 import type { SessionRevocation } from "../sessions/session-events";
@@ -17,9 +18,6 @@ export interface ClosableSocket {
   close(code: number, reason: string): void;
 }
 
-/** graphql-ws's code for an authenticated client that may no longer be served. */
-export const CLOSE_FORBIDDEN = 4403;
-
 /** One acknowledged WebSocket: it belongs to exactly one session, fixed at connection_init. */
 export class LiveConnection {
   readonly subscriptions = new Set<EventQueue<RevokedEventPayload>>();
@@ -30,6 +28,14 @@ export class LiveConnection {
     readonly sessionId: string,
     readonly socket: ClosableSocket,
   ) {}
+}
+
+/**
+ * The 4403 reason for a session that ended while its socket was open: what the context builder
+ * would now answer for its token, so a refusal at subscribe and a close say the same thing.
+ */
+function closeReason(reason: RevocationReason): ForbiddenCloseReason {
+  return reason === "EXPIRED" ? "SESSION_EXPIRED" : "SESSION_REVOKED";
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -46,7 +52,8 @@ const REMEMBER_MS = 10 * 60_000;
 export class LiveConnections {
   private readonly byUser = new Map<string, Set<LiveConnection>>();
   private readonly bySession = new Map<string, { userId: string; connections: Set<LiveConnection>; timer?: NodeJS.Timeout }>();
-  private readonly delivered = new Map<string, number>();
+  /** Sessions whose end was delivered: when, and the 4403 reason their sockets were closed with. */
+  private readonly delivered = new Map<string, { at: number; reason: ForbiddenCloseReason }>();
   private readonly pruneTimer: NodeJS.Timeout;
   private stopped = false;
   /** Revocations heard but not yet delivered: they go out together (see deliver). */
@@ -80,9 +87,10 @@ export class LiveConnections {
   /** Registers an acknowledged socket whose session was just checked alive until `expiresAt`. */
   open(userId: string, sessionId: string, expiresAt: Date, socket: ClosableSocket): LiveConnection {
     const connection = new LiveConnection(userId, sessionId, socket);
-    // Revoked between the context builder's read and now: its event has come and gone.
-    if (this.delivered.has(sessionId)) {
-      this.end(connection, "Session revoked");
+    // Ended between the context builder's read and now: its event has come and gone.
+    const ended = this.delivered.get(sessionId);
+    if (ended) {
+      this.end(connection, ended.reason);
       return connection;
     }
     let users = this.byUser.get(userId);
@@ -131,7 +139,7 @@ export class LiveConnections {
     const fresh: SessionRevocation[] = [];
     for (const revocation of this.pending) {
       if (this.delivered.has(revocation.sessionId)) continue;
-      this.delivered.set(revocation.sessionId, now);
+      this.delivered.set(revocation.sessionId, { at: now, reason: closeReason(revocation.reason) });
       fresh.push(revocation);
     }
     this.pending = [];
@@ -141,7 +149,7 @@ export class LiveConnections {
       const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt, current: true };
       for (const connection of [...entry.connections]) {
         for (const queue of connection.subscriptions) queue.push(event);
-        this.end(connection, revocation.reason === "EXPIRED" ? "Session expired" : "Session revoked");
+        this.end(connection, closeReason(revocation.reason));
       }
     }
     // end() unregistered the ended sockets: whoever is left stays signed in.
@@ -180,7 +188,7 @@ export class LiveConnections {
     for (const entry of this.bySession.values()) clearTimeout(entry.timer);
   }
 
-  private end(connection: LiveConnection, reason: string) {
+  private end(connection: LiveConnection, reason: ForbiddenCloseReason) {
     if (connection.ending) return;
     connection.ending = true;
     this.unregister(connection);
@@ -189,7 +197,7 @@ export class LiveConnections {
     const timeout = new Promise<void>((resolve) => (grace = setTimeout(resolve, this.closeGraceMs)));
     void Promise.race([drained, timeout]).then(() => {
       clearTimeout(grace);
-      setTimeout(() => connection.socket.close(CLOSE_FORBIDDEN, reason), this.closeDelayMs);
+      setTimeout(() => connection.socket.close(CloseCode.Forbidden, reason), this.closeDelayMs);
     });
   }
 
@@ -247,6 +255,6 @@ export class LiveConnections {
 
   private prune() {
     const cutoff = Date.now() - REMEMBER_MS;
-    for (const [id, at] of this.delivered) if (at < cutoff) this.delivered.delete(id);
+    for (const [id, { at }] of this.delivered) if (at < cutoff) this.delivered.delete(id);
   }
 }

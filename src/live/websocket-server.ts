@@ -3,15 +3,14 @@ import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "grap
 import { makeServer } from "graphql-ws";
 import { WebSocketServer } from "ws";
 import type { Services } from "../app";
+import { CloseCode, forbiddenCloseReason } from "../errors/close-codes";
 import { buildContext, type GraphQLContext } from "../graphql/context";
 import { queryLimitRules } from "../graphql/query-limits";
 import { clientInfo } from "../http/client-info";
 import { serveGraphqlWs, type SocketExtra } from "./graphql-ws-transport";
 import { subscribeSharingResults } from "./shared-subscribe";
-import { CLOSE_FORBIDDEN, type LiveConnection } from "./live-connections";
-
-/** Close code for a socket whose session could not be checked (the database is down): fail closed. */
-const CLOSE_TRY_AGAIN_LATER = 1013;
+import { connectionParam } from "./connection-params";
+import type { LiveConnection } from "./live-connections";
 
 interface SocketState extends SocketExtra {
   connection?: LiveConnection;
@@ -26,9 +25,10 @@ export interface LiveServer {
 
 /**
  * graphql-ws on the HTTP server's own port and path. Authentication is the HTTP path's:
- * `buildContext` with `connectionParams.authorization`, at connection_init and again, with a
- * fresh database read, at every subscribe. A refused socket is closed with 4403 and the
- * context builder's reason (TOKEN_MISSING, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ...).
+ * `buildContext` with `connectionParams.authorization` (the key in any letter case, as an
+ * HTTP header), at connection_init and again, with a fresh database read, at every subscribe.
+ * A refused socket is closed with 4403 and the context builder's reason (see
+ * errors/close-codes.ts); an expired token is refused whatever the operation.
  */
 export function startLiveServer(
   httpServer: Server,
@@ -58,7 +58,7 @@ export function startLiveServer(
           }),
       ),
     onConnect: async (ctx) => {
-      const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+      const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!context?.viewer) return false;
       const { userId, sessionId, session } = context.viewer;
       ctx.extra.connection = live.open(userId, sessionId, services.sessions.expiresAt(session), ctx.extra.socket);
@@ -67,7 +67,7 @@ export function startLiveServer(
     onSubscribe: async (ctx, id) => {
       const connection = ctx.extra.connection;
       // The connection-time check is not enough: the session may have ended since.
-      const context = await authenticate(ctx.connectionParams?.authorization, ctx.extra);
+      const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
         return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
       }
@@ -89,15 +89,14 @@ export function startLiveServer(
   async function authenticate(authorization: unknown, extra: SocketExtra) {
     try {
       const context = await buildContext(services, { authorization, client: clientInfo(extra.request), fresh: true });
-      if (!context.viewer) extra.socket.close(CLOSE_FORBIDDEN, "TOKEN_MISSING");
+      if (!context.viewer) extra.socket.close(CloseCode.Forbidden, "TOKEN_MISSING");
       return context;
     } catch (error) {
-      const code = error instanceof GraphQLError ? error.extensions.code : undefined;
-      if (code === "UNAUTHENTICATED") {
-        extra.socket.close(CLOSE_FORBIDDEN, String(error instanceof GraphQLError ? (error.extensions.reason ?? "Forbidden") : "Forbidden"));
+      if (error instanceof GraphQLError && error.extensions.code === "UNAUTHENTICATED") {
+        extra.socket.close(CloseCode.Forbidden, forbiddenCloseReason(error.extensions.reason));
       } else {
         logger.warn({ err: error }, "could not check a WebSocket's session");
-        extra.socket.close(CLOSE_TRY_AGAIN_LATER, "Service unavailable");
+        extra.socket.close(CloseCode.TryAgainLater, "Service unavailable");
       }
       return null;
     }

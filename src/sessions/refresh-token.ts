@@ -27,6 +27,11 @@ export function parseRefreshToken(token: string): { sessionId: string; secret: s
   return { sessionId, secret };
 }
 
+/** Whether `token` has the shape of a refresh token (whatever it proves). */
+export function isRefreshToken(token: string): boolean {
+  return parseRefreshToken(token) !== null;
+}
+
 export function secretMatches(secret: string, hash: Buffer | null): boolean {
   if (!hash) return false;
   const candidate = hashSecret(secret);

@@ -3,6 +3,7 @@ import { appError } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
+import { isRefreshToken } from "./refresh-token";
 import { Session } from "./session.type";
 
 @Resolver(() => Session)
@@ -16,21 +17,34 @@ export class SessionResolver {
   }
 
   @Mutation(() => Boolean, {
-    description:
-      "Ends this device's session; its tokens stop working at once. Idempotent; true without a token. In cookie mode it also clears the refresh cookie, and without an access token it ends the session the cookie belongs to.",
+    description: [
+      "Ends this device's session; its tokens stop working at once. Answers true, also when the session had already ended or no credential names one (idempotent).",
+      "Credentials; each one sent ends the session it proves:",
+      "- the access token (Authorization: Bearer), in both modes. When the operation is logout alone (aliases and __typename allowed), it is accepted even expired or with its session already ended; any other operation with such a token is refused as a whole (UNAUTHENTICATED, reason TOKEN_EXPIRED, SESSION_REVOKED, ...). A forged or malformed token is always refused;",
+      "- body mode: the refreshToken argument;",
+      "- cookie mode (x-auth-transport: cookie): the refresh cookie, which is then cleared.",
+      "A refresh token ends its session when it is the current one or was spent within the refresh grace period; an older, unknown or forged one ends nothing.",
+    ].join("\n"),
   })
-  async logout(@Ctx() ctx: GraphQLContext): Promise<boolean> {
-    // The cookie goes whatever the token: logging out twice still clears it.
-    if (ctx.transport === "cookie") ctx.response.clearRefreshCookie();
-    if (!ctx.viewer) {
-      // A browser whose access token expired sends none: its refresh cookie names the session
-      // and proves possession, so that session ends rather than living on without its cookie.
-      if (ctx.transport === "cookie" && ctx.refreshCookie) {
-        await ctx.services.sessions.revokeByRefreshToken(ctx.refreshCookie, "LOGOUT", ctx.actor);
-      }
-      return true;
+  async logout(
+    @Arg("refreshToken", () => String, {
+      nullable: true,
+      description:
+        "Body mode: the refresh token this device holds, so logout works without a usable access token. Not shaped like a refresh token: BAD_USER_INPUT, and nothing ends. Cookie mode: omit it, the cookie is read.",
+    })
+    refreshToken: string | null | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<boolean> {
+    // Most likely the access token passed by mistake: say so rather than end nothing quietly.
+    if (refreshToken != null && !isRefreshToken(refreshToken)) {
+      throw appError("BAD_USER_INPUT", { message: "refreshToken is not a refresh token.", field: "refreshToken" });
     }
-    await ctx.services.sessions.revokeSession(ctx.viewer.userId, ctx.viewer.sessionId, "LOGOUT", ctx.actor);
+    // The cookie goes whatever the credentials: logging out twice still clears it.
+    if (ctx.transport === "cookie") ctx.response.clearRefreshCookie();
+    await ctx.services.sessions.logout(
+      { session: ctx.viewer ?? ctx.expiredTokenSession, refreshToken: refreshToken ?? ctx.refreshCookie },
+      ctx.actor,
+    );
     return true;
   }
 

@@ -250,20 +250,40 @@ export class SessionService {
   }
 
   /**
-   * Ends the session a refresh token belongs to, if the token is its current one: for a
-   * cookie-mode logout that has no (or no longer a valid) access token. A spent, forged or
-   * malformed token ends nothing. The hash is compared by the UPDATE itself, so a rotation
-   * racing this cannot leave the session alive with a token that was just logged out.
+   * Ends, with reason LOGOUT, every session a logout's credentials prove, in one statement:
+   * - `session`, named by an access token the context builder has checked (signed in, or
+   *   genuine but expired), and only if it belongs to that token's user;
+   * - the session of `refreshToken`, if the token is that live session's current one or the
+   *   one spent within `refreshReuseGrace` seconds (a tab that refreshed just before another
+   *   logged out). One spent earlier, forged, unknown or malformed ends nothing: it proves
+   *   nothing about the session now. The hashes are compared by the UPDATE itself, so a
+   *   rotation racing this cannot leave the session alive with a token just logged out.
+   * Sessions already ended are left as they are. Answers how many sessions ended.
    */
-  async revokeByRefreshToken(token: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
-    const parsed = parseRefreshToken(token);
-    if (!parsed) return false;
-    // The token is the actor's proof of being that session.
-    const revoked = await this.revokeAndPublish({ ...actor, sessionId: parsed.sessionId }, reason, {
-      sql: "id = $2::uuid AND secret_hash = $3",
-      params: [parsed.sessionId, hashSecret(parsed.secret)],
-    });
-    return revoked.length > 0;
+  async logout(
+    credentials: { session?: { userId: string; sessionId: string } | null; refreshToken?: string | null },
+    actor: Actor,
+  ): Promise<number> {
+    const params: unknown[] = [];
+    // revokeWhere's `$1` is the reason: ours start at $2.
+    const param = (value: unknown) => `$${params.push(value) + 1}`;
+    const proofs: string[] = [];
+    if (credentials.session) {
+      proofs.push(`(id = ${param(credentials.session.sessionId)}::uuid AND user_id = ${param(credentials.session.userId)}::uuid)`);
+    }
+    const parsed = credentials.refreshToken ? parseRefreshToken(credentials.refreshToken) : null;
+    if (parsed) {
+      const hash = param(hashSecret(parsed.secret));
+      proofs.push(`(id = ${param(parsed.sessionId)}::uuid
+        AND expires_at > now() AND last_active_at > now() - make_interval(secs => ${param(this.policy.idleTtl)})
+        AND (secret_hash = ${hash}
+          OR (previous_secret_hash = ${hash} AND secret_rotated_at > now() - make_interval(secs => ${param(this.policy.refreshReuseGrace)}))))`);
+    }
+    if (proofs.length === 0) return 0;
+    // Without an access token, the refresh token is the actor's proof of being that session.
+    const by = credentials.session ? actor : { ...actor, sessionId: parsed?.sessionId ?? null };
+    const revoked = await this.revokeAndPublish(by, "LOGOUT", { sql: proofs.join(" OR "), params });
+    return revoked.length;
   }
 
   /**

@@ -18,6 +18,8 @@ export interface Closed {
 export class LiveClient {
   readonly events: RevokedEvent[] = [];
   readonly closed: Promise<Closed>;
+  /** Resolves when the server has acknowledged connection_init. */
+  readonly connected: Promise<void>;
   private client: Client;
   private changed: (() => void)[] = [];
   private closedWith: Closed | null = null;
@@ -25,6 +27,8 @@ export class LiveClient {
   constructor(url: string, connectionParams: Record<string, unknown>) {
     let resolveClosed!: (closed: Closed) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
+    let resolveConnected!: () => void;
+    this.connected = new Promise((resolve) => (resolveConnected = resolve));
     this.client = createClient({
       url,
       webSocketImpl: WebSocket,
@@ -33,6 +37,7 @@ export class LiveClient {
       retryAttempts: 0,
       onNonLazyError: () => undefined,
       on: {
+        connected: () => resolveConnected(),
         closed: (event) => {
           const { code, reason } = event as { code: number; reason: string };
           this.closedWith ??= { code, reason: String(reason) };
