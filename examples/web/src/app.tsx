@@ -1,9 +1,11 @@
-import { useEffect, useMemo, useState } from "react";
+import type { SessionClient } from "@session-api/client";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { flushSync } from "react-dom";
 import { Provider as UrqlProvider } from "urql";
 import { createGraphQLClient } from "./graphql-client";
-import { AuthContext, useAuthState, type SessionClient } from "./lib/auth";
+import { AuthContext, useAuthState } from "./lib/auth";
 import { navigate, useLocation, type Path } from "./lib/router";
+import { ViewerQuery } from "./operations";
 import { DevicesPage } from "./pages/devices.page";
 import { SignInPage } from "./pages/sign-in.page";
 import { SignedOutPage } from "./pages/signed-out.page";
@@ -21,16 +23,26 @@ export function App({ auth }: { auth: SessionClient }) {
   const state = useAuthState(auth);
   const location = useLocation();
   const restoring = useBackForwardCacheGuard(auth);
+  const [unreachable, setUnreachable] = useState(false);
 
-  useEffect(() => {
-    const unsubscribe = auth.onAuthStateChange((event) => {
-      if (event.type !== "SIGNED_OUT" || !event.reason) return;
-      // This tab's own "Sign out" goes back to the form; any other end gets the screen that says why.
-      if (event.reason === "LOGOUT") navigate("/sign-in", { state: { notice: "You signed out." } });
-      else navigate("/signed-out", { state: { reason: event.reason } });
-    });
-    return () => void unsubscribe();
+  // Page load: signed in from the refresh cookie, or signed out. It throws only when the
+  // server could not answer; the state then stays "unknown".
+  const restore = useCallback(() => {
+    setUnreachable(false);
+    auth.restore().catch(() => setUnreachable(true));
   }, [auth]);
+  useEffect(restore, [restore]);
+
+  useEffect(
+    () =>
+      auth.onAuthStateChange((event) => {
+        if (event.type !== "SIGNED_OUT" || !event.reason) return;
+        // This tab's own "Sign out" goes back to the form; any other end gets the screen that says why.
+        if (event.reason === "LOGOUT") navigate("/sign-in", { state: { notice: "You signed out." } });
+        else navigate("/signed-out", { state: { reason: event.reason } });
+      }),
+    [auth],
+  );
 
   // One GraphQL client (and so one cache) per session: nothing cached outlives a sign-out.
   const client = useMemo(() => (state.status === "signed-in" ? createGraphQLClient(auth) : null), [auth, state.status, state.sessionId]);
@@ -38,13 +50,24 @@ export function App({ auth }: { auth: SessionClient }) {
   let screen: JSX.Element;
   let path: Path;
   const history = (location.state ?? {}) as SignedOutState;
+  if (state.status === "unknown" && unreachable) {
+    return (
+      <main className="card narrow" data-testid="unreachable">
+        <p className="error">The server cannot be reached right now.</p>
+        <button type="button" onClick={restore}>
+          Try again
+        </button>
+      </main>
+    );
+  }
   if (state.status === "unknown" || restoring) {
     return (
       <main className="card narrow" data-testid="loading">
         <p>Checking your session&hellip;</p>
       </main>
     );
-  } else if (state.status === "signed-in" && client) {
+  }
+  if (state.status === "signed-in" && client) {
     path = "/";
     screen = (
       <UrqlProvider value={client}>
@@ -90,7 +113,9 @@ function useBackForwardCacheGuard(auth: SessionClient): boolean {
     const onShow = (event: PageTransitionEvent) => {
       if (!event.persisted) return;
       setRestoring(true);
-      void auth.restore().finally(() => setRestoring(false));
+      // The SDK signs out if the answer says the session is over.
+      const check = auth.state.status === "signed-in" ? auth.request(ViewerQuery) : auth.restore();
+      void check.catch(() => undefined).finally(() => setRestoring(false));
     };
     addEventListener("pagehide", onHide);
     addEventListener("pageshow", onShow);

@@ -6,7 +6,7 @@ import { apiUrl } from "./config";
 import "./styles.css";
 
 // Cookie mode: the refresh token lives in an HttpOnly cookie the page cannot read; the access
-// token only in this tab's memory. A reload asks the server for a new one (`restore`).
+// token only in this tab's memory. Each page load asks the server for a new one (App's restore).
 const auth = createSessionClient({ url: apiUrl(), transport: "cookie" });
 
 createRoot(document.getElementById("root")!).render(
@@ -14,4 +14,3 @@ createRoot(document.getElementById("root")!).render(
     <App auth={auth} />
   </StrictMode>,
 );
-void auth.restore();

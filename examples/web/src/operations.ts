@@ -44,13 +44,11 @@ export const RevokeSessionMutation = graphql(`
   }
 `);
 
-export const SessionRevokedSubscription = graphql(`
-  subscription SessionRevoked {
-    sessionRevoked {
-      sessionId
-      reason
-      revokedAt
-      current
+/** The cheapest question that makes the server check this session (used after a back-forward-cache restore). */
+export const ViewerQuery = graphql(`
+  query Viewer {
+    me {
+      id
     }
   }
 `);

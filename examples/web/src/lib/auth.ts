@@ -1,10 +1,5 @@
-import { createSessionClient } from "@session-api/client";
+import type { AuthState, SessionClient } from "@session-api/client";
 import { createContext, useContext, useEffect, useState } from "react";
-
-/** The SDK's types, named by what the app uses (derived, so they follow the SDK). */
-export type SessionClient = ReturnType<typeof createSessionClient>;
-export type AuthState = SessionClient["state"];
-export type AuthEvent = Parameters<Parameters<SessionClient["onAuthStateChange"]>[0]>[0];
 
 export const AuthContext = createContext<SessionClient | null>(null);
 
@@ -19,8 +14,7 @@ export function useAuthState(auth: SessionClient): AuthState {
   const [state, setState] = useState(auth.state);
   useEffect(() => {
     setState(auth.state);
-    const unsubscribe = auth.onAuthStateChange(() => setState(auth.state));
-    return () => void unsubscribe();
+    return auth.onAuthStateChange((_event, next) => setState(next));
   }, [auth]);
   return state;
 }

@@ -1,29 +1,28 @@
+import { isSessionClientError } from "@session-api/client";
 import { CombinedError } from "@urql/core";
 
-interface CodedError {
-  code?: unknown;
-  reason?: unknown;
-  extensions?: { code?: unknown; reason?: unknown };
-}
-
-/** The server's error code and reason, from an SDK error or an urql CombinedError. */
+/**
+ * The server's error code and reason: the SDK throws SessionClientError (auth.* methods),
+ * urql hands back a CombinedError (queries and mutations through the exchange).
+ */
 export function errorCode(error: unknown): { code?: string; reason?: string } {
-  const coded: CodedError | undefined =
-    error instanceof CombinedError ? error.graphQLErrors[0] : typeof error === "object" && error !== null ? (error as CodedError) : undefined;
-  const code = coded?.extensions?.code ?? coded?.code;
-  const reason = coded?.extensions?.reason ?? coded?.reason;
-  return { code: typeof code === "string" ? code : undefined, reason: typeof reason === "string" ? reason : undefined };
+  if (isSessionClientError(error)) return { code: error.code, reason: error.reason };
+  const extensions = error instanceof CombinedError ? error.graphQLErrors[0]?.extensions : undefined;
+  return {
+    code: typeof extensions?.code === "string" ? extensions.code : undefined,
+    reason: typeof extensions?.reason === "string" ? extensions.reason : undefined,
+  };
 }
 
-/** The server wants a password proved again before this action (FORBIDDEN, SESSION_NOT_FRESH). */
+/** The server wants the password proved again before this action (FORBIDDEN, SESSION_NOT_FRESH). */
 export function isNotFresh(error: unknown): boolean {
   const { code, reason } = errorCode(error);
-  return code === "SESSION_NOT_FRESH" || reason === "SESSION_NOT_FRESH";
+  return code === "FORBIDDEN" && reason === "SESSION_NOT_FRESH";
 }
 
-/** A sentence for the person at the keyboard; the server's messages never leak detail. */
+/** A sentence for the person at the keyboard. */
 export function describeError(error: unknown): string {
-  const { code, reason } = errorCode(error);
+  const { code } = errorCode(error);
   switch (code) {
     case "INVALID_CREDENTIALS":
       return "That email and password do not match.";
@@ -35,8 +34,10 @@ export function describeError(error: unknown): string {
       return "Check the fields: the password needs 8 to 128 characters.";
     case "UNAUTHENTICATED":
       return "You are signed out.";
+    case "NETWORK_ERROR":
+    case "SERVICE_UNAVAILABLE":
+      return "The server cannot be reached right now. Try again in a moment.";
     default:
-      if (reason === "SESSION_NOT_FRESH") return "Confirm your password first.";
-      return error instanceof Error && error.message ? error.message : "Something went wrong. Try again.";
+      return "Something went wrong. Try again.";
   }
 }

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { ActivityLog } from "../components/activity-log";
 import { SessionList } from "../components/session-list";
-import { MySecurityEventsQuery, MySessionsQuery, RevokeSessionMutation, SessionRevokedSubscription } from "../operations";
+import { MySecurityEventsQuery, MySessionsQuery, RevokeSessionMutation } from "../operations";
 import { useAuth } from "../lib/auth";
 import { describeError } from "../lib/errors";
 import { useFreshSession } from "../lib/use-fresh-session";
@@ -28,20 +28,17 @@ export function DevicesPage() {
     refetchEvents({ requestPolicy: "network-only" });
   }, [refetchSessions, refetchEvents]);
 
-  // This device's own end is the SDK's business (it signs the app out); others leave the list.
-  useEffect(() => {
-    const unsubscribe = auth.subscribe(SessionRevokedSubscription, {}, {
-        next: ({ data }) => {
-          const event = data?.sessionRevoked;
-          if (!event || event.current) return;
-          setEnded((prev) => new Set(prev).add(event.sessionId));
-          refetch();
-        },
-      error: () => undefined,
-      complete: () => undefined,
-    });
-    return () => void unsubscribe();
-  }, [auth, refetch]);
+  // This device's own end is the SDK's business (it signs the app out); others leave the list
+  // as the SDK hears of them over its live connection.
+  useEffect(
+    () =>
+      auth.onAuthStateChange((event) => {
+        if (event.type !== "OTHER_SESSION_ENDED") return;
+        setEnded((prev) => new Set(prev).add(event.sessionId));
+        refetch();
+      }),
+    [auth, refetch],
+  );
 
   useEffect(() => {
     const onVisible = () => document.visibilityState === "visible" && refetch();
