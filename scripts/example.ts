@@ -51,7 +51,8 @@ async function main() {
   const database = await resolveDatabase(config);
   const api = await startServer(config, { databaseUrl: database.url, logger });
 
-  const vite = spawn(process.execPath, [require.resolve("vite/bin/vite.js"), "--port", String(appPort), "--strictPort", "--clearScreen", "false", "--logLevel", "warn"], {
+  const viteBin = path.join(path.dirname(require.resolve("vite/package.json")), "bin", "vite.js");
+  const vite = spawn(process.execPath, [viteBin, "--port", String(appPort), "--strictPort", "--clearScreen", "false", "--logLevel", "warn"], {
     cwd: path.join(ROOT, "examples", "web"),
     env: { ...process.env, VITE_API_URL: `http://localhost:${apiPort}/graphql` },
     stdio: ["ignore", "inherit", "inherit"],

@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
-/** The built example app (`npm run build:web` writes it; `npm test` runs that first). */
-export const EXAMPLE_DIST = path.join(__dirname, "..", "..", "examples", "web", "dist");
+/** The built example app (`npm run build:web` writes it; `npm test` runs that first). Found as a workspace package, so compiled copies of this file (the benchmark's) find it too. */
+export const EXAMPLE_DIST = path.join(path.dirname(require.resolve("@session-api/example-web/package.json")), "dist");
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
