@@ -72,6 +72,7 @@ describe("browser cookie mode", () => {
     const refused = await server.request(RefreshSessionDocument, {}, { headers: { ...COOKIE, cookie: pair } });
     expect(refused.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" });
     expect(cookieOf(refused)).toBe("__Host-refresh_token=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict");
+    expect(refused.headers.get("clear-site-data")).toBe('"cache", "storage"');
   });
 
   it("logout clears the cookie (Max-Age=0), ends the session, and may be repeated", async () => {
@@ -85,6 +86,22 @@ describe("browser cookie mode", () => {
     const again = await server.request(LogoutDocument, {}, { headers: { ...COOKIE, cookie: pair } });
     expect(again.data?.logout).toBe(true);
     expect(cookieOf(again)).toMatch(/Max-Age=0/);
+  });
+
+  it("logout in cookie mode tells the browser to clear the site's cache and storage; body mode and refreshes do not", async () => {
+    const user = await signUp(server);
+    const { res, pair } = await cookieLogin(user.email);
+    const refreshed = await server.request(RefreshSessionDocument, {}, { headers: { ...COOKIE, cookie: pair } });
+    expect(refreshed.data?.refreshSession.accessToken).toEqual(expect.any(String));
+    expect(refreshed.headers.get("clear-site-data")).toBeNull();
+    const bodyMode = await server.request(LogoutDocument, {}, { token: user.accessToken });
+    expect(bodyMode.data?.logout).toBe(true);
+    expect(bodyMode.headers.get("clear-site-data")).toBeNull();
+
+    const out = await server.request(LogoutDocument, {}, { token: res.data!.login.accessToken, headers: { ...COOKIE, cookie: cookiePair(cookieOf(refreshed)) } });
+    expect(out.data?.logout).toBe(true);
+    expect(out.headers.get("clear-site-data")).toBe('"cache", "storage"');
+    expect(out.headers.get("cache-control")).toBe("no-store");
   });
 
   it("logout with the cookie and no access token (it expired, say) ends the session the cookie belongs to", async () => {

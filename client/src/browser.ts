@@ -21,6 +21,7 @@ interface EventTargetLike {
 }
 
 interface BrowserGlobals {
+  location?: { href?: string };
   navigator?: { locks?: LockManagerLike };
   BroadcastChannel?: new (name: string) => ChannelLike;
   document?: EventTargetLike & { visibilityState?: string };
@@ -67,4 +68,13 @@ export function onPageVisible(listener: () => void): () => void {
 
 export function globalWebSocket(): unknown {
   return globals.WebSocket;
+}
+
+/** `url` made absolute against the page's address (a same-origin app may pass "/graphql"). */
+export function absoluteUrl(url: string): string {
+  try {
+    return new URL(url, globals.location?.href).href;
+  } catch {
+    return url;
+  }
 }

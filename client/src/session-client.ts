@@ -1,6 +1,6 @@
 import { print, type DocumentNode } from "graphql";
 import { accessToken, isExpired, needsRefresh, type AccessToken } from "./access-token.js";
-import { onPageRestored, onPageVisible, globalWebSocket } from "./browser.js";
+import { absoluteUrl, globalWebSocket, onPageRestored, onPageVisible } from "./browser.js";
 import { SESSION_ENDED_REASONS, SessionClientError, TOKEN_REASONS, unauthenticatedReason, type GraphQLErrorLike } from "./errors.js";
 import {
   ReauthenticateDocument,
@@ -91,7 +91,7 @@ export class SessionClient {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.storage = options.storage ?? memoryStorage();
     this.storageKey = options.storageKey ?? "session-api.refresh-token";
-    this.wsUrl = options.wsUrl ?? options.url.replace(/^http/i, "ws");
+    this.wsUrl = options.wsUrl ?? absoluteUrl(options.url).replace(/^http/i, "ws");
     this.webSocketImpl = options.webSocketImpl ?? globalWebSocket();
     this.tabs = new TabSync(`session-api:${options.url}`, options.crossTab ?? this.cookieMode, (message) => this.onTabMessage(message));
     this.removePageListeners = [
@@ -158,19 +158,19 @@ export class SessionClient {
   async signOut(): Promise<void> {
     const sessionId = this.token?.sessionId ?? this.snapshot.sessionId;
     const accessTokenLeft = this.token?.value ?? null;
-    const refreshTokenLeft = this.cookieMode
-      ? null
-      : await Promise.resolve()
-          .then(() => this.storage.get(this.storageKey))
-          .catch(() => null);
+    // Asked before endLocally() removes it (storage calls are issued in order).
+    const refreshTokenLeft = this.cookieMode ? null : this.readStoredRefreshToken();
     const racingRefresh = this.refreshing;
     const hooks = this.endLocally("LOGOUT", { tellTabs: true });
     // A refresh racing this sign-out mints the newest credentials: wait for them.
     await racingRefresh?.catch(() => null);
-    const minted = this.lastMinted?.sessionId === sessionId ? this.lastMinted : null;
+    // Storage is the truth (another client may share it), unless a racing refresh of this one
+    // rotated the token after it was read.
+    const minted = racingRefresh && this.lastMinted?.sessionId === sessionId ? this.lastMinted : null;
+    const refreshToken = minted?.refreshToken ?? (await refreshTokenLeft);
     await Promise.allSettled([
       hooks,
-      this.endServerSession(minted?.accessToken ?? accessTokenLeft, minted?.refreshToken ?? refreshTokenLeft ?? null),
+      this.endServerSession(minted?.accessToken ?? accessTokenLeft, refreshToken, { cookie: this.cookieMode }),
     ]);
   }
 
@@ -223,9 +223,10 @@ export class SessionClient {
   }
 
   /**
-   * Subscribes over the SDK's own graphql-ws connection (signed in only: else `sink.error`
-   * gets an UNAUTHENTICATED error). The subscription completes when the client signs out.
-   * Returns the unsubscribe.
+   * Subscribes over the SDK's own graphql-ws connection. Signed in only: else `sink.error` gets
+   * an UNAUTHENTICATED SessionClientError (NETWORK_ERROR when no live connection can be held).
+   * The subscription survives reconnects and completes when the client signs out. Returns the
+   * unsubscribe.
    */
   subscribe<TData, TVariables extends Record<string, unknown> = Record<string, unknown>>(
     document: DocumentInput<TData, TVariables>,
@@ -237,9 +238,13 @@ export class SessionClient {
     let cancelled = false;
     const start = () => {
       if (cancelled) return;
-      const live = this.status === "signed-in" ? this.ensureLive() : null;
-      if (!live) {
+      if (this.status !== "signed-in") {
         sink.error(new SessionClientError("UNAUTHENTICATED", "Sign in to subscribe.", { reason: "TOKEN_MISSING" }));
+        return;
+      }
+      const live = this.ensureLive();
+      if (!live) {
+        sink.error(new SessionClientError("NETWORK_ERROR", "No live connection: no WebSocket, `live: false`, or it could not be held."));
         return;
       }
       unsubscribe = live.subscribe(query, variables, sink as SubscriptionSink);
@@ -354,11 +359,12 @@ export class SessionClient {
   private async signedIn(payload: SignedInFragment, options: { refreshed?: boolean; fromTab?: boolean } = {}): Promise<void> {
     const sessionId = payload.session.id;
     if (this.ended.has(sessionId)) return;
-    const previous = this.status === "signed-in" ? { token: this.token, user: this.user } : null;
+    const previous = this.status === "signed-in" && this.token?.sessionId !== sessionId ? this.token : null;
+    const previousRefreshToken = previous && !this.cookieMode ? ((await this.storage.get(this.storageKey)) ?? null) : null;
     this.lastMinted = { sessionId, accessToken: payload.accessToken, refreshToken: payload.refreshToken };
     if (!this.cookieMode && !options.refreshed && payload.refreshToken) await this.storage.set(this.storageKey, payload.refreshToken);
     this.token = accessToken(payload.accessToken, sessionId, payload.accessTokenExpiresAt);
-    this.adopt(payload.user, this.token, previous?.token?.sessionId === sessionId ? "TOKEN_REFRESHED" : "SIGNED_IN");
+    this.adopt(payload.user, this.token, this.status === "signed-in" && !previous ? "TOKEN_REFRESHED" : "SIGNED_IN");
     if (!options.fromTab) {
       this.tabs.post({
         type: "token",
@@ -369,8 +375,8 @@ export class SessionClient {
         refreshAt: this.token.refreshAt,
       });
     }
-    // Signing in over another session (memory mode, or a second account): end the old one.
-    if (previous?.token && previous.token.sessionId !== sessionId) void this.endServerSession(previous.token.value, null, { bodyMode: true });
+    // Signed in over another session: end the old one (its cookie, if any, is already replaced).
+    if (previous) void this.endServerSession(previous.value, previousRefreshToken, { cookie: false });
   }
 
   private adopt(user: User, token: AccessToken, type: "SIGNED_IN" | "TOKEN_REFRESHED"): void {
@@ -409,24 +415,24 @@ export class SessionClient {
   }
 
   /**
-   * Ends the server session with the credentials left. Cookie mode: the cookie proves the
-   * session even when the access token has expired. Memory mode: the access token, refreshed
-   * first with the refresh token when it has expired.
+   * Ends the server session with the credentials left; one request. Each credential sent ends
+   * the session it proves: the access token (the server accepts it expired, for a logout
+   * alone), the refresh token (memory mode), the refresh cookie (cookie mode).
    */
-  private async endServerSession(token: string | null, refreshToken: string | null, options: { bodyMode?: boolean } = {}): Promise<void> {
-    const cookie = this.cookieMode && !options.bodyMode;
+  private async endServerSession(token: string | null, refreshToken: string | null, options: { cookie: boolean }): Promise<void> {
+    if (!token && !refreshToken && !options.cookie) return;
     try {
-      const answer = await this.post(SignOutDocument, undefined, { token, cookie });
-      const reason = unauthenticatedReason(answer.errors);
-      if (reason && TOKEN_REASONS.has(reason) && cookie) {
-        await this.post(SignOutDocument, undefined, { cookie });
-      } else if (reason && TOKEN_REASONS.has(reason) && refreshToken) {
-        const refreshed = await this.post(RefreshDocument, { refreshToken });
-        const fresh = refreshed.data?.refreshSession.accessToken;
-        if (fresh) await this.post(SignOutDocument, undefined, { token: fresh });
-      }
+      await this.post(SignOutDocument, refreshToken ? { refreshToken } : undefined, { token, cookie: options.cookie });
     } catch {
       // Unreachable: the session ends on its own (expiry); locally it is over already.
+    }
+  }
+
+  private async readStoredRefreshToken(): Promise<string | null> {
+    try {
+      return (await this.storage.get(this.storageKey)) ?? null;
+    } catch {
+      return null;
     }
   }
 

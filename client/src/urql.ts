@@ -11,14 +11,21 @@ function withToken(operation: Operation, token: string | null, extra: Partial<Co
   const headers = { ...(fetchOptions.headers as Record<string, string> | undefined) };
   if (token) headers.authorization = `Bearer ${token}`;
   else delete headers.authorization;
-  return makeOperation(operation.kind, operation, { ...operation.context, ...extra, fetchOptions: { ...fetchOptions, headers } });
+  // POST always: the API refuses a GET that carries no CSRF-preflight header.
+  return makeOperation(operation.kind, operation, {
+    ...operation.context,
+    preferGetMethod: false,
+    ...extra,
+    fetchOptions: { ...fetchOptions, headers },
+  });
 }
 
 /**
  * The session exchange for urql: adds `Authorization: Bearer <token>` from
  * `auth.getAccessToken()` (refreshed ahead of expiry), and when the server refuses the token
  * (TOKEN_EXPIRED, TOKEN_INVALID) refreshes and sends the operation again, once. An answer
- * saying the session is over signs the client out.
+ * saying the session is over signs the client out. Operations go as POST (the API refuses a
+ * GET without a CSRF-preflight header).
  *
  * Put it before the `cacheExchange` — `[sessionExchange(auth), cacheExchange, fetchExchange]` —
  * so that it can reset the cache: after a sign-out, every query the previous user ran is

@@ -175,6 +175,10 @@ export async function startHttpServer(
       res.setHeader(key, key === "vary" ? `Origin, ${value}` : value);
     }
     if (hints.refreshCookie !== undefined) res.setHeader("set-cookie", serializeRefreshCookie(hints.refreshCookie));
+    // The cookie is cleared when the session is over in this browser (a logout, or a refresh
+    // with a cookie that can never work again): the browser drops the site's cached responses
+    // and storage too, so nothing the signed-out user saw survives in it.
+    if (hints.refreshCookie === null) res.setHeader("clear-site-data", '"cache", "storage"');
     res.statusCode = response.status ?? 200;
     if (response.body.kind === "complete") {
       res.end(response.body.string);
