@@ -4,7 +4,16 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { appearedAt, clickedAt, clockNextClick, currentSessionId, signInThroughApp, signUpThroughApp, watchFor } from "../test/support/app-driver";
+import {
+  appearedAt,
+  clickedAt,
+  clockNextClick,
+  currentSessionId,
+  openDevice,
+  signInThroughApp,
+  signUpThroughApp,
+  watchFor,
+} from "../test/support/app-driver";
 import { launchBrowser } from "../test/support/browser";
 import { serveExampleApp } from "../test/support/example-app";
 import { loadConfig } from "../src/config/environment";
@@ -55,9 +64,9 @@ async function main() {
   const times: number[] = [];
   try {
     const email = `bench-${randomBytes(4).toString("hex")}@example.test`;
-    const a = await signUpThroughApp(await chromium.newDevice(), app, email, "A");
+    const a = await signUpThroughApp(await openDevice(chromium), app, email, "A");
     for (let trial = 0; trial < WARM_UP + trials; trial++) {
-      const device = await chromium.newDevice();
+      const device = await openDevice(chromium);
       const b = await signInThroughApp(device, app, email, `B${trial}`);
       const bId = await currentSessionId(b);
       await a.getByTestId("refresh").click();
@@ -86,7 +95,7 @@ async function main() {
     "",
     "`npm run bench:browser` (bench/browser-revocation.ts) writes this file.",
     "",
-    `Real headless Chromium ${chromium.browser.version()}, two browser contexts (devices A and B) on the built example app, the API in production mode on this machine. ${trials} trials after ${WARM_UP} warm-up trials; in each, a new B signs in through the form, A clicks \u201cSign out this device\u201d on B's row, and the time runs from A's click (as A's page received it) to the first frame after B's page rendered its signed-out screen.`,
+    `Real headless Chromium ${chromium.version()}, two browser contexts (devices A and B) on the built example app, the API in production mode on this machine. ${trials} trials after ${WARM_UP} warm-up trials; in each, a new B signs in through the form, A clicks \u201cSign out this device\u201d on B's row, and the time runs from A's click (as A's page received it) to the first frame after B's page rendered its signed-out screen.`,
     "",
     "| trials | p50 | p90 | p99 | min | max |",
     "|---:|---:|---:|---:|---:|---:|",

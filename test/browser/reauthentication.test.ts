@@ -1,7 +1,7 @@
 import path from "node:path";
-import type { BrowserContext } from "playwright-core";
-import { currentSessionId, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
-import { launchBrowser, type TestBrowser } from "../support/browser";
+import type { Browser, BrowserContext } from "playwright-core";
+import { currentSessionId, openDevice, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
+import { launchBrowser } from "../support/browser";
 import { serveExampleApp, type ExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
@@ -13,7 +13,7 @@ const SCREENSHOTS = path.join(__dirname, "..", "..", "docs", "screenshots");
 
 let app: ExampleApp;
 let server: TestServer;
-let chromium: TestBrowser;
+let chromium: Browser;
 const devices: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -36,7 +36,7 @@ async function signedInDevices(...names: string[]) {
   const email = uniqueEmail();
   const pages = [];
   for (const name of names) {
-    const device = await chromium.newDevice();
+    const device = await openDevice(chromium);
     devices.push(device);
     pages.push(await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, app, email, name));
   }

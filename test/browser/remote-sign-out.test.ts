@@ -1,11 +1,12 @@
 import path from "node:path";
-import type { BrowserContext } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import {
   appearedAt,
   clickedAt,
   clockNextClick,
   currentSessionId,
   lastPageShow,
+  openDevice,
   recordPageShows,
   sessionRow,
   showsProtectedData,
@@ -13,7 +14,7 @@ import {
   signUpThroughApp,
   watchFor,
 } from "../support/app-driver";
-import { launchBrowser, type TestBrowser } from "../support/browser";
+import { launchBrowser } from "../support/browser";
 import { ELSEWHERE_PATH, serveExampleApp, type ExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { uniqueEmail } from "../support/users";
@@ -24,7 +25,7 @@ const SCREENSHOTS = path.join(__dirname, "..", "..", "docs", "screenshots");
 
 let app: ExampleApp;
 let server: TestServer;
-let chromium: TestBrowser;
+let chromium: Browser;
 const devices: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -43,7 +44,7 @@ afterEach(async () => {
 });
 
 async function newDevice() {
-  const device = await chromium.newDevice();
+  const device = await openDevice(chromium);
   devices.push(device);
   await recordPageShows(device);
   return device;

@@ -1,6 +1,7 @@
 import { RevokeSessionDocument } from "../gql/graphql";
-import { currentSessionId, signInThroughApp } from "../support/app-driver";
-import { launchBrowser, type TestBrowser } from "../support/browser";
+import { currentSessionId, openDevice, signInThroughApp } from "../support/app-driver";
+import type { Browser } from "playwright-core";
+import { launchBrowser } from "../support/browser";
 import { serveExampleApp, type ExampleApp } from "../support/example-app";
 import { createTestSchema, startTestServer, type TestServer } from "../support/test-server";
 import { signIn, signUp } from "../support/users";
@@ -14,7 +15,7 @@ import { until } from "../support/wait";
 let app: ExampleApp;
 let schema: { name: string; drop(): Promise<void> };
 let server: TestServer;
-let chromium: TestBrowser;
+let chromium: Browser;
 
 const start = (port = "0") => startTestServer({ CORS_ORIGINS: app.origin, PORT: port }, { dbSchema: schema.name });
 
@@ -34,7 +35,7 @@ afterAll(async () => {
 
 it("reconnects an open page after a server restart with a fresh token, and the page still hears a later revocation", async () => {
   const { email } = await signUp(server);
-  const page = await signInThroughApp(await chromium.newDevice(), app, email);
+  const page = await signInThroughApp(await openDevice(chromium), app, email);
   const sessionId = await currentSessionId(page);
   await until(() => server.services.live.size === 1, 5000);
 

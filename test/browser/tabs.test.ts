@@ -1,7 +1,7 @@
-import type { BrowserContext } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { RefreshSessionDocument } from "../gql/graphql";
-import { currentSessionId, showsProtectedData, signInThroughApp } from "../support/app-driver";
-import { launchBrowser, type TestBrowser } from "../support/browser";
+import { currentSessionId, openDevice, showsProtectedData, signInThroughApp } from "../support/app-driver";
+import { launchBrowser } from "../support/browser";
 import { serveExampleApp, type ExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { signUp } from "../support/users";
@@ -15,7 +15,7 @@ const ACCESS_TOKEN_TTL = 2;
 
 let app: ExampleApp;
 let server: TestServer;
-let chromium: TestBrowser;
+let chromium: Browser;
 const devices: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 async function newDevice() {
-  const device = await chromium.newDevice();
+  const device = await openDevice(chromium);
   devices.push(device);
   return device;
 }

@@ -1,5 +1,5 @@
 /// <reference lib="dom" /> -- the page.evaluate callbacks below run in the browser
-import type { BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { ExampleApp } from "./example-app";
 import { PASSWORD } from "./users";
 
@@ -7,6 +7,14 @@ import { PASSWORD } from "./users";
  * Drives the example app the way a person does: through its forms and buttons, finding
  * elements by the test ids the app renders.
  */
+
+/** A new browser context: its own cookies and storage, as another device would have. */
+export async function openDevice(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+  // A wait that fails says what it waited for, well before the test's own timeout.
+  context.setDefaultTimeout(10_000);
+  return context;
+}
 
 /** Opens the app in a new tab of `device` and signs in through the form; resolves on the devices page. */
 export function signInThroughApp(device: BrowserContext, app: ExampleApp, email: string, deviceName?: string): Promise<Page> {
@@ -84,8 +92,9 @@ export function showsProtectedData(page: Page, email: string): Promise<boolean> 
 /**
  * Records in every page of `device` what it showed at its latest `pageshow`: for a page coming
  * back from the back-forward cache, that is the DOM as it was cached, before any listener of
- * the app has run. (The Chromium these tests run, a headless shell, never restores from that
- * cache: it reports BackForwardCacheDisabledForDelegate. Coming back is then a reload, which
+ * the app has run. (The Chromium these tests run, a headless shell driven by Playwright, never
+ * restores from that cache: Playwright turns it off, and the shell reports
+ * BackForwardCacheDisabledForDelegate even when it is on. Coming back is then a reload, which
  * the same record covers.)
  */
 export async function recordPageShows(device: BrowserContext): Promise<void> {
