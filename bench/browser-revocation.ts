@@ -31,6 +31,7 @@ import { startServer } from "../src/server";
  * Writes bench/results/browser.md.
  */
 const WARM_UP = 2;
+const PASSWORD = "bench password, long enough";
 
 function trialsOption(): number {
   const i = process.argv.indexOf("--trials");
@@ -64,10 +65,10 @@ async function main() {
   const times: number[] = [];
   try {
     const email = `bench-${randomBytes(4).toString("hex")}@example.test`;
-    const a = await signUpThroughApp(await openDevice(chromium), app, email, "A");
+    const a = await signUpThroughApp(await openDevice(chromium), app, { email, password: PASSWORD, deviceName: "A" });
     for (let trial = 0; trial < WARM_UP + trials; trial++) {
       const device = await openDevice(chromium);
-      const b = await signInThroughApp(device, app, email, `B${trial}`);
+      const b = await signInThroughApp(device, app, { email, password: PASSWORD, deviceName: `B${trial}` });
       const bId = await currentSessionId(b);
       await a.getByTestId("refresh").click();
       const row = a.locator(`[data-testid="session-row"][data-session-id="${bId}"]`);

@@ -1,7 +1,8 @@
 import "reflect-metadata";
+import { keepDevJwtSecret, withJwtSecret } from "./config/dev-jwt-secret";
 import { ConfigError, loadConfig, type Config } from "./config/environment";
 import { resolveDatabase } from "./db/database-url";
-import { createLogger } from "./lib/logger";
+import { createLogger, usePrettyLogs } from "./lib/logger";
 import { startServer } from "./server";
 
 async function main() {
@@ -15,14 +16,32 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { pretty: usePrettyLogs(config.env, process.stdout.isTTY) });
+  if (config.env === "development" && config.jwt.generated) {
+    const kept = await keepDevJwtSecret(config.dataDir);
+    config = withJwtSecret(config, kept.secret);
+    logger.info(
+      { file: kept.file },
+      kept.created
+        ? "JWT_SECRET not set: made a development secret and kept it in the data folder"
+        : "JWT_SECRET not set: using the development secret kept in the data folder",
+    );
+  }
   // The embedded server's own log lines are detail; its start-up messages are worth seeing.
   const database = await resolveDatabase(config, (msg) => (msg.startsWith("postgres:") ? logger.debug(msg) : logger.info(msg)));
-  if (database.embedded) logger.info({ dir: config.embeddedPgDir }, "using embedded PostgreSQL (DATABASE_URL not set)");
+  if (database.embedded) {
+    logger.info(
+      { dir: config.embeddedPgDir, ...(database.sharedWith ? { ownerPid: database.sharedWith } : {}) },
+      database.sharedWith
+        ? "using the embedded PostgreSQL another local instance started (DATABASE_URL not set); it stops when that instance stops"
+        : "using embedded PostgreSQL (DATABASE_URL not set)",
+    );
+  }
   const server = await startServer(config, { databaseUrl: database.url, logger });
-  logger.info({ url: server.url }, "session API ready");
 
   let stopping = false;
+  // Ctrl-C reaches the whole terminal's process group, but not the embedded PostgreSQL (it runs
+  // in a session of its own): requests in flight finish on a live database, then it is stopped.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -38,6 +57,8 @@ async function main() {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Last: whoever waits for this line may signal the process at once.
+  logger.info({ url: server.url }, "session API ready");
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,7 @@ const children: ChildProcess[] = [];
 
 function start(port: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: String(port), EMBEDDED_PG_DIR: path.join(dataDir, "pg"), PASSWORD_HASH_COST: "10", LOG_LEVEL: "info" },
+    env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: dataDir, EMBEDDED_PG_DIR: path.join(dataDir, "pg"), PASSWORD_HASH_COST: "10", LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

@@ -15,8 +15,10 @@ const schema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
       .optional(),
-    /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set. */
-    EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
+    /** The project's local state outside production: the embedded PostgreSQL, the development JWT secret. */
+    DATA_DIR: z.string().min(1).default(".data"),
+    /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
+    EMBEDDED_PG_DIR: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().min(1).default("127.0.0.1"),
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -49,11 +51,14 @@ const schema = z
     LOGIN_MAX_FAILURES_PER_IP: count(50),
     /** The throttling window: counters reset this long after their first failure. */
     LOGIN_LOCKOUT_SECONDS: seconds(900),
-    /** Browser origins allowed to call the API with credentials (comma-separated, exact match). */
+    /**
+     * Browser origins allowed to call the API with credentials (comma-separated, exact match).
+     * A trailing slash, as copied from the address bar, is dropped.
+     */
     CORS_ORIGINS: z
       .string()
       .default("")
-      .transform((value) => value.split(",").map((o) => o.trim()).filter(Boolean))
+      .transform((value) => value.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean))
       .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "must be comma-separated origins like https://app.example.com"))),
     /** Ended sessions (expired or revoked) are deleted this long after they ended. */
     SESSION_RETENTION: seconds(30 * 24 * 3600),
@@ -81,11 +86,14 @@ export interface Config {
   readonly env: "development" | "production" | "test";
   readonly isProduction: boolean;
   readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
   readonly embeddedPgDir: string;
   readonly port: number;
   readonly host: string;
   readonly jwt: {
     readonly secret: string;
+    /** True when JWT_SECRET was not set and `secret` was made up for this process. */
+    readonly generated: boolean;
     readonly previousSecrets: readonly string[];
     readonly issuer: string;
     readonly audience: string;
@@ -132,12 +140,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === "production",
     databaseUrl: e.DATABASE_URL,
-    embeddedPgDir: e.EMBEDDED_PG_DIR,
+    dataDir: e.DATA_DIR,
+    embeddedPgDir: e.EMBEDDED_PG_DIR ?? `${e.DATA_DIR}/postgres`,
     port: e.PORT,
     host: e.HOST,
-    // Development gets a per-process secret: tokens die with the process, nothing to leak.
+    // Outside production a missing secret is made up per process; start-up code may swap in
+    // the one kept in DATA_DIR (see config/dev-jwt-secret.ts), so this loader stays pure.
     jwt: Object.freeze({
       secret: e.JWT_SECRET ?? randomBytes(32).toString("base64url"),
+      generated: e.JWT_SECRET === undefined,
       previousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,

@@ -12,6 +12,13 @@
  * OS user `postgres` (created if missing), and because that user cannot traverse
  * a private home such as /root (mode 700), both the binaries and the cluster live
  * under /var/lib/embedded-postgres; `dataDir` becomes a symlink to the cluster.
+ *
+ * One cluster, many local processes: a start that finds the cluster already served by a live
+ * process's postmaster (postmaster.pid names it, and it answers a connection) uses that server
+ * instead, and never stops it; the process that started it owns it and stops it. The postmaster
+ * runs in a session of its own, so a Ctrl-C in the terminal (SIGINT to the whole foreground
+ * process group, which PostgreSQL takes as "fast shutdown") does not reach it: the owner stops it
+ * after its own requests have finished.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +32,9 @@ import { Client } from 'pg';
 
 export interface EmbeddedPostgres {
   url: string;
+  /** Set when another process's server was reused: that process's pid. It stops the server, not us. */
+  sharedWith?: number;
+  /** Stops the server if this process started it; a no-op when it was reused. */
   stop(): Promise<void>;
 }
 
@@ -68,8 +78,11 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     await initCluster(binDir, clusterDir, runAs);
   }
   const password = (await fs.readFile(path.join(clusterDir, PASSWORD_FILE), 'utf8')).trim();
+  const urlFor = (port: number, database: string) =>
+    `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
-  await clearPreviousPostmaster(binDir, clusterDir, log);
+  const running = await clearPreviousPostmaster(binDir, clusterDir, log);
+  if (running) return reuse(running, urlFor, log);
   const port = options.port ?? (await freePort());
   if (options.port !== undefined && !(await isPortFree(port))) {
     throw new Error(
@@ -88,7 +101,8 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       // the 107-byte socket path limit for deep project paths.
       '-c', 'unix_socket_directories=',
     ],
-    { ...runAs, cwd: clusterDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    // detached: a session of its own, out of reach of the terminal's Ctrl-C (see above).
+    { ...runAs, cwd: clusterDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
   );
   let output = '';
   const onOutput = (chunk: Buffer): void => {
@@ -102,23 +116,62 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   // Without a listener a spawn error (e.g. EACCES) would crash the whole process.
   child.once('error', (err) => (output += `\n${err.message}`));
   // Lets the next start tell an orphan (our owner died) from a live instance.
-  await fs.writeFile(path.join(clusterDir, OWNER_FILE), `${process.pid}\n`).catch(() => undefined);
+  const ownerFile = path.join(clusterDir, OWNER_FILE);
+  await fs.writeFile(ownerFile, `${process.pid}\n`).catch(() => undefined);
 
-  const adminUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const adminUrl = urlFor(port, 'postgres');
   try {
     await waitUntilReady(adminUrl, exited, () => output);
     await ensureDatabase(adminUrl, DATABASE);
   } catch (err) {
     await stopChild(child, exited);
+    // Started at the same moment as another process, which won the cluster's lock: use its
+    // server, and give the owner file (overwritten above) back to that process.
+    const winner = await readPostmaster(binDir, clusterDir);
+    if (typeof winner === 'object' && winner.ppid !== process.pid && winner.ppid > 1 && winner.port > 0) {
+      await fs.writeFile(ownerFile, `${winner.ppid}\n`).catch(() => undefined);
+      return reuse({ pid: winner.pid, owner: winner.ppid, port: winner.port }, urlFor, log);
+    }
     throw err;
   }
   log(`embedded-postgres: PostgreSQL ready on 127.0.0.1:${port} (data: ${clusterDir})`);
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+    url: urlFor(port, DATABASE),
     stop: () => (stopping ??= stopChild(child, exited)),
   };
+}
+
+interface RunningPostmaster {
+  pid: number;
+  /** The live process that started it. */
+  owner: number;
+  port: number;
+}
+
+/** Connects to a live instance's server, waiting for it if it is still starting. */
+async function reuse(
+  running: RunningPostmaster,
+  urlFor: (port: number, database: string) => string,
+  log: (msg: string) => void,
+): Promise<EmbeddedPostgres> {
+  const adminUrl = urlFor(running.port, 'postgres');
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!(await canConnect(adminUrl))) {
+    if ((await processInfo(running.pid)) === undefined || Date.now() > deadline) {
+      throw new Error(
+        `embedded-postgres: postmaster ${running.pid} of live process ${running.owner} serves this cluster but does not answer on port ${running.port}`,
+      );
+    }
+    await sleep(100);
+  }
+  await ensureDatabase(adminUrl, DATABASE);
+  log(
+    `embedded-postgres: using the PostgreSQL already running on 127.0.0.1:${running.port} for process ${running.owner}; ` +
+      'that process stops it when it stops',
+  );
+  return { url: urlFor(running.port, DATABASE), sharedWith: running.owner, stop: async () => undefined };
 }
 
 /** Root only: PostgreSQL refuses to run as root, so it runs as `postgres`. */
@@ -246,28 +299,44 @@ async function initCluster(binDir: string, clusterDir: string, runAs: RunAs | un
   if (runAs) await fs.chown(stored, runAs.uid, runAs.gid);
 }
 
+/** The postmaster named by the cluster's postmaster.pid, if that pid is still our postgres. */
+async function readPostmaster(
+  binDir: string,
+  clusterDir: string,
+): Promise<{ pid: number; ppid: number; port: number; owner: number } | 'stale' | undefined> {
+  // Lines: pid, data dir, start time, port, socket dir, listen address, shared memory key, status.
+  const lines = (await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const info = await processInfo(pid);
+  const ours = info !== undefined && info.command.includes(path.join(binDir, 'bin', 'postgres')) && info.command.includes(clusterDir);
+  if (!ours) return 'stale';
+  const owner = Number((await fs.readFile(path.join(clusterDir, OWNER_FILE), 'utf8').catch(() => '')).trim());
+  return { pid, ppid: info.ppid, port: Number(lines[3]), owner };
+}
+
 /**
  * After a SIGKILL of our process the postmaster survives as an orphan (or, if it
  * was killed too, leaves a stale postmaster.pid whose PID may by now belong to
  * an unrelated process, which makes PostgreSQL refuse to start). An orphan of
  * ours is shut down; a postmaster whose parent is still the recorded owner is a
- * live instance and we refuse to touch it.
+ * live instance: it is left alone and returned, for the caller to reuse.
  */
-async function clearPreviousPostmaster(binDir: string, clusterDir: string, log: (msg: string) => void): Promise<void> {
+async function clearPreviousPostmaster(
+  binDir: string,
+  clusterDir: string,
+  log: (msg: string) => void,
+): Promise<RunningPostmaster | undefined> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
-  const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  const info = await processInfo(pid);
-  const ours = info !== undefined && info.command.includes(path.join(binDir, 'bin', 'postgres')) && info.command.includes(clusterDir);
-  if (!ours) {
-    log(`embedded-postgres: removing stale ${pidFile} (pid ${pid} is not our postmaster)`);
+  const found = await readPostmaster(binDir, clusterDir);
+  if (found === undefined) return undefined;
+  if (found === 'stale') {
+    log(`embedded-postgres: removing stale ${pidFile} (its pid is not our postmaster)`);
     await fs.rm(pidFile, { force: true });
-    return;
+    return undefined;
   }
-  const owner = Number((await fs.readFile(path.join(clusterDir, OWNER_FILE), 'utf8').catch(() => '')).trim());
-  if (owner > 0 && info.ppid === owner) {
-    throw new Error(`embedded-postgres: ${clusterDir} is already served by postmaster ${pid} of live process ${owner}; stop it first`);
-  }
+  const { pid, ppid, port, owner } = found;
+  if (owner > 0 && ppid === owner && Number.isInteger(port) && port > 0) return { pid, owner, port };
   log(`embedded-postgres: stopping orphaned postmaster ${pid} left by a killed run`);
   for (const [signal, waitMs] of [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
     try {
@@ -281,6 +350,7 @@ async function clearPreviousPostmaster(binDir: string, clusterDir: string, log: 
   }
   if ((await processInfo(pid)) !== undefined) throw new Error(`embedded-postgres: could not stop orphaned postmaster ${pid}`);
   await fs.rm(pidFile, { force: true });
+  return undefined;
 }
 
 async function processInfo(pid: number): Promise<{ ppid: number; command: string } | undefined> {
@@ -328,18 +398,23 @@ async function waitUntilReady(adminUrl: string, exited: Promise<void>, output: (
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (hasExited) throw new Error(`embedded-postgres: postgres exited during start-up:\n${output()}`);
-    const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`embedded-postgres: not ready after ${READY_TIMEOUT_MS} ms: ${String(err)}\n${output()}`);
-      await sleep(100);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    if (await canConnect(adminUrl)) return;
+    if (Date.now() > deadline) throw new Error(`embedded-postgres: not ready after ${READY_TIMEOUT_MS} ms\n${output()}`);
+    await sleep(100);
+  }
+}
+
+async function canConnect(adminUrl: string): Promise<boolean> {
+  const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -348,7 +423,12 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    // 42P04: another process sharing the server created it meanwhile.
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err;
+      });
+    }
   } finally {
     await client.end();
   }

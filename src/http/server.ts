@@ -6,7 +6,6 @@ import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import type { GraphQLSchema } from "graphql";
 import type { Services } from "../app";
 import { buildContext, type GraphQLContext } from "../graphql/context";
@@ -14,7 +13,8 @@ import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import { clientInfo } from "./client-info";
-import { corsHeaders, isAllowedOrigin, preflightHeaders } from "./cors";
+import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
+import { createPlayground, wantsPlayground } from "./playground";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
@@ -78,10 +78,14 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
-      config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault(),
+      // Apollo's landing pages load from a CDN; our own playground (below) needs no network.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
+  const corsPolicy: CorsPolicy = { allowList: config.corsOrigins, allowLoopback: config.env === "development" };
+  const logRefusedOrigin = refusedOriginLog(logger);
+  const playground = config.isProduction ? undefined : createPlayground();
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
@@ -97,10 +101,16 @@ export async function startHttpServer(
     res.setHeader("cache-control", "no-store");
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
-    const trustedOrigin = isAllowedOrigin(config.corsOrigins, origin);
-    // CORS headers go only to allow-listed origins, never echoing anyone else's.
+    const trustedOrigin = isAllowedOrigin(corsPolicy, origin);
+    // CORS headers go only to allowed origins, never echoing anyone else's.
     if (trustedOrigin) for (const [key, value] of Object.entries(corsHeaders(trustedOrigin))) res.setHeader(key, value);
+    else if (origin !== undefined) logRefusedOrigin(origin, url.pathname);
 
+    if (playground && (await playground.sendAsset(req, res, url.pathname))) return;
+    if (playground && url.pathname === GRAPHQL_PATH && wantsPlayground(req, url)) {
+      await playground.sendPage(req, res);
+      return;
+    }
     if (url.pathname !== GRAPHQL_PATH) {
       sendError(res, 404, "NOT_FOUND", "Not found.");
       return;

@@ -1,12 +1,26 @@
 import pino from "pino";
+import { PinoPretty } from "pino-pretty";
 
 export type Logger = pino.Logger;
 
 /**
- * JSON logs. Credentials are redacted by path as a second line of defence: no code logs a
- * request's headers or variables, but if one ever does, tokens and passwords come out masked.
+ * Human-readable lines for a person at a terminal in development; JSON everywhere else (a file,
+ * a pipe, a log collector, production).
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function usePrettyLogs(env: string, stdoutIsTTY: boolean | undefined): boolean {
+  return env === "development" && stdoutIsTTY === true;
+}
+
+/**
+ * JSON logs, or with `pretty` the same records as coloured lines (on stdout unless given a
+ * destination; written in this thread, synchronously, so nothing is lost when the process exits). Credentials are redacted
+ * by path as a second line of defence: no code logs a request's headers or variables, but if
+ * one ever does, tokens and passwords come out masked.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream, options: { pretty?: boolean } = {}): Logger {
+  const target = options.pretty
+    ? PinoPretty({ sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", destination: destination ?? 1 })
+    : destination;
   return pino(
     {
       level,
@@ -25,7 +39,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       },
       serializers: { err: serializeError },
     },
-    destination,
+    target,
   );
 }
 

@@ -38,7 +38,7 @@ async function signedInDevices(...names: string[]) {
   for (const name of names) {
     const device = await openDevice(chromium);
     devices.push(device);
-    pages.push(await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, app, email, name));
+    pages.push(await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, app, { email, password: PASSWORD, deviceName: name }));
   }
   return pages;
 }

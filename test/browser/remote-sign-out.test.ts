@@ -17,7 +17,7 @@ import {
 import { launchBrowser } from "../support/browser";
 import { ELSEWHERE_PATH, serveExampleApp, type ExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { uniqueEmail } from "../support/users";
+import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
 
 /** Two browser contexts are two devices of one user, both on the example app against the real server. */
@@ -52,8 +52,8 @@ async function newDevice() {
 
 /** A user who signed up on a phone (B) and then signed in on a laptop (A); A's list shows both. */
 async function twoDevices(email = uniqueEmail()) {
-  const b = await signUpThroughApp(await newDevice(), app, email, "Phone");
-  const a = await signInThroughApp(await newDevice(), app, email, "Laptop");
+  const b = await signUpThroughApp(await newDevice(), app, { email, password: PASSWORD, deviceName: "Phone" });
+  const a = await signInThroughApp(await newDevice(), app, { email, password: PASSWORD, deviceName: "Laptop" });
   const bId = await currentSessionId(b);
   await sessionRow(a, bId).waitFor();
   return { email, a, b, bId };

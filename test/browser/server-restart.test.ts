@@ -4,7 +4,7 @@ import type { Browser } from "playwright-core";
 import { launchBrowser } from "../support/browser";
 import { serveExampleApp, type ExampleApp } from "../support/example-app";
 import { createTestSchema, startTestServer, type TestServer } from "../support/test-server";
-import { signIn, signUp } from "../support/users";
+import { PASSWORD, signIn, signUp } from "../support/users";
 import { until } from "../support/wait";
 
 /**
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 it("reconnects an open page after a server restart with a fresh token, and the page still hears a later revocation", async () => {
   const { email } = await signUp(server);
-  const page = await signInThroughApp(await openDevice(chromium), app, email);
+  const page = await signInThroughApp(await openDevice(chromium), app, { email, password: PASSWORD });
   const sessionId = await currentSessionId(page);
   await until(() => server.services.live.size === 1, 5000);
 

@@ -4,7 +4,7 @@ import { currentSessionId, openDevice, showsProtectedData, signInThroughApp } fr
 import { launchBrowser } from "../support/browser";
 import { serveExampleApp, type ExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
-import { signUp } from "../support/users";
+import { PASSWORD, signUp } from "../support/users";
 import { eventually, sleep } from "../support/wait";
 
 /**
@@ -46,7 +46,7 @@ describe("two tabs of one browser", () => {
   it("signing out in one tab signs out the other, which says why", async () => {
     const { email } = await signUp(server);
     const device = await newDevice();
-    const first = await signInThroughApp(device, app, email);
+    const first = await signInThroughApp(device, app, { email, password: PASSWORD });
     const second = await device.newPage();
     await second.goto(`${app.origin}/`);
     await second.getByTestId("devices-page").waitFor();
@@ -63,7 +63,7 @@ describe("ten tabs reloading at once with an expired access token", () => {
   it("all stay signed in on one session, which is not revoked, and the refresh token rotates without a reuse alarm", async () => {
     const { email } = await signUp(server);
     const device = await newDevice();
-    const first = await signInThroughApp(device, app, email);
+    const first = await signInThroughApp(device, app, { email, password: PASSWORD });
     const sessionId = await currentSessionId(first);
     const tabs = [first];
     for (let i = 1; i < 10; i++) {
@@ -95,7 +95,7 @@ describe("signing out with an expired access token", () => {
   it("ends the server session: the refresh cookie the browser held no longer works", async () => {
     const { email } = await signUp(server);
     const device = await newDevice();
-    const page = await signInThroughApp(device, app, email);
+    const page = await signInThroughApp(device, app, { email, password: PASSWORD });
     const sessionId = await currentSessionId(page);
     await sleep(ACCESS_TOKEN_TTL * 1000 + 500);
     const held = await refreshCookie(device);

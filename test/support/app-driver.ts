@@ -1,7 +1,6 @@
 /// <reference lib="dom" /> -- the page.evaluate callbacks below run in the browser
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { ExampleApp } from "./example-app";
-import { PASSWORD } from "./users";
 
 /**
  * Drives the example app the way a person does: through its forms and buttons, finding
@@ -16,22 +15,28 @@ export async function openDevice(browser: Browser): Promise<BrowserContext> {
   return context;
 }
 
+export interface Credentials {
+  email: string;
+  password: string;
+  deviceName?: string;
+}
+
 /** Opens the app in a new tab of `device` and signs in through the form; resolves on the devices page. */
-export function signInThroughApp(device: BrowserContext, app: ExampleApp, email: string, deviceName?: string): Promise<Page> {
-  return submitThroughApp("sign-in", device, app, email, deviceName);
+export function signInThroughApp(device: BrowserContext, app: ExampleApp, credentials: Credentials): Promise<Page> {
+  return submitThroughApp("sign-in", device, app, credentials);
 }
 
 /** The same through the sign-up form: a new account whose only session is this device's. */
-export function signUpThroughApp(device: BrowserContext, app: ExampleApp, email: string, deviceName?: string): Promise<Page> {
-  return submitThroughApp("sign-up", device, app, email, deviceName);
+export function signUpThroughApp(device: BrowserContext, app: ExampleApp, credentials: Credentials): Promise<Page> {
+  return submitThroughApp("sign-up", device, app, credentials);
 }
 
-async function submitThroughApp(form: "sign-in" | "sign-up", device: BrowserContext, app: ExampleApp, email: string, deviceName?: string) {
+async function submitThroughApp(form: "sign-in" | "sign-up", device: BrowserContext, app: ExampleApp, { email, password, deviceName }: Credentials) {
   const page = await device.newPage();
   await page.goto(`${app.origin}/${form}`);
   await page.getByTestId(`${form}-page`).waitFor();
   await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', PASSWORD);
+  await page.fill('input[name="password"]', password);
   if (deviceName) await page.fill('input[name="deviceName"]', deviceName);
   await page.click('button[type="submit"]');
   await page.getByTestId("devices-page").waitFor();
