@@ -1,9 +1,10 @@
 import "reflect-metadata";
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { keepDevJwtSecret, withJwtSecret } from "../src/config/dev-jwt-secret";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
-import { createLogger } from "../src/lib/logger";
+import { createLogger, usePrettyLogs } from "../src/lib/logger";
 import { startServer } from "../src/server";
 
 /**
@@ -39,7 +40,7 @@ async function main() {
   const appPort = option("--port", 5173);
   const apiPort = option("--api-port", 4000);
   const appOrigin = `http://localhost:${appPort}`;
-  const config = loadConfig({
+  let config = loadConfig({
     ...process.env,
     NODE_ENV: "development",
     PORT: String(apiPort),
@@ -47,7 +48,10 @@ async function main() {
     CORS_ORIGINS: appOrigin,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
   });
-  const logger = createLogger(config.logLevel);
+  // As `npm start` in development: the signing secret kept in the data folder, so a restart
+  // of the example keeps its sessions.
+  if (config.jwt.generated) config = withJwtSecret(config, (await keepDevJwtSecret(config.dataDir)).secret);
+  const logger = createLogger(config.logLevel, undefined, { pretty: usePrettyLogs(config.env, process.stdout.isTTY) });
   const database = await resolveDatabase(config);
   const api = await startServer(config, { databaseUrl: database.url, logger });
 

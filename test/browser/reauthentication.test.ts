@@ -66,7 +66,7 @@ describe("a sensitive action on a stale session", () => {
     await laptop.getByTestId("message").filter({ hasText: "Signed out 2 other devices." }).waitFor();
     await dialog.waitFor({ state: "detached" });
     for (const page of [phone, tablet]) {
-      await page.getByTestId("signed-out").waitFor({ timeout: 2000 });
+      await page.getByTestId("signed-out").waitFor();
       expect(await page.getByTestId("signed-out").getAttribute("data-reason")).toBe("LOGOUT_ALL");
     }
     expect(await button.innerText()).toBe("Sign out all other devices (0)");
@@ -88,7 +88,7 @@ describe("a sensitive action on a stale session", () => {
     await sessionRow(laptop, phoneId).getByTestId("revoke").click();
     await dialog.locator('input[type="password"]').fill(PASSWORD);
     await dialog.locator('button[type="submit"]').click();
-    await phone.getByTestId("signed-out").waitFor({ timeout: 2000 });
+    await phone.getByTestId("signed-out").waitFor();
     await sessionRow(laptop, phoneId).waitFor({ state: "detached" });
   });
 });

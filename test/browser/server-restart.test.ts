@@ -8,9 +8,9 @@ import { PASSWORD, signIn, signUp } from "../support/users";
 import { until } from "../support/wait";
 
 /**
- * The API restarts under an open page, on the same port and database but, as in development,
- * with a new signing secret: the page's access token no longer verifies, so only a refreshed
- * one can reconnect its socket.
+ * The API restarts under an open page, on the same port and database but with a new signing
+ * secret: the page's access token no longer verifies, so only a refreshed one can reconnect
+ * its socket.
  */
 let app: ExampleApp;
 let schema: { name: string; drop(): Promise<void> };
@@ -48,6 +48,6 @@ it("reconnects an open page after a server restart with a fresh token, and the p
   const other = await signIn(server, email);
   const revoked = await server.request(RevokeSessionDocument, { id: sessionId }, { token: other.accessToken });
   expect(revoked.data?.revokeSession).toBe(true);
-  await page.getByTestId("signed-out").waitFor({ timeout: 2000 });
+  await page.getByTestId("signed-out").waitFor();
   expect(await page.getByTestId("signed-out").getAttribute("data-reason")).toBe("REVOKED");
 });
