@@ -62,7 +62,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     await fanout.start();
     options.configureServices?.(services);
     const schema = await createSchema();
-    const http = await startHttpServer(services, schema, { host: config.host, port: config.port });
+    const http = await startHttpServer(services, schema, { host: config.host, port: config.port }, {
+      database: () => db.query("SELECT 1"),
+      revocationListener: () => fanout.connected,
+    });
     const live = startLiveServer(http.server, services, schema, { path: GRAPHQL_PATH, maxPayloadBytes: MAX_BODY_BYTES });
     const sweeper = new ExpirySweeper(services.sessions, logger, config.sessionSweepInterval * 1000);
     sweeper.start();

@@ -14,8 +14,11 @@ import { createTestSchema, databaseUrl, startTestServer, type TestServer } from 
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
 import { sleep, until } from "./support/wait";
 
-/** Short real lifetimes: a 3 s access token, a session fresh for 2 s, lockout after 3 failures. */
-const ENV = { ACCESS_TOKEN_TTL: "3", FRESH_SESSION_TTL: "2", LOGIN_MAX_FAILURES_PER_ACCOUNT: "3" };
+/**
+ * Short real lifetimes: a 3 s access token, a session fresh for 2 s, lockout after 3 failures;
+ * and 10 s for connection_init, so a slow one can arrive after its token expired.
+ */
+const ENV = { ACCESS_TOKEN_TTL: "3", FRESH_SESSION_TTL: "2", LOGIN_MAX_FAILURES_PER_ACCOUNT: "3", WS_CONNECTION_INIT_TIMEOUT: "10" };
 
 let server: TestServer;
 const disposers: (() => unknown)[] = [];
@@ -48,6 +51,27 @@ function countingWebSocket() {
     }
   }
   return { impl: CountedWebSocket, count };
+}
+
+/**
+ * A WebSocket class over a slow network: the first socket's first message leaves `ms` late.
+ * Records how the server closed each socket.
+ */
+function slowFirstMessage(ms: number) {
+  const count = { opened: 0 };
+  const closes: { code: number; reason: string }[] = [];
+  class SlowWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      count.opened++;
+      this.on("close", (code, reason) => closes.push({ code, reason: reason.toString() }));
+    }
+    override send(data: unknown): void {
+      if (count.opened === 1) setTimeout(() => super.send(data as string), ms);
+      else super.send(data as string);
+    }
+  }
+  return { impl: SlowWebSocket, count, closes };
 }
 
 /**
@@ -283,6 +307,19 @@ describe("the live connection", () => {
     await until(() => heard.includes(other.session.id), 2000);
     await auth.signOut();
     await until(() => completed, 2000);
+  });
+
+  it("refreshes and reconnects at once, staying signed in, when connection_init arrives after its token expired (4403 TOKEN_EXPIRED)", async () => {
+    const sockets = slowFirstMessage(3500);
+    const user = await signUp(server);
+    const auth = client({ webSocketImpl: sockets.impl });
+    await auth.signIn({ email: user.email, password: PASSWORD });
+    await until(() => sockets.count.opened === 2, 6000);
+    expect(sockets.closes).toEqual([{ code: 4403, reason: "TOKEN_EXPIRED" }]);
+    await untilLive(auth, user.email);
+    expect(auth.state.status).toBe("signed-in");
+    expect(auth.events.filter((e) => e.type === "TOKEN_REFRESHED").length).toBe(1);
+    expect(sockets.count.opened).toBe(2);
   });
 
   it("signs out and never retries when its session is found revoked at connect (4403 SESSION_REVOKED)", async () => {

@@ -1,8 +1,23 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../src/config/environment";
+import { flag } from "../src/config/variable-kinds";
+import { MeDocument } from "./gql/graphql";
+import { startTestServer } from "./support/test-server";
+import { signUp } from "./support/users";
 
 const MAIN = path.join(__dirname, "..", "dist", "src", "main.js");
+
+/** The problems loadConfig reports for `env`, or [] when it parses. */
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.problems;
+  }
+}
 
 describe("configuration", () => {
   it("has working defaults for development, with a per-process JWT secret", () => {
@@ -15,14 +30,75 @@ describe("configuration", () => {
   });
 
   it("names every invalid variable at once", () => {
-    const attempt = () =>
-      loadConfig({ PORT: "eighty", ACCESS_TOKEN_TTL: "-5", DATABASE_URL: "mysql://x", JWT_SECRET: "short" });
-    expect(attempt).toThrow(ConfigError);
+    expect(problems({ PORT: "eighty", ACCESS_TOKEN_TTL: "-5", DATABASE_URL: "mysql://x", JWT_SECRET: "short" })).toEqual([
+      'DATABASE_URL must be a postgres:// or postgresql:// URL, such as postgres://user@localhost:5432/db, got "mysql://x"',
+      'PORT must be a whole number from 0 to 65535, got "eighty"',
+      "JWT_SECRET must be at least 32 characters, got 5 characters",
+      'ACCESS_TOKEN_TTL must be a whole number of seconds, got "-5"',
+    ]);
+  });
+
+  it.each([
+    ["duration", { ACCESS_TOKEN_TTL: "15m" }, 'ACCESS_TOKEN_TTL must be a whole number of seconds, got "15m"'],
+    ["duration below its minimum", { SESSION_SWEEP_INTERVAL: "0" }, 'SESSION_SWEEP_INTERVAL must be at least 1 second, got "0"'],
+    ["duration that may be zero", { REFRESH_REUSE_GRACE: "1.5" }, 'REFRESH_REUSE_GRACE must be a whole number of seconds, got "1.5"'],
+    ["count", { LOGIN_MAX_FAILURES_PER_IP: "lots" }, 'LOGIN_MAX_FAILURES_PER_IP must be a whole number, got "lots"'],
+    ["count below its minimum", { GRAPHQL_MAX_DEPTH: "0" }, 'GRAPHQL_MAX_DEPTH must be at least 1, got "0"'],
+    ["number in a range", { PASSWORD_HASH_COST: "99" }, 'PASSWORD_HASH_COST must be a whole number from 10 to 20, got "99"'],
+    ["enum", { NODE_ENV: "prod" }, 'NODE_ENV must be one of development, production, test, got "prod"'],
+    ["log level (an enum)", { LOG_LEVEL: "verbose" }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [
+      "URL (its password masked)",
+      { DATABASE_URL: "mysql://root:hunter2@db.internal/app" },
+      'DATABASE_URL must be a postgres:// or postgresql:// URL, such as postgres://user@localhost:5432/db, got "mysql://root:***@db.internal/app"',
+    ],
+    [
+      "list",
+      { CORS_ORIGINS: "https://app.example.test, https://app.example.test/path" },
+      'CORS_ORIGINS must be comma-separated origins such as https://app.example.com (no path, no "*"; "https://app.example.test/path" is not one), got "https://app.example.test, https://app.example.test/path"',
+    ],
+    ["secret (by its length only)", { JWT_SECRET: "hunter2" }, "JWT_SECRET must be at least 32 characters, got 7 characters"],
+    [
+      "list of secrets (by their lengths only)",
+      { JWT_PREVIOUS_SECRETS: `${"k".repeat(40)},hunter2` },
+      "JWT_PREVIOUS_SECRETS must be comma-separated secrets of at least 32 characters each, got 2 values of 40, 7 characters",
+    ],
+    [
+      "bound between two variables",
+      { SESSION_IDLE_TTL: "7200", SESSION_MAX_TTL: "3600" },
+      'SESSION_IDLE_TTL must not exceed SESSION_MAX_TTL (3600 seconds), got "7200"',
+    ],
+  ])("describes a bad %s in words: the variable, what it must be, and what was given", (_kind, env, message) => {
+    expect(problems(env)).toEqual([message]);
+    expect(message).not.toMatch(/NaN|Expected|received|hunter2/);
+  });
+
+  it("says in words what a boolean must be (no variable is one yet; the kind is ready)", () => {
+    const result = flag(false).safeParse("yes");
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.message)).toEqual(["must be true or false"]);
+    expect(["true", "1", "FALSE", "0"].map((v) => flag(false).parse(v))).toEqual([true, true, false, false]);
+    expect(flag(true).parse(undefined)).toBe(true);
+  });
+
+  it("defaults SESSION_IDLE_TTL to the smaller of 7 days and SESSION_MAX_TTL", () => {
+    expect(loadConfig({}).sessionIdleTtl).toBe(7 * 24 * 3600);
+    expect(loadConfig({ SESSION_MAX_TTL: "3600" })).toMatchObject({ sessionIdleTtl: 3600, sessionMaxTtl: 3600 });
+    expect(loadConfig({ SESSION_MAX_TTL: "3600", SESSION_IDLE_TTL: "600" }).sessionIdleTtl).toBe(600);
+  });
+
+  it("starts the real server with SESSION_MAX_TTL=3600 alone, and its sessions end within the hour", async () => {
+    const server = await startTestServer({ SESSION_MAX_TTL: "3600" });
     try {
-      attempt();
-    } catch (error) {
-      const problems = (error as ConfigError).problems.join("\n");
-      for (const name of ["PORT", "ACCESS_TOKEN_TTL", "DATABASE_URL", "JWT_SECRET"]) expect(problems).toContain(name);
+      const user = await signUp(server);
+      expect((await server.request(MeDocument, {}, { token: user.accessToken })).data?.me.id).toBe(user.user.id);
+      const [row] = await server.sql<{ seconds: number }>(
+        "SELECT extract(epoch FROM expires_at - created_at)::int AS seconds FROM sessions WHERE id = $1",
+        [user.session.id],
+      );
+      expect(row.seconds).toBe(3600);
+    } finally {
+      await server.stop();
     }
   });
 
@@ -56,7 +132,7 @@ describe("configuration", () => {
       timeout: 20_000,
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("SESSION_IDLE_TTL");
+    expect(run.stderr).toContain('SESSION_IDLE_TTL must be a whole number of seconds, got "soon"');
     expect(run.stdout).not.toContain("ready");
   });
 });

@@ -33,6 +33,14 @@ describe("when the database goes away", () => {
     expect(during.status).toBe(503);
     expect(during.data).toBeUndefined();
     expect(during.errors?.[0].extensions).toEqual({ code: "SERVICE_UNAVAILABLE" });
+    // A client that asks for plain application/json gets the same refusal with 200, as the
+    // GraphQL-over-HTTP spec has it for that media type.
+    const legacy = await server.request(MeDocument, {}, { token: user.accessToken, headers: { accept: "application/json" } });
+    expect({ status: legacy.status, data: legacy.data, errors: legacy.errors }).toEqual({
+      status: 200,
+      data: undefined,
+      errors: [{ message: "Temporarily unavailable; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } }],
+    });
 
     proxy.restore();
     let after = await server.request(MeDocument, {}, { token: user.accessToken });
@@ -41,5 +49,41 @@ describe("when the database goes away", () => {
       after = await server.request(MeDocument, {}, { token: user.accessToken });
     }
     expect(after.data?.me.id).toBe(user.user.id);
+  });
+  it("reports not ready on /readyz (503) while the database is away, stays live on /healthz, and is ready again once it returns", async () => {
+    const probe = async (path: string) => {
+      const res = await fetch(new URL(path, server.url));
+      return { status: res.status, cacheControl: res.headers.get("cache-control"), body: (await res.json()) as { checks?: Record<string, string> } };
+    };
+    const ready = async () => {
+      let res = await probe("/readyz");
+      for (let i = 0; i < 40 && res.status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        res = await probe("/readyz");
+      }
+      return res;
+    };
+    // (The test before this one may have left the listener still reconnecting.)
+    expect(await ready()).toEqual({
+      status: 200,
+      cacheControl: "no-store",
+      body: { status: "ready", checks: { database: "ok", revocationListener: "ok" } },
+    });
+
+    proxy.cut();
+    let during = await probe("/readyz");
+    for (let i = 0; i < 20 && during.body.checks?.revocationListener === "ok"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      during = await probe("/readyz");
+    }
+    expect(during).toEqual({
+      status: 503,
+      cacheControl: "no-store",
+      body: { status: "unavailable", checks: { database: "unreachable", revocationListener: "disconnected" } },
+    });
+    expect(await probe("/healthz")).toEqual({ status: 200, cacheControl: "no-store", body: { status: "ok" } });
+
+    proxy.restore();
+    expect((await ready()).body).toEqual({ status: "ready", checks: { database: "ok", revocationListener: "ok" } });
   });
 });

@@ -1,11 +1,39 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { buildSchema, isEnumType, isNonNullType, type GraphQLEnumType, type GraphQLObjectType } from "graphql";
 import { printSchemaFile } from "../src/graphql/print-schema";
 import { createSchema } from "../src/graphql/schema";
 
+const checkedIn = readFileSync(path.join(__dirname, "..", "schema.graphql"), "utf8");
+
 describe("schema.graphql", () => {
   it("is exactly what the TypeGraphQL schema prints (run `npm run schema` after changing it)", async () => {
-    const checkedIn = readFileSync(path.join(__dirname, "..", "schema.graphql"), "utf8");
     expect(checkedIn).toBe(printSchemaFile(await createSchema()));
+  });
+
+  it("describes every value of every enum, so a frontend's generated types explain each one", () => {
+    const schema = buildSchema(checkedIn);
+    const enums = Object.values(schema.getTypeMap()).filter((t): t is GraphQLEnumType => isEnumType(t) && !t.name.startsWith("__"));
+    expect(enums.map((e) => e.name)).toEqual(expect.arrayContaining(["RevocationReason", "SecurityEventType"]));
+    const undescribed = enums.flatMap((e) => e.getValues().filter((v) => !v.description?.trim()).map((v) => `${e.name}.${v.name}`));
+    expect(undescribed).toEqual([]);
+    for (const e of enums) expect(e.description?.trim()).toBeTruthy();
+  });
+
+  it("types SecurityEvent.type as the SecurityEventType enum, not a string", () => {
+    const schema = buildSchema(checkedIn);
+    const field = (schema.getType("SecurityEvent") as GraphQLObjectType).getFields().type;
+    expect(isNonNullType(field.type) && field.type.ofType.toString()).toBe("SecurityEventType");
+    expect((schema.getType("SecurityEventType") as GraphQLEnumType).getValues().map((v) => v.name)).toEqual([
+      "REGISTER",
+      "LOGIN",
+      "LOGIN_FAILED",
+      "LOGOUT",
+      "SESSION_REVOKED",
+      "REFRESH_TOKEN_REUSE",
+      "REAUTHENTICATED",
+      "PASSWORD_CHANGED",
+      "EMAIL_CHANGED",
+    ]);
   });
 });

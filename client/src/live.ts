@@ -13,7 +13,6 @@ export interface LiveCallbacks {
   otherSessionEnded(event: SessionEvent): void;
   /** The connection cannot be held (or was refused for an unclear reason): check over HTTP instead. */
   unusable(): void;
-  connectedChanged(connected: boolean): void;
 }
 
 interface CloseEventLike {
@@ -83,6 +82,7 @@ export class LiveConnection {
   /** The reason of this session's own event, when it arrived before the close. */
   private heard: RevocationReason | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Whether the socket is open and acknowledged (the fallback checks run while it is not). */
   connected = false;
 
   constructor(url: string, webSocketImpl: unknown, private readonly callbacks: LiveCallbacks) {
@@ -207,9 +207,7 @@ export class LiveConnection {
   }
 
   private setConnected(connected: boolean): void {
-    if (this.connected === connected) return;
     this.connected = connected;
-    this.callbacks.connectedChanged(connected);
   }
 
   private wait(ms: number): Promise<void> {

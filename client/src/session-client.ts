@@ -82,6 +82,7 @@ export class SessionClient {
   private readonly storage: TokenStorage;
   private readonly storageKey: string;
   private readonly cookieMode: boolean;
+  private readonly crossTab: boolean;
   private readonly wsUrl: string;
   private readonly webSocketImpl: unknown;
   private disposed = false;
@@ -93,7 +94,8 @@ export class SessionClient {
     this.storageKey = options.storageKey ?? "session-api.refresh-token";
     this.wsUrl = options.wsUrl ?? absoluteUrl(options.url).replace(/^http/i, "ws");
     this.webSocketImpl = options.webSocketImpl ?? globalWebSocket();
-    this.tabs = new TabSync(`session-api:${options.url}`, options.crossTab ?? this.cookieMode, (message) => this.onTabMessage(message));
+    this.crossTab = options.crossTab ?? this.cookieMode;
+    this.tabs = new TabSync(`session-api:${options.url}`, this.crossTab, (message) => this.onTabMessage(message));
     this.removePageListeners = [
       // Back/forward cache: the page may show a user who has since signed out elsewhere.
       onPageRestored(() => void this.check()),
@@ -356,7 +358,7 @@ export class SessionClient {
   }
 
   /** Takes a sign-in or refresh payload as the current session. */
-  private async signedIn(payload: SignedInFragment, options: { refreshed?: boolean; fromTab?: boolean } = {}): Promise<void> {
+  private async signedIn(payload: SignedInFragment, options: { refreshed?: boolean } = {}): Promise<void> {
     const sessionId = payload.session.id;
     if (this.ended.has(sessionId)) return;
     const previous = this.status === "signed-in" && this.token?.sessionId !== sessionId ? this.token : null;
@@ -365,16 +367,14 @@ export class SessionClient {
     if (!this.cookieMode && !options.refreshed && payload.refreshToken) await this.storage.set(this.storageKey, payload.refreshToken);
     this.token = accessToken(payload.accessToken, sessionId, payload.accessTokenExpiresAt);
     this.adopt(payload.user, this.token, this.status === "signed-in" && !previous ? "TOKEN_REFRESHED" : "SIGNED_IN");
-    if (!options.fromTab) {
-      this.tabs.post({
-        type: "token",
-        accessToken: this.token.value,
-        sessionId,
-        user: payload.user,
-        expiresAt: this.token.expiresAt,
-        refreshAt: this.token.refreshAt,
-      });
-    }
+    this.tabs.post({
+      type: "token",
+      accessToken: this.token.value,
+      sessionId,
+      user: payload.user,
+      expiresAt: this.token.expiresAt,
+      refreshAt: this.token.refreshAt,
+    });
     // Signed in over another session: end the old one (its cookie, if any, is already replaced).
     if (previous) void this.endServerSession(previous.value, previousRefreshToken, { cookie: false });
   }
@@ -494,7 +494,10 @@ export class SessionClient {
     if (this.live || this.disposed || this.liveUnusable || this.options.live === false || !this.webSocketImpl) return this.live;
     this.live = new LiveConnection(this.wsUrl, this.webSocketImpl, {
       token: (fresh) => (fresh ? this.refresh({ force: true }) : this.getAccessToken()),
-      sessionEnded: (reason) => this.endLocally(reason, { tellTabs: true }),
+      // Tabs share one session: its LOGOUT, not this tab's doing, was another tab's (whose
+      // broadcast may trail the server's event).
+      sessionEnded: (reason) =>
+        this.endLocally(this.crossTab && reason === "LOGOUT" ? "SIGNED_OUT_IN_ANOTHER_TAB" : reason, { tellTabs: true }),
       otherSessionEnded: (event) =>
         this.emit({ type: "OTHER_SESSION_ENDED", sessionId: event.sessionId, reason: event.reason, revokedAt: event.revokedAt }),
       unusable: () => {
@@ -502,7 +505,6 @@ export class SessionClient {
         this.liveUnusable = true;
         void this.check();
       },
-      connectedChanged: () => undefined,
     });
     return this.live;
   }

@@ -3,7 +3,8 @@ import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
 import { ChangeEmailArgs, ChangePasswordArgs, ReauthenticateArgs } from "./credentials.input";
 
-const FRESH = "Needs a fresh session (password proved within FRESH_SESSION_TTL), else FORBIDDEN with reason SESSION_NOT_FRESH.";
+const PROOF =
+  "The right current password is proof of a recent sign-in: it works on a stale session (no reauthenticate first) and leaves the session fresh. A wrong one is INVALID_CREDENTIALS, throttled like login.";
 
 @Resolver()
 export class AccountResolver {
@@ -15,7 +16,7 @@ export class AccountResolver {
   }
 
   @Mutation(() => Int, {
-    description: `Checks the current password, sets a new one and ends every other session; returns how many. ${FRESH}`,
+    description: `Checks the current password, sets a new one and ends every other session; returns how many. ${PROOF}`,
   })
   async changePassword(
     @Args(() => ChangePasswordArgs) { currentPassword, newPassword }: ChangePasswordArgs,
@@ -25,7 +26,7 @@ export class AccountResolver {
   }
 
   @Mutation(() => Int, {
-    description: `Checks the password, changes the sign-in email (EMAIL_TAKEN if in use) and ends every other session; returns how many. ${FRESH}`,
+    description: `Checks the password, changes the sign-in email (EMAIL_TAKEN if in use) and ends every other session; returns how many. ${PROOF}`,
   })
   async changeEmail(@Args(() => ChangeEmailArgs) { newEmail, currentPassword }: ChangeEmailArgs, @Ctx() ctx: GraphQLContext) {
     return ctx.services.account.changeEmail(requireViewer(ctx), newEmail, currentPassword, ctx.actor);

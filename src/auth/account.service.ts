@@ -19,8 +19,11 @@ const WRONG_CURRENT_PASSWORD = "The current password is not correct.";
 
 /**
  * Sensitive account changes. The guards stack: a live session (context builder), then the
- * session re-read from the database and fresh (proved the password within
- * FRESH_SESSION_TTL), then the current password, throttled like a login.
+ * session re-read from the database, then proof of a recent sign-in. For changePassword and
+ * changeEmail that proof is the current password they take (throttled like a login), so a
+ * stale session is not asked for it twice, and the session is fresh afterwards. Ending other
+ * sessions takes no password, so it needs a session that is already fresh (proved the
+ * password within FRESH_SESSION_TTL).
  */
 export class AccountService {
   constructor(
@@ -52,7 +55,7 @@ export class AccountService {
 
   /** Checks the current password, sets the new one and ends every other session, atomically. */
   async changePassword(viewer: SignedInViewer, currentPassword: string, newPassword: string, actor: Actor) {
-    const user = await this.sensitiveUser(viewer, currentPassword, actor);
+    const user = await this.provePassword(viewer, currentPassword, actor);
     const passwordHash = await this.passwords.hash(newPassword);
     return this.changeAndRevokeOthers(viewer, actor, "PASSWORD_CHANGED", (m) =>
       this.users.updatePasswordHash(m, user.id, passwordHash),
@@ -61,7 +64,7 @@ export class AccountService {
 
   /** Checks the password, changes the sign-in email and ends every other session, atomically. */
   async changeEmail(viewer: SignedInViewer, newEmail: string, currentPassword: string, actor: Actor) {
-    const user = await this.sensitiveUser(viewer, currentPassword, actor);
+    const user = await this.provePassword(viewer, currentPassword, actor);
     const email = normalizeEmail(newEmail);
     try {
       const ended = await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) => this.users.updateEmail(m, user.id, email));
@@ -79,8 +82,12 @@ export class AccountService {
     return user;
   }
 
-  private async sensitiveUser(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
-    await this.requireFreshSession(viewer);
+  /**
+   * The current password on a live session (re-read: a revoked one may not even guess),
+   * whatever its freshness. Wrong: INVALID_CREDENTIALS, counted by the login throttle.
+   */
+  private async provePassword(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
+    assertSensitive(await this.sessions.checkSensitive(this.db.manager, viewer.sessionId, null));
     const user = await this.currentUser(viewer);
     await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
     return user;
@@ -95,7 +102,9 @@ export class AccountService {
     const revoked = await this.db.transaction(async (m) => {
       await setActor(m, actor);
       // Again, under a row lock: the session may have been revoked while the hash was computed.
-      assertSensitive(await this.sessions.checkSensitive(m, viewer.sessionId, this.freshSessionTtl, true));
+      assertSensitive(await this.sessions.checkSensitive(m, viewer.sessionId, null, true));
+      // The password was just proved on this session: it is as fresh as after reauthenticate.
+      await this.sessions.markFresh(m, viewer.sessionId);
       await change(m);
       return this.sessions.revokeUserSessions(viewer.userId, reason, { exceptSessionId: viewer.sessionId, manager: m });
     });

@@ -1,86 +1,81 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { count, integer, isSecret, oneOf, origins, postgresUrl, secret, secrets, seconds, text } from "./variable-kinds";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up: every problem is reported at
- * once, naming the variable, and the process refuses to start. The result is frozen.
+ * once, naming the variable, what it must be and the value given (a secret's length only),
+ * and the process refuses to start. The result is frozen.
  */
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const count = seconds;
+const DEFAULT_SESSION_IDLE_TTL = 7 * 24 * 3600;
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
-      .optional(),
-    /** The project's local state outside production: the embedded PostgreSQL, the development JWT secret. */
-    DATA_DIR: z.string().min(1).default(".data"),
-    /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
-    EMBEDDED_PG_DIR: z.string().min(1).optional(),
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    HOST: z.string().min(1).default("127.0.0.1"),
-    JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-    /** Comma-separated secrets that still verify (never sign) tokens, for key rotation. */
-    JWT_PREVIOUS_SECRETS: z
-      .string()
-      .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
-      .pipe(z.array(z.string().min(32, "each must be at least 32 characters")))
-      .default([]),
-    JWT_ISSUER: z.string().min(1).default("session-api"),
-    JWT_AUDIENCE: z.string().min(1).default("session-api"),
-    ACCESS_TOKEN_TTL: seconds(300),
-    SESSION_IDLE_TTL: seconds(7 * 24 * 3600),
-    SESSION_MAX_TTL: seconds(30 * 24 * 3600),
-    /** How long a just-spent refresh token is answered with REFRESH_TOKEN_ROTATED instead of revoking. */
-    REFRESH_REUSE_GRACE: z.coerce.number().int().min(0).default(10),
-    /** Seconds a WebSocket may take to send connection_init before it is closed with 4408. */
-    WS_CONNECTION_INIT_TIMEOUT: seconds(3),
-    /** Seconds between WebSocket pings; a socket that has not answered one by the next is dropped. */
-    WS_KEEPALIVE_INTERVAL: seconds(12),
-    /** How often expired sessions are marked EXPIRED and published to live clients. */
-    SESSION_SWEEP_INTERVAL: seconds(60),
-    /** scrypt cost as log2(N); OWASP: N=2^17, r=8, p=1. Lowered only by the test suite. */
-    PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(17),
-    /** A session counts as fresh (may change password or email) this long after a password check. */
-    FRESH_SESSION_TTL: seconds(600),
-    /** Failed sign-ins per account (normalized email) within LOGIN_LOCKOUT_SECONDS before RATE_LIMITED. */
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: count(5),
-    /** Failed sign-ins per client IP within LOGIN_LOCKOUT_SECONDS before RATE_LIMITED. */
-    LOGIN_MAX_FAILURES_PER_IP: count(50),
-    /** The throttling window: counters reset this long after their first failure. */
-    LOGIN_LOCKOUT_SECONDS: seconds(900),
-    /**
-     * Browser origins allowed to call the API with credentials (comma-separated, exact match).
-     * A trailing slash, as copied from the address bar, is dropped.
-     */
-    CORS_ORIGINS: z
-      .string()
-      .default("")
-      .transform((value) => value.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "must be comma-separated origins like https://app.example.com"))),
-    /** Ended sessions (expired or revoked) are deleted this long after they ended. */
-    SESSION_RETENTION: seconds(30 * 24 * 3600),
-    /** How often each instance runs the purge of old session rows. */
-    SESSION_PURGE_INTERVAL: seconds(3600),
-    /** Query limits, checked before execution. */
-    GRAPHQL_MAX_DEPTH: count(10),
-    GRAPHQL_MAX_ALIASES: count(15),
-    GRAPHQL_MAX_TOKENS: count(1000),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production" });
-    }
-    if (env.NODE_ENV === "production" && env.PASSWORD_HASH_COST < 17) {
-      ctx.addIssue({ code: "custom", path: ["PASSWORD_HASH_COST"], message: "must be at least 17 in production" });
-    }
-    if (env.SESSION_IDLE_TTL > env.SESSION_MAX_TTL) {
-      ctx.addIssue({ code: "custom", path: ["SESSION_IDLE_TTL"], message: "must not exceed SESSION_MAX_TTL" });
-    }
-  });
+const shape = {
+  NODE_ENV: oneOf(["development", "production", "test"], "development"),
+  DATABASE_URL: postgresUrl(),
+  /** The project's local state outside production: the embedded PostgreSQL, the development JWT secret. */
+  DATA_DIR: text(".data"),
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
+  EMBEDDED_PG_DIR: text(undefined),
+  PORT: integer(4000, 0, 65535),
+  HOST: text("127.0.0.1"),
+  JWT_SECRET: secret(32),
+  /** Comma-separated secrets that still verify (never sign) tokens, for key rotation. */
+  JWT_PREVIOUS_SECRETS: secrets(32),
+  JWT_ISSUER: text("session-api"),
+  JWT_AUDIENCE: text("session-api"),
+  ACCESS_TOKEN_TTL: seconds(300),
+  /** Unset: the smaller of 7 days and SESSION_MAX_TTL. */
+  SESSION_IDLE_TTL: seconds(undefined),
+  SESSION_MAX_TTL: seconds(30 * 24 * 3600),
+  /** How long a just-spent refresh token is answered with REFRESH_TOKEN_ROTATED instead of revoking. */
+  REFRESH_REUSE_GRACE: seconds(10, { min: 0 }),
+  /** Seconds a WebSocket may take to send connection_init before it is closed with 4408. */
+  WS_CONNECTION_INIT_TIMEOUT: seconds(3),
+  /** Seconds between WebSocket pings; a socket that has not answered one by the next is dropped. */
+  WS_KEEPALIVE_INTERVAL: seconds(12),
+  /** How often expired sessions are marked EXPIRED and published to live clients. */
+  SESSION_SWEEP_INTERVAL: seconds(60),
+  /** scrypt cost as log2(N); OWASP: N=2^17, r=8, p=1. Lowered only by the test suite. */
+  PASSWORD_HASH_COST: integer(17, 10, 20),
+  /** A session counts as fresh (may end other sessions) this long after it proved the password. */
+  FRESH_SESSION_TTL: seconds(600),
+  /** Failed sign-ins per account (normalized email) within LOGIN_LOCKOUT_SECONDS before RATE_LIMITED. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: count(5),
+  /** Failed sign-ins per client IP within LOGIN_LOCKOUT_SECONDS before RATE_LIMITED. */
+  LOGIN_MAX_FAILURES_PER_IP: count(50),
+  /** The throttling window: counters reset this long after their first failure. */
+  LOGIN_LOCKOUT_SECONDS: seconds(900),
+  /**
+   * Browser origins allowed to call the API with credentials (comma-separated, exact match).
+   * A trailing slash, as copied from the address bar, is dropped.
+   */
+  CORS_ORIGINS: origins(),
+  /** Ended sessions (expired or revoked) are deleted this long after they ended. */
+  SESSION_RETENTION: seconds(30 * 24 * 3600),
+  /** How often each instance runs the purge of old session rows. */
+  SESSION_PURGE_INTERVAL: seconds(3600),
+  /** Query limits, checked before execution. */
+  GRAPHQL_MAX_DEPTH: count(10),
+  GRAPHQL_MAX_ALIASES: count(15),
+  GRAPHQL_MAX_TOKENS: count(1000),
+  LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+};
+
+const schema = z.object(shape).superRefine((env, ctx) => {
+  if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
+    ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production (NODE_ENV=production)" });
+  }
+  if (env.NODE_ENV === "production" && env.PASSWORD_HASH_COST < 17) {
+    ctx.addIssue({ code: "custom", path: ["PASSWORD_HASH_COST"], message: "must be at least 17 in production" });
+  }
+  if (env.SESSION_IDLE_TTL !== undefined && env.SESSION_IDLE_TTL > env.SESSION_MAX_TTL) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SESSION_IDLE_TTL"],
+      message: `must not exceed SESSION_MAX_TTL (${env.SESSION_MAX_TTL} seconds)`,
+    });
+  }
+});
 
 export interface Config {
   readonly env: "development" | "production" | "test";
@@ -127,13 +122,24 @@ export class ConfigError extends Error {
   }
 }
 
+/** `NAME must be ..., got "value"`: a secret shows only its length, a URL's password is masked. */
+function describeProblem(name: string, expected: string, env: Record<string, string | undefined>): string {
+  const raw = env[name];
+  if (raw === undefined) return `${name} ${expected}`;
+  if (isSecret(shape[name as keyof typeof shape])) {
+    const lengths = raw.split(",").map((s) => s.trim().length);
+    return `${name} ${expected}, got ${lengths.length === 1 ? "" : `${lengths.length} values of `}${lengths.join(", ")} characters`;
+  }
+  return `${name} ${expected}, got ${JSON.stringify(raw.replace(/\/\/([^/:@\s]*):[^/@\s]*@/, "//$1:***@"))}`;
+}
+
 /** Parses an environment (default `process.env`); throws ConfigError naming every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset": `FOO= npm start` should not fail on FOO.
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`));
+    throw new ConfigError(parsed.error.issues.map((issue) => describeProblem(String(issue.path[0]), issue.message, env)));
   }
   const e = parsed.data;
   return Object.freeze({
@@ -154,7 +160,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       audience: e.JWT_AUDIENCE,
     }),
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
-    sessionIdleTtl: e.SESSION_IDLE_TTL,
+    sessionIdleTtl: e.SESSION_IDLE_TTL ?? Math.min(DEFAULT_SESSION_IDLE_TTL, e.SESSION_MAX_TTL),
     sessionMaxTtl: e.SESSION_MAX_TTL,
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     passwordHashCost: e.PASSWORD_HASH_COST,

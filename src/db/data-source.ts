@@ -1,13 +1,9 @@
-import path from "node:path";
 import { DataSource } from "typeorm";
 import { SessionEntity } from "../sessions/session.entity";
 import { UserEntity } from "../users/user.entity";
+import { MIGRATIONS } from "./migrations";
 
 export const ENTITIES = [UserEntity, SessionEntity];
-
-// Migrations are found next to this file's own form: dist/migrations/*.js for the server and
-// the TypeORM CLI (both run compiled output), migrations/*.ts when the tests run the sources.
-const MIGRATIONS = [path.join(__dirname, "..", "..", "migrations", `*${path.extname(__filename)}`)];
 
 export interface DataSourceOptions {
   url: string;

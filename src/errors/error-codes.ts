@@ -3,7 +3,9 @@ import { GraphQLError } from "graphql";
 
 /**
  * The one catalog of error codes a client can receive in `extensions.code`, with the HTTP
- * status an error of that code alone sets on the response.
+ * status an error of that code sets when it refuses the whole request before execution
+ * (with `Accept: application/graphql-response+json`, the default). Once the operation has
+ * run, the status is 200 whatever its errors: see src/http/response-status.ts.
  */
 export const ErrorCode = {
   UNAUTHENTICATED: { status: 401, message: "Not authenticated." },
@@ -42,6 +44,25 @@ export function appError(
   return new GraphQLError(message ?? ErrorCode[code].message, {
     extensions: { code, ...extensions, http: { status: ErrorCode[code].status } },
   });
+}
+
+/** One input that was refused, and why: an entry of BAD_USER_INPUT's `extensions.fields`. */
+export interface FieldProblem {
+  /** The argument, or the field inside an input object (`email`; dotted when nested). */
+  field: string;
+  /** Each a phrase that starts with the field's name; never the value given. */
+  messages: string[];
+}
+
+/** The message of every BAD_USER_INPUT: all its fields' messages, in order. */
+export function badUserInputMessage(fields: readonly FieldProblem[]): string {
+  return `Invalid input: ${fields.flatMap((f) => f.messages).join("; ")}`;
+}
+
+/** BAD_USER_INPUT from a resolver's own check, in the shape input validation gives too. */
+export function badUserInput(field: string, message: string): GraphQLError {
+  const fields = [{ field, messages: [message] }];
+  return appError("BAD_USER_INPUT", { message: badUserInputMessage(fields), fields });
 }
 
 /** Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN. */

@@ -1,3 +1,6 @@
+/** How far a request got, which the HTTP status reports (see src/http/response-status.ts). */
+export type Outcome = "malformed" | "refused" | "executed";
+
 /**
  * What resolvers want added to the HTTP response, without touching HTTP objects: made per
  * request by the transport, filled by resolvers, written by src/http/server.ts. Over a
@@ -6,6 +9,9 @@
 export class ResponseHints {
   /** The refresh token to store in the browser's cookie, or `null` to clear the cookie. */
   refreshCookie: { token: string; maxAgeSeconds: number } | null | undefined = undefined;
+
+  /** Set by the transport's plugin once the response is known; unset if Apollo refused the request first. */
+  outcome: Outcome | undefined = undefined;
 
   setRefreshCookie(token: string, maxAgeSeconds: number): void {
     this.refreshCookie = { token, maxAgeSeconds: Math.max(0, Math.floor(maxAgeSeconds)) };

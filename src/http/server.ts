@@ -14,9 +14,11 @@ import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import { clientInfo } from "./client-info";
 import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
+import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
+import { responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -53,12 +55,13 @@ export async function startHttpServer(
   services: Services,
   schema: GraphQLSchema,
   listen: { host: string; port: number },
+  readiness: ReadinessChecks,
 ): Promise<HttpServer> {
   const { config, logger } = services;
   const server = createServer();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    formatError: createErrorFormatter(logger),
+    formatError: createErrorFormatter(logger, schema),
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -78,6 +81,7 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      responseOutcomePlugin,
       // Apollo's landing pages load from a CDN; our own playground (below) needs no network.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -99,6 +103,7 @@ export async function startHttpServer(
     const url = new URL(req.url ?? "/", "http://localhost");
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
+    if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);
@@ -179,6 +184,9 @@ export async function startHttpServer(
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,
           operation: body,
+        }).catch((error: unknown) => {
+          hints.outcome = "refused";
+          throw error;
         }),
     });
     for (const [key, value] of response.headers) {
@@ -190,6 +198,13 @@ export async function startHttpServer(
     // and storage too, so nothing the signed-out user saw survives in it.
     if (hints.refreshCookie === null) res.setHeader("clear-site-data", '"cache", "storage"');
     res.statusCode = response.status ?? 200;
+    // A GraphQL response (not the landing page): the spec's status and media type.
+    const mediaType = responseMediaType(req.headers.accept);
+    if (mediaType && response.body.kind === "complete" && /^application\/(graphql-response\+)?json/.test(response.headers.get("content-type") ?? "")) {
+      res.setHeader("content-type", mediaType);
+      res.setHeader("vary", `${res.getHeader("vary")}, Accept`);
+      res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", res.statusCode);
+    }
     if (response.body.kind === "complete") {
       res.end(response.body.string);
       return;

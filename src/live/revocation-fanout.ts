@@ -44,6 +44,7 @@ export class RevocationFanout {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private closed = false;
+  private isConnected = false;
   private lastAliveAt: Date | null = null;
   private pid: number | null = null;
   private readonly heartbeatMs: number;
@@ -71,7 +72,13 @@ export class RevocationFanout {
     return () => this.connectionListeners.delete(listener);
   }
 
+  /** True while listening, and caught up since the last reconnect (what onConnectionChange last said). */
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
   private setConnected(connected: boolean) {
+    this.isConnected = connected;
     for (const listener of this.connectionListeners) listener(connected);
   }
 

@@ -14,6 +14,7 @@ registerEnumType(RevocationReasonEnum, {
     LOGOUT_ALL: { description: "logoutAllDevices." },
     REVOKED: { description: "revokeSession from another device." },
     PASSWORD_CHANGED: { description: "changePassword ended the other sessions." },
+    EMAIL_CHANGED: { description: "changeEmail ended the other sessions." },
     REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed: the session is treated as stolen." },
     EXPIRED: { description: "Past its absolute lifetime or idle for too long." },
   },

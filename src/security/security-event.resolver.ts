@@ -1,6 +1,6 @@
 import { Max, Min } from "class-validator";
 import { Args, ArgsType, Ctx, Field, Int, Query, Resolver } from "type-graphql";
-import { appError } from "../errors/error-codes";
+import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
 import { decodeCursor, MAX_PAGE_SIZE } from "./security-event.service";
@@ -25,7 +25,7 @@ export class SecurityEventResolver {
   async mySecurityEvents(@Args(() => SecurityEventsArgs) { first, after }: SecurityEventsArgs, @Ctx() ctx: GraphQLContext) {
     const viewer = requireViewer(ctx);
     const position = after ? decodeCursor(after) : null;
-    if (after && !position) throw appError("BAD_USER_INPUT", { message: "after is not a valid cursor.", field: "after" });
+    if (after && !position) throw badUserInput("after", "after must be an endCursor from a previous page");
     const page = await ctx.services.securityEvents.listUserEvents(viewer.userId, first, position);
     const edges = page.rows.map((row) => ({ node: SecurityEvent.from(row), cursor: row.cursor }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };

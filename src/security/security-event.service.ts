@@ -1,6 +1,20 @@
 import type { DataSource } from "typeorm";
 import type { Actor } from "./request-actor";
 
+/** What a security event records; the `type` column holds exactly these words. */
+export const SECURITY_EVENT_TYPES = [
+  "REGISTER",
+  "LOGIN",
+  "LOGIN_FAILED",
+  "LOGOUT",
+  "SESSION_REVOKED",
+  "REFRESH_TOKEN_REUSE",
+  "REAUTHENTICATED",
+  "PASSWORD_CHANGED",
+  "EMAIL_CHANGED",
+] as const;
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
+
 /** One row of the append-only `security_events` table. */
 export interface SecurityEventRow {
   id: string;
@@ -9,7 +23,7 @@ export interface SecurityEventRow {
   sessionId: string | null;
   /** The sessions one action ended, when it ended several (sessionId is then null). */
   sessionIds: string[] | null;
-  type: string;
+  type: SecurityEventType;
   occurredAt: Date;
   ipAddress: string | null;
   userAgent: string | null;
@@ -81,7 +95,7 @@ export class SecurityEventService {
       user_id: string | null;
       session_id: string | null;
       session_ids: string[] | null;
-      type: string;
+      type: SecurityEventType;
       occurred_at: Date;
       ip_address: string | null;
       user_agent: string | null;

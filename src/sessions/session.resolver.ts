@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
-import { appError } from "../errors/error-codes";
+import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
@@ -37,7 +37,7 @@ export class SessionResolver {
   ): Promise<boolean> {
     // Most likely the access token passed by mistake: say so rather than end nothing quietly.
     if (refreshToken != null && !isRefreshToken(refreshToken)) {
-      throw appError("BAD_USER_INPUT", { message: "refreshToken is not a refresh token.", field: "refreshToken" });
+      throw badUserInput("refreshToken", "refreshToken must be a refresh token (the access token was likely sent instead)");
     }
     // The cookie goes whatever the credentials: logging out twice still clears it.
     if (ctx.transport === "cookie") ctx.response.clearRefreshCookie();
@@ -71,7 +71,7 @@ export class SessionResolver {
   })
   async revokeSession(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const viewer = requireViewer(ctx);
-    if (!isUuid(id)) throw appError("BAD_USER_INPUT", { message: "id is not a valid session id.", field: "id" });
+    if (!isUuid(id)) throw badUserInput("id", "id must be a session id (a UUID)");
     if (id !== viewer.sessionId) await ctx.services.account.requireFreshSession(viewer);
     return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED", ctx.actor);
   }

@@ -327,16 +327,28 @@ export class SessionService {
   /**
    * Re-reads the session from the database (never a request's cached copy, which may predate a
    * revocation) and says whether it is alive and proved the password within `freshTtl`
-   * seconds. With `lock`, the row stays locked until the caller's transaction ends, so a
-   * revocation cannot slip in between this check and the change it guards.
+   * seconds (`null`: alive is enough, the caller checks a password itself). With `lock`, the
+   * row stays locked until the caller's transaction ends, so a revocation cannot slip in
+   * between this check and the change it guards.
    */
-  async checkSensitive(manager: EntityManager, sessionId: string, freshTtl: number, lock = false): Promise<SensitiveCheck> {
+  async checkSensitive(manager: EntityManager, sessionId: string, freshTtl: number | null, lock = false): Promise<SensitiveCheck> {
     const qb = manager.getRepository(SessionEntity).createQueryBuilder("s").where("s.id = :id", { id: sessionId });
     const session = await (lock ? qb.setLock("pessimistic_write") : qb).getOne();
     const invalid = this.invalidReason(session);
     if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" };
-    if (Date.now() - session.authenticatedAt.getTime() >= freshTtl * 1000) return { ok: false, reason: "SESSION_NOT_FRESH" };
+    if (freshTtl !== null && Date.now() - session.authenticatedAt.getTime() >= freshTtl * 1000) {
+      return { ok: false, reason: "SESSION_NOT_FRESH" };
+    }
     return { ok: true };
+  }
+
+  /**
+   * Marks the session as having just proved the password, inside the caller's transaction and
+   * without a log entry of its own: the change that proved it (PASSWORD_CHANGED,
+   * EMAIL_CHANGED) is the record.
+   */
+  async markFresh(manager: EntityManager, sessionId: string): Promise<void> {
+    await manager.query("UPDATE sessions SET authenticated_at = now() WHERE id = $1", [sessionId]);
   }
 
   /**

@@ -1,0 +1,135 @@
+import { z } from "zod";
+
+/**
+ * The kinds of environment variable. Each is a zod schema from the raw string (undefined when
+ * unset) to a typed value, and each failure says in words what is expected ("must be a whole
+ * number of seconds"); loadConfig puts the variable's name before that and the value given
+ * after it. No message is a parser's ("Expected number, received nan").
+ */
+export type Variable<T> = z.ZodType<T, string | undefined>;
+
+const secretKinds = new WeakSet<z.ZodType>();
+
+/** True for the kinds whose value must never appear in a message (only its length does). */
+export function isSecret(kind: z.ZodType | undefined): boolean {
+  return kind !== undefined && secretKinds.has(kind);
+}
+
+function variable<T>(fallback: T, parse: (raw: string) => { value: T } | { expected: string }): Variable<T> {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const result = parse(raw);
+      if ("expected" in result) {
+        ctx.addIssue({ code: "custom", message: result.expected });
+        return z.NEVER;
+      }
+      return result.value;
+    });
+}
+
+function wholeNumber(raw: string): number | null {
+  const text = raw.trim();
+  return /^\d{1,15}$/.test(text) ? Number(text) : null;
+}
+
+const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
+
+/** A duration in whole seconds, at least `min` (default 1). Unset: `fallback`. */
+export function seconds<F extends number | undefined>(fallback: F, { min = 1 } = {}): Variable<number | F> {
+  return variable<number | F>(fallback, (raw) => {
+    const n = wholeNumber(raw);
+    if (n === null) return { expected: "must be a whole number of seconds" };
+    if (n < min) return { expected: `must be at least ${unit(min, "second")}` };
+    return { value: n };
+  });
+}
+
+/** A whole number of things, at least `min` (default 1). */
+export function count(fallback: number, { min = 1 } = {}): Variable<number> {
+  return variable<number>(fallback, (raw) => {
+    const n = wholeNumber(raw);
+    if (n === null) return { expected: "must be a whole number" };
+    if (n < min) return { expected: `must be at least ${min}` };
+    return { value: n };
+  });
+}
+
+/** A whole number from `min` to `max`. */
+export function integer(fallback: number, min: number, max: number): Variable<number> {
+  return variable<number>(fallback, (raw) => {
+    const n = wholeNumber(raw);
+    if (n === null || n < min || n > max) return { expected: `must be a whole number from ${min} to ${max}` };
+    return { value: n };
+  });
+}
+
+/** `true` or `false` (also `1` or `0`, any case). */
+export function flag(fallback: boolean): Variable<boolean> {
+  return variable<boolean>(fallback, (raw) => {
+    const text = raw.trim().toLowerCase();
+    if (text === "true" || text === "1") return { value: true };
+    if (text === "false" || text === "0") return { value: false };
+    return { expected: "must be true or false" };
+  });
+}
+
+/** One of a closed set of words, exactly as listed. */
+export function oneOf<const V extends string>(values: readonly V[], fallback: V): Variable<V> {
+  return variable<V>(fallback, (raw) =>
+    (values as readonly string[]).includes(raw) ? { value: raw as V } : { expected: `must be one of ${values.join(", ")}` },
+  );
+}
+
+/** Any text (an empty value counts as unset, see loadConfig). */
+export function text<F extends string | undefined>(fallback: F): Variable<string | F> {
+  return variable<string | F>(fallback, (raw) => ({ value: raw }));
+}
+
+/** A PostgreSQL connection URL. Unset: undefined (the caller decides what that means). */
+export function postgresUrl(): Variable<string | undefined> {
+  return variable<string | undefined>(undefined, (raw) => {
+    let valid = /^postgres(ql)?:\/\//.test(raw);
+    try {
+      new URL(raw);
+    } catch {
+      valid = false;
+    }
+    return valid ? { value: raw } : { expected: "must be a postgres:// or postgresql:// URL, such as postgres://user@localhost:5432/db" };
+  });
+}
+
+const ORIGIN = /^https?:\/\/[^/\s*]+$/;
+
+/** Comma-separated browser origins (scheme, host, optional port; a trailing slash is dropped). Unset: none. */
+export function origins(): Variable<string[]> {
+  return variable<string[]>([], (raw) => {
+    const list = raw.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean);
+    const bad = list.find((o) => !ORIGIN.test(o));
+    if (bad !== undefined) {
+      return { expected: `must be comma-separated origins such as https://app.example.com (no path, no "*"; "${bad}" is not one)` };
+    }
+    return { value: list };
+  });
+}
+
+/** A secret of at least `min` characters. Messages give its length, never the value. */
+export function secret(min: number): Variable<string | undefined> {
+  const kind = variable<string | undefined>(undefined, (raw) =>
+    raw.length >= min ? { value: raw } : { expected: `must be at least ${min} characters` },
+  );
+  secretKinds.add(kind);
+  return kind;
+}
+
+/** Comma-separated secrets of at least `min` characters each. Unset: none. */
+export function secrets(min: number): Variable<string[]> {
+  const kind = variable<string[]>([], (raw) => {
+    const list = raw.split(",").map((s) => s.trim()).filter(Boolean);
+    return list.every((s) => s.length >= min) ? { value: list } : { expected: `must be comma-separated secrets of at least ${min} characters each` };
+  });
+  secretKinds.add(kind);
+  return kind;
+}

@@ -1,0 +1,24 @@
+import { CreateUsersAndSessions1763779200000 } from "../../migrations/1763779200000-CreateUsersAndSessions";
+import { SecurityEventsAndThrottle1763870000000 } from "../../migrations/1763870000000-SecurityEventsAndThrottle";
+import { StatementLevelSessionEvents1763880000000 } from "../../migrations/1763880000000-StatementLevelSessionEvents";
+import { SessionEventsHashJoin1763890000000 } from "../../migrations/1763890000000-SessionEventsHashJoin";
+import { SessionsHotRevocation1764460000000 } from "../../migrations/1764460000000-SessionsHotRevocation";
+import { OneSecurityEventPerRevocation1764470000000 } from "../../migrations/1764470000000-OneSecurityEventPerRevocation";
+import { RevocationsLoggedByTheirStatement1764480000000 } from "../../migrations/1764480000000-RevocationsLoggedByTheirStatement";
+
+/**
+ * Every migration, imported by name rather than found by a glob over the build output: tsc
+ * never deletes what it emitted, so a glob over dist/ would still run a migration whose
+ * source was deleted. A deleted source now fails the build here, and a file left in dist/
+ * is never loaded. A new migration must be added to this list (test/migrations.test.ts
+ * fails until the list and the migrations/ folder agree).
+ */
+export const MIGRATIONS = [
+  CreateUsersAndSessions1763779200000,
+  SecurityEventsAndThrottle1763870000000,
+  StatementLevelSessionEvents1763880000000,
+  SessionEventsHashJoin1763890000000,
+  SessionsHotRevocation1764460000000,
+  OneSecurityEventPerRevocation1764470000000,
+  RevocationsLoggedByTheirStatement1764480000000,
+];
