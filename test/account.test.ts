@@ -161,7 +161,7 @@ describe("freshness: a sensitive action needs a recent proof of the password", (
 
   it("reauthenticate needs a signed-in session", async () => {
     const res = await server.request(ReauthenticateDocument, { password: PASSWORD });
-    expect(res.status).toBe(200); // the operation ran; its field was refused
+    expect(res.status).toBe(401); // the operation ran but produced nothing: the code's status
     expect(res.data).toBeNull();
     expect(res.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "TOKEN_MISSING" });
   });

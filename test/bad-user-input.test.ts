@@ -23,7 +23,7 @@ async function errorsOf(query: string, variables?: Record<string, unknown>, with
 describe("BAD_USER_INPUT", () => {
   it("from an input type's validation lists each field and its messages", async () => {
     const res = await errorsOf(`mutation { register(input: { email: "not-an-email", password: "short" }) { accessToken } }`, undefined, false);
-    expect(res).toMatchObject({ status: 200, data: null });
+    expect(res).toMatchObject({ status: 400, data: null });
     expect(res.errors).toEqual([
       {
         message: "Invalid input: email must be a valid email address; password must be 8 to 128 characters",
@@ -54,7 +54,7 @@ describe("BAD_USER_INPUT", () => {
 
   it("from a resolver's own check (a malformed session id, a foreign cursor) has the same shape", async () => {
     const revoke = await errorsOf(`mutation { revokeSession(id: "not-a-uuid") }`);
-    expect(revoke).toMatchObject({ status: 200, data: null });
+    expect(revoke).toMatchObject({ status: 400, data: null });
     expect(revoke.errors).toEqual([
       {
         message: "Invalid input: id must be a session id (a UUID)",

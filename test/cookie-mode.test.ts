@@ -61,7 +61,7 @@ describe("browser cookie mode", () => {
     const user = await signUp(server);
     const { pair } = await cookieLogin(user.email);
     const res = await server.request(RefreshSessionDocument, {}, { headers: { cookie: pair } });
-    expect(res.status).toBe(200); // the operation ran; its field was refused
+    expect(res.status).toBe(401); // the operation ran but produced nothing: the code's status
     expect(res.data).toBeNull();
     expect(res.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "TOKEN_MISSING" });
   });

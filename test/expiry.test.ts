@@ -58,7 +58,7 @@ describe("session timeouts, with short real TTLs", () => {
     // Used 0.6 s ago, so idle-alive, but the absolute cap has passed.
     await sleep(Math.max(0, cap - Date.now()) + 200);
     const late = await refresh(token);
-    expect(late).toMatchObject({ status: 200, data: null });
+    expect(late).toMatchObject({ status: 401, data: null });
     expect(late.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "SESSION_EXPIRED" });
     const [row] = await server.sql<{ capped: boolean }>(
       "SELECT expires_at <= created_at + make_interval(secs => $2) AS capped FROM sessions WHERE id = $1",

@@ -6,7 +6,8 @@ import { PASSWORD, signUp, uniqueEmail } from "./support/users";
  * The status table of the README, through real HTTP: the status says how far the request
  * got. Not a well-formed request: 4xx. Refused before execution (no `data`): the code's
  * 4xx/5xx with `application/graphql-response+json` (the default), 200 with `application/json`.
- * Executed (`data` present, even null): 200 whatever the errors.
+ * Ran but produced nothing (`data: null`): the code's status with
+ * `application/graphql-response+json`, 200 with `application/json`. Executed with data: 200.
  */
 const GRAPHQL_RESPONSE_JSON = "application/graphql-response+json; charset=utf-8";
 const APPLICATION_JSON = "application/json; charset=utf-8";
@@ -71,6 +72,7 @@ type Case = [
 
 const REFUSED = (status: number) => ({ graphqlResponseJson: status, applicationJson: 200 });
 const EXECUTED = { graphqlResponseJson: 200, applicationJson: 200 };
+const FAILED = (status: number) => ({ graphqlResponseJson: status, applicationJson: 200 });
 const MALFORMED = (status: number) => ({ graphqlResponseJson: status, applicationJson: status });
 
 const cases: Case[] = [
@@ -96,10 +98,10 @@ const cases: Case[] = [
     "an argument that fails validation",
     "BAD_USER_INPUT",
     async (a) => send({ query: `mutation { register(input: { email: "x", password: "y" }) { accessToken } }` }, a),
-    EXECUTED,
+    FAILED(400),
     true,
   ],
-  ["a field that needs a signed-in viewer, without a token", "UNAUTHENTICATED", (a) => send({ query: "{ me { id } }" }, a), EXECUTED, true],
+  ["a field that needs a signed-in viewer, without a token", "UNAUTHENTICATED", (a) => send({ query: "{ me { id } }" }, a), FAILED(401), true],
   [
     "a wrong password",
     "INVALID_CREDENTIALS",
@@ -121,7 +123,7 @@ const cases: Case[] = [
     "ending other sessions from a stale session",
     "FORBIDDEN",
     async (a) => send({ query: "mutation { logoutAllDevices(keepCurrent: true) }" }, a, { token: (await staleSession()).accessToken }),
-    EXECUTED,
+    FAILED(403),
     true,
   ],
   [
@@ -133,7 +135,7 @@ const cases: Case[] = [
       await send(refresh, a);
       return send(refresh, a);
     },
-    EXECUTED,
+    FAILED(409),
     true,
   ],
   ["a request without a query", "BAD_REQUEST", (a) => send({}, a), MALFORMED(400), false],
@@ -179,13 +181,13 @@ describe("HTTP status of each outcome", () => {
     expect(big.headers.get("connection")).toBe("close");
   });
 
-  it("adds Retry-After to RATE_LIMITED, which is still HTTP 200: the operation ran", async () => {
+  it("answers RATE_LIMITED with 429 and Retry-After: the operation ran but produced nothing", async () => {
     const user = await signedIn();
     const login = (password: string) =>
       send({ query: `mutation { login(input: { email: "${user.email}", password: "${password}" }) { accessToken } }` }, "application/graphql-response+json");
     expect((await login("wrong password")).codes).toEqual(["INVALID_CREDENTIALS"]);
     const limited = await login(PASSWORD);
-    expect({ status: limited.status, codes: limited.codes, hasData: limited.hasData }).toEqual({ status: 200, codes: ["RATE_LIMITED"], hasData: true });
+    expect({ status: limited.status, codes: limited.codes, hasData: limited.hasData }).toEqual({ status: 429, codes: ["RATE_LIMITED"], hasData: true });
     expect(limited.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
   });
 
@@ -198,7 +200,7 @@ describe("HTTP status of each outcome", () => {
       req.on("error", reject);
       req.end(JSON.stringify({ query: "{ me { id } }" }));
     });
-    expect(noAccept).toEqual({ status: 200, type: GRAPHQL_RESPONSE_JSON });
+    expect(noAccept).toEqual({ status: 401, type: GRAPHQL_RESPONSE_JSON });
     for (const accept of ["*/*", "application/*", "application/json;q=0.9, application/graphql-response+json", "application/graphql-response+json, application/json"]) {
       expect((await send({ query: "{ __typename }" }, accept)).contentType).toBe(GRAPHQL_RESPONSE_JSON);
     }

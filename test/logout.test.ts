@@ -304,7 +304,7 @@ describe("logout with a refresh token and no access token (body mode)", () => {
       async () => (res = await server.request(LogoutWithRefreshTokenDocument, { refreshToken: user.accessToken }, { token: user.accessToken })),
     );
     expect(changed).toEqual([]);
-    expect(res).toMatchObject({ status: 200, data: null }); // the operation ran; its field refused the input
+    expect(res).toMatchObject({ status: 400, data: null }); // the operation ran but produced nothing: the code's status
     expect(res?.errors).toEqual([
       expect.objectContaining({
         message: "Invalid input: refreshToken must be a refresh token (the access token was likely sent instead)",

@@ -31,7 +31,7 @@ describe("refreshSession", () => {
     await sleep(1100);
 
     const replay = await refresh(user.refreshToken!);
-    expect(replay).toMatchObject({ status: 200, data: null });
+    expect(replay).toMatchObject({ status: 401, data: null });
     expect(replay.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_REUSE" });
 
     // The thief's fresh tokens die with the session.
@@ -53,7 +53,7 @@ describe("refreshSession", () => {
     expect(winners).toHaveLength(1);
     expect(losers).toHaveLength(19);
     for (const loser of losers) {
-      expect(loser).toMatchObject({ status: 200, data: null });
+      expect(loser).toMatchObject({ status: 409, data: null });
       expect(loser.errors?.[0].extensions).toEqual({ code: "REFRESH_TOKEN_ROTATED" });
     }
     const newToken = winners[0].data!.refreshSession.refreshToken!;

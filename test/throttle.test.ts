@@ -23,11 +23,11 @@ async function failThreeTimes(email: string) {
 }
 
 describe("login throttling per account", () => {
-  it("answers RATE_LIMITED with retryAfter and a Retry-After header after three failures (HTTP 200: the operation ran)", async () => {
+  it("answers RATE_LIMITED with retryAfter and a Retry-After header after three failures (HTTP 429)", async () => {
     const user = await signUp(server);
     await failThreeTimes(user.email);
     const res = await login(user.email, "wrong password");
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(429);
     expect(res.data).toBeNull();
     expect(res.errors).toEqual([
       expect.objectContaining({

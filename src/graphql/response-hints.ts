@@ -1,5 +1,5 @@
 /** How far a request got, which the HTTP status reports (see src/http/response-status.ts). */
-export type Outcome = "malformed" | "refused" | "executed";
+export type Outcome = "malformed" | "refused" | "failed" | "executed";
 
 /**
  * What resolvers want added to the HTTP response, without touching HTTP objects: made per
@@ -12,6 +12,9 @@ export class ResponseHints {
 
   /** Set by the transport's plugin once the response is known; unset if Apollo refused the request first. */
   outcome: Outcome | undefined = undefined;
+
+  /** For a `failed` outcome: the catalog status of its errors (the highest, when several). */
+  failedStatus: number | undefined = undefined;
 
   setRefreshCookie(token: string, maxAgeSeconds: number): void {
     this.refreshCookie = { token, maxAgeSeconds: Math.max(0, Math.floor(maxAgeSeconds)) };

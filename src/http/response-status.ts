@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server"
 import Negotiator from "negotiator";
 import type { GraphQLContext } from "../graphql/context";
 import type { Outcome } from "../graphql/response-hints";
+import { ErrorCode } from "../errors/error-codes";
 
 /**
  * HTTP statuses as the GraphQL-over-HTTP spec has them. The status says how far the request
@@ -15,8 +16,14 @@ import type { Outcome } from "../graphql/response-hints";
  *   `application/graphql-response+json` that is the code's own 4xx/5xx (the spec's MUST); with
  *   `application/json` it is 200 (the spec's SHOULD: a client cannot tell a non-200 JSON body
  *   from a proxy's, so it must read `errors` from a 200).
- * - `executed`: the operation ran and the response has `data`, null or not: 200 with either
- *   media type, whatever the errors (`extensions.code` says what went wrong).
+ * - `failed`: the operation ran but produced nothing (`data: null`: a root field such as
+ *   `refreshSession` or `login` failed). With `application/graphql-response+json` that is the
+ *   code's own status (401 for a replayed refresh token, 429 with Retry-After when throttled,
+ *   409 for a lost refresh race, 403 for a stale session); with `application/json`, 200. The
+ *   spec recommends 2xx here (a SHOULD, not a MUST); we keep the code's status because clients,
+ *   proxies and rate-limit tooling act on 401/429 and the security checklist asks for them.
+ * - `executed`: the response has non-null `data`: 200 with either media type, whatever the
+ *   errors (the spec's MUST; `extensions.code` says what went wrong in which field).
  *
  * The answer is `application/graphql-response+json` unless the client prefers
  * `application/json`: with no Accept header, a wildcard, or a tie, the newer type wins (the
@@ -50,9 +57,14 @@ export function responseMediaType(accept: string | undefined): ResponseMediaType
 /** The status for a response of `outcome` in `mediaType`, given the status its errors asked for. */
 export function responseStatus(mediaType: ResponseMediaType, outcome: Outcome, errorStatus: number): number {
   if (outcome === "executed") return 200;
+  if (outcome === "failed") return mediaType === APPLICATION_JSON || errorStatus < 400 ? 200 : errorStatus;
   if (outcome === "malformed") return errorStatus >= 400 ? errorStatus : 400;
   if (mediaType === APPLICATION_JSON) return 200;
   return errorStatus >= 400 ? errorStatus : 400;
+}
+
+function catalogStatus(code: unknown): number {
+  return typeof code === "string" && Object.hasOwn(ErrorCode, code) ? ErrorCode[code as ErrorCode].status : 200;
 }
 
 // One listener for every request: it keeps no state of its own.
@@ -63,6 +75,11 @@ const listener: GraphQLRequestListener<GraphQLContext> = {
       return;
     }
     const { data, errors } = response.body.singleResult;
+    if (data === null) {
+      contextValue.response.outcome = "failed";
+      contextValue.response.failedStatus = Math.max(200, ...(errors ?? []).map((e) => catalogStatus(e.extensions?.code)));
+      return;
+    }
     contextValue.response.outcome =
       data !== undefined ? "executed" : errors?.some((e) => e.extensions?.code === "BAD_REQUEST") ? "malformed" : "refused";
   },

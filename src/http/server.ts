@@ -203,7 +203,7 @@ export async function startHttpServer(
     if (mediaType && response.body.kind === "complete" && /^application\/(graphql-response\+)?json/.test(response.headers.get("content-type") ?? "")) {
       res.setHeader("content-type", mediaType);
       res.setHeader("vary", `${res.getHeader("vary")}, Accept`);
-      res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", res.statusCode);
+      res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", hints.failedStatus ?? res.statusCode);
     }
     if (response.body.kind === "complete") {
       res.end(response.body.string);
