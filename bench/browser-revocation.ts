@@ -4,6 +4,9 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
+import { loadConfig } from "../src/config/environment";
+import { resolveDatabase } from "../src/db/database-url";
+import { startServer } from "../src/server";
 import {
   appearedAt,
   clickedAt,
@@ -16,9 +19,6 @@ import {
 } from "../test/support/app-driver";
 import { launchBrowser } from "../test/support/browser";
 import { serveExampleApp } from "../test/support/example-app";
-import { loadConfig } from "../src/config/environment";
-import { resolveDatabase } from "../src/db/database-url";
-import { startServer } from "../src/server";
 
 /**
  * npm run bench:browser [-- --trials 50]

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import path from "node:path";
 import { loadConfig } from "../src/config/environment";
-import { startServer } from "../src/server";
+import { startServer } from "../src/app/server";
 
 /**
  * One server instance for the live benchmark, in its own process so its memory, CPU time and

@@ -8,8 +8,8 @@ import { Client } from "pg";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { buildContext } from "../src/graphql/context";
-import { startServer } from "../src/server";
-import { CHANNEL_SQL, decodeRevocations } from "../src/live/revocation-channel";
+import { startServer } from "../src/app/server";
+import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
@@ -385,14 +385,14 @@ async function main() {
       });
       try {
         const { token } = await signIn(inProcess.url, email);
-        const client = { userAgent: "bench", ipAddress: "127.0.0.1" };
+        const actor = { userAgent: "bench", ipAddress: "127.0.0.1", sessionId: null };
         const iterations = quick ? 20_000 : 200_000;
         const perContext = async (authorization: string | undefined) => {
           // A fresh string each time, as each request brings its own header.
           const header = () => (authorization === undefined ? undefined : `${authorization} `.trimEnd());
-          for (let i = 0; i < iterations / 10; i++) await buildContext(inProcess.services, { authorization: header(), client });
+          for (let i = 0; i < iterations / 10; i++) await buildContext(inProcess.services, { authorization: header(), actor });
           const t0 = process.hrtime.bigint();
-          for (let i = 0; i < iterations; i++) await buildContext(inProcess.services, { authorization: header(), client });
+          for (let i = 0; i < iterations; i++) await buildContext(inProcess.services, { authorization: header(), actor });
           return Number(process.hrtime.bigint() - t0) / iterations;
         };
         const anonymous = await perContext(undefined);

@@ -4,15 +4,15 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { createServices, type Services } from "../src/app";
+import { createServices, type Services } from "../src/app/services";
 import { loadConfig } from "../src/config/environment";
 import { createDataSource } from "../src/db/data-source";
 import { buildContext, type GraphQLContext } from "../src/graphql/context";
 import { createSchema } from "../src/graphql/schema";
-import { clientInfo } from "../src/http/client-info";
+import { requestActor } from "../src/http/request-actor";
 import { createLogger } from "../src/lib/logger";
 import type { SessionEntity } from "../src/sessions/session.entity";
-import { startServer } from "../src/server";
+import { startServer } from "../src/app/server";
 
 /**
  * One server under load, in its own process so the load generator does not share its core.
@@ -58,7 +58,7 @@ async function startExpress() {
     "/graphql",
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => buildContext(services, { authorization: req.headers.authorization, client: clientInfo(req) }),
+      context: async ({ req }) => buildContext(services, { authorization: req.headers.authorization, actor: requestActor(req) }),
     }),
   );
   const server = createServer(app);

@@ -1,14 +1,14 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
- * The sessions → security_events trigger, per statement instead of per row: one
- * logoutAllDevices of 10,000 sessions wrote 10,000 single-row INSERTs from a row trigger
- * (most of its ~460 ms); with transition tables it is one INSERT ... SELECT. Same events,
- * same transaction. (A trigger with transition tables cannot have a column list, so the
- * UPDATE trigger fires for every UPDATE and keeps only the rows whose revoked_at or
- * authenticated_at changed.) PL/pgSQL caches the join's plan from its first call, usually a
- * one-row UPDATE, as a nested loop: reused for 10,000 rows that took 6 s. `enable_nestloop
- * = off` on the function keeps it a hash join, which costs nothing for one row.
+ * The sessions → security_events trigger, per statement instead of per row: a bulk revocation
+ * (logoutAllDevices) is then one INSERT ... SELECT instead of one single-row INSERT per
+ * session. Same events, same transaction. (A trigger with transition tables cannot have a
+ * column list, so the UPDATE trigger fires for every UPDATE and keeps only the rows whose
+ * revoked_at or authenticated_at changed.) PL/pgSQL caches the join's plan from its first
+ * call, usually a one-row UPDATE, as a nested loop, which is ruinous when reused for thousands
+ * of rows. `enable_nestloop = off` on the function keeps it a hash join, which costs nothing
+ * for one row.
  */
 export class StatementLevelSessionEvents1763880000000 implements MigrationInterface {
   name = "StatementLevelSessionEvents1763880000000";

@@ -2,17 +2,13 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
  * Lets revoking a session be a HOT update (heap-only tuple: the new row version goes on the
- * same page and no index is touched). Measured for 10,000 sessions, medians of 7: the revoking
- * statement alone went from ~60 to ~33 ms, with the security-log trigger from ~100 to ~75 ms;
- * end to end (`npm run bench -- --only=bulk`), logoutAllDevices from ~275 to ~205 ms on the
- * same machine in the same hour.
+ * same page and no index is touched), which is most of the cost of a bulk revocation.
  *
  * PostgreSQL can update a row in place only if no indexed column changes, and a column in a
  * partial index's predicate counts: `sessions_user_active_idx (user_id) WHERE revoked_at IS
  * NULL` made every revocation insert into both indexes. The user index is now a plain one.
  * The cost: listing a user's live sessions also reads their ended rows still kept for
- * SESSION_RETENTION (measured in SQL: 1,000 live sessions among 50,000 ended ones of the same
- * user in ~5 ms instead of ~2 ms); reading revocations since a time (a resync) is helped.
+ * SESSION_RETENTION; reading revocations since a time (a resync) is helped.
  *
  * `fillfactor = 50` keeps half of each new page free, so that even a page whose every row is
  * revoked by one statement (a user's sessions created in a burst sit together) has room for

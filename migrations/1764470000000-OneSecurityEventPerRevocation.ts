@@ -2,20 +2,16 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
  * One security event per revoking action and user, not one per session ended. A
- * logoutAllDevices that ends 10,000 sessions is one thing the user did: it is now one
+ * logoutAllDevices that ends many sessions is one thing the user did: it is one
  * `SESSION_REVOKED` entry whose new `session_ids` column lists every session it ended (and
  * `details.sessionCount` how many), with `session_id` null; an action that ends one session is
  * logged exactly as before, with that session in `session_id`. Still written by the trigger,
  * in the same transaction, so no code path can skip it.
  *
- * Why: the 10,000 single-row entries were the largest cost left in that call. Measured on the
- * real server (the revoking statement, alternating the two versions of this function in one
- * process, 5 calls each): ~112–162 ms with a row per session, ~82–113 ms with one entry. Then,
- * in EXPLAIN ANALYZE of the trigger alone (medians of 6): listing the ids as a jsonb array in
- * `details` cost 33 ms (building it, then compressing and TOASTing ~380 KB of text); a uuid[]
- * column, 16 ms (binary, 16 bytes an id, not worth compressing); a count alone, 7 ms. Sorting
- * the 10,000 rows to group them was a further ~8 ms: the function hashes instead. And a log a
- * user reads is clearer with one entry for one click than with 10,000.
+ * Why: one row per ended session was the largest cost left in a bulk revocation, and a log a
+ * user reads is clearer with one entry for one click. The ids go in a uuid[] column rather
+ * than a jsonb array in `details`: binary, 16 bytes an id, never worth compressing or
+ * TOASTing. The function groups the rows by hashing, not by sorting them.
  */
 export class OneSecurityEventPerRevocation1764470000000 implements MigrationInterface {
   name = "OneSecurityEventPerRevocation1764470000000";

@@ -5,19 +5,16 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * a trigger on every UPDATE of `sessions`.
  *
  * Why: a statement-level trigger with transition tables makes PostgreSQL copy every updated
- * row, old and new, into two tuplestores, and then the function joined them again. For
- * logoutAllDevices of 10,000 sessions that was 13–19 ms of a 50–72 ms statement (scratch runs
- * on one connection, alternating, four rounds: the statement with the trigger against the
- * same statement with it dropped; an empty trigger function with both transition tables
- * still cost 7–12 ms of it).
+ * row, old and new, into two tuplestores, and then the function joined them again: a large
+ * share of a bulk revocation, even with an empty trigger function.
  *
- * What still holds: every session still ends through one statement, revokeAndNotifySql
- * (src/live/revocation-channel.ts), which now also INSERTs the security event in a
- * data-modifying CTE; PostgreSQL runs such a CTE exactly once whether or not the query reads
- * it, in the same transaction, so the log entry commits or rolls back with the revocation.
- * `markAuthenticated` logs REAUTHENTICATED the same way. The rows and their contents are
- * exactly what the trigger wrote (tests in security-events.test.ts). The INSERT trigger
- * (LOGIN) and the triggers on `users` stay.
+ * What still holds: every session still ends through one statement (the revoking statement of
+ * src/sessions/session.store.ts), which also INSERTs the security event in a data-modifying
+ * CTE; PostgreSQL runs such a CTE exactly once whether or not the query reads it, in the same
+ * transaction, so the log entry commits or rolls back with the revocation. `markAuthenticated`
+ * logs REAUTHENTICATED the same way. The rows and their contents are exactly what the trigger
+ * wrote (tests in security-events.test.ts). The INSERT trigger (LOGIN) and the triggers on
+ * `users` stay.
  */
 export class RevocationsLoggedByTheirStatement1764480000000 implements MigrationInterface {
   name = "RevocationsLoggedByTheirStatement1764480000000";

@@ -48,19 +48,24 @@ async function main() {
     CORS_ORIGINS: appOrigin,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
   });
+  // biome-ignore lint/correctness/useHookAtTopLevel: usePrettyLogs is a plain function, not a React hook
+  const logger = createLogger(config.logLevel, undefined, { pretty: usePrettyLogs(config.env, process.stdout.isTTY) });
   // As `npm start` in development: the signing secret kept in the data folder, so a restart
   // of the example keeps its sessions.
   if (config.jwt.generated) config = withJwtSecret(config, (await keepDevJwtSecret(config.dataDir)).secret);
-  const logger = createLogger(config.logLevel, undefined, { pretty: usePrettyLogs(config.env, process.stdout.isTTY) });
   const database = await resolveDatabase(config);
   const api = await startServer(config, { databaseUrl: database.url, logger });
 
   const viteBin = path.join(path.dirname(require.resolve("vite/package.json")), "bin", "vite.js");
-  const vite = spawn(process.execPath, [viteBin, "--port", String(appPort), "--strictPort", "--clearScreen", "false", "--logLevel", "warn"], {
-    cwd: path.join(ROOT, "examples", "web"),
-    env: { ...process.env, VITE_API_URL: `http://localhost:${apiPort}/graphql` },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const vite = spawn(
+    process.execPath,
+    [viteBin, "--port", String(appPort), "--strictPort", "--clearScreen", "false", "--logLevel", "warn"],
+    {
+      cwd: path.join(ROOT, "examples", "web"),
+      env: { ...process.env, VITE_API_URL: `http://localhost:${apiPort}/graphql` },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
 
   let stopping = false;
   const stop = async (code: number) => {

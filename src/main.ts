@@ -3,7 +3,7 @@ import { keepDevJwtSecret, withJwtSecret } from "./config/dev-jwt-secret";
 import { ConfigError, loadConfig, type Config } from "./config/environment";
 import { resolveDatabase } from "./db/database-url";
 import { createLogger, usePrettyLogs } from "./lib/logger";
-import { startServer } from "./server";
+import { startServer } from "./app/server";
 
 async function main() {
   let config: Config;

@@ -1,8 +1,9 @@
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { LogoutAllDevicesDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
-import { keyId } from "../src/auth/access-token";
+import { keyId } from "../src/sessions/access-token";
 import { startTestServer, type TestServer } from "./support/test-server";
+import { accessClaims, b64, forgeToken, nowSeconds as now } from "./support/tokens";
 import { signIn, signUp } from "./support/users";
 
 let server: TestServer;
@@ -15,19 +16,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-const now = () => Math.floor(Date.now() / 1000);
+const claims = (overrides: Record<string, unknown> = {}) => accessClaims(user, overrides);
 
-function claims(overrides: Record<string, unknown> = {}) {
-  return { sub: user.user.id, sid: user.session.id, iss: "session-api", aud: "session-api", iat: now(), exp: now() + 300, ...overrides };
-}
-
-/** Signs with the server's real key (and its `kid`), so only the field under test is wrong. */
+/** Names the server's real key (its `kid`), signed with `key`: only the field under test is wrong. */
 function hs256(payload: Record<string, unknown>, header: Record<string, unknown> = {}, key = secret) {
-  const head = b64({ alg: "HS256", typ: "at+jwt", kid: keyId(secret), ...header });
-  const body = b64(payload);
-  const sig = createHmac("sha256", key).update(`${head}.${body}`).digest("base64url");
-  return `${head}.${body}.${sig}`;
+  return forgeToken(payload, { key, kidOf: secret, header });
 }
 
 async function expectRefused(token: string, reason = "TOKEN_INVALID") {

@@ -10,6 +10,7 @@ import {
 } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
+import { sleep } from "./support/wait";
 
 let server: TestServer;
 beforeAll(async () => {

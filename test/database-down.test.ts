@@ -2,6 +2,7 @@ import { MeDocument } from "./gql/graphql";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 import { signUp } from "./support/users";
+import { sleep } from "./support/wait";
 
 let proxy: TcpProxy;
 let server: TestServer;
@@ -27,7 +28,7 @@ describe("when the database goes away", () => {
     // the session cache) and from then on cannot vouch for any session.
     let during = await server.request(MeDocument, {}, { token: user.accessToken });
     for (let i = 0; i < 20 && during.status === 200; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       during = await server.request(MeDocument, {}, { token: user.accessToken });
     }
     expect(during.status).toBe(503);
@@ -45,7 +46,7 @@ describe("when the database goes away", () => {
     proxy.restore();
     let after = await server.request(MeDocument, {}, { token: user.accessToken });
     for (let i = 0; i < 20 && after.status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
       after = await server.request(MeDocument, {}, { token: user.accessToken });
     }
     expect(after.data?.me.id).toBe(user.user.id);

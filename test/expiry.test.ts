@@ -1,6 +1,7 @@
 import { LogoutAllDevicesDocument, MeDocument, RefreshSessionDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type GraphQLResponse, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { sleep } from "./support/wait";
 
 const IDLE = 2;
 const MAX = 3;
@@ -10,7 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const refresh = (refreshToken: string) => server.request(RefreshSessionDocument, { refreshToken });
 /** The shape of a refusal, without the reason that tells the kinds apart. */
 const shape = (res: GraphQLResponse<unknown>) => ({

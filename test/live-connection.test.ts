@@ -1,11 +1,11 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { print } from "graphql";
 import { createClient, type ClientOptions } from "graphql-ws";
 import WebSocket from "ws";
-import { keyId } from "../src/auth/access-token";
 import { LogoutDocument, MeDocument, RevokeSessionDocument, SessionRevokedDocument } from "./gql/graphql";
-import { liveClients, untilSubscribed, type Closed, type LiveClient } from "./support/live-client";
+import { liveClients, untilSubscribedAs, type Closed, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
+import { accessClaims as claims, b64, forgeToken, nowSeconds as now } from "./support/tokens";
 import { signIn, signUp } from "./support/users";
 import { sleep, until } from "./support/wait";
 
@@ -23,18 +23,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-const now = () => Math.floor(Date.now() / 1000);
-
-function sign(payload: Record<string, unknown>, key: string, header: Record<string, unknown> = { alg: "HS256", typ: "at+jwt" }) {
-  const head = b64({ kid: keyId(key), ...header });
-  const body = b64(payload);
-  return `${head}.${body}.${createHmac("sha256", key).update(`${head}.${body}`).digest("base64url")}`;
-}
-
-function claims(user: Awaited<ReturnType<typeof signUp>>, overrides: Record<string, unknown> = {}) {
-  return { sub: user.user.id, sid: user.session.id, iss: "session-api", aud: "session-api", iat: now(), exp: now() + 300, ...overrides };
-}
+const sign = (payload: Record<string, unknown>, key: string) => forgeToken(payload, { key });
 
 /** A bare graphql-transport-ws socket, for what the real client never sends. */
 function rawSocket(): { socket: WebSocket; opened: Promise<void>; closed: Promise<Closed> } {
@@ -81,14 +70,7 @@ async function ackedSocket(user: { accessToken: string }) {
   return { socket, closed, got };
 }
 
-/** Waits until the client's subscription is live (a throwaway session's logout reaches it). */
-function subscribed(user: Awaited<ReturnType<typeof signUp>>, client: LiveClient) {
-  return untilSubscribed([client], async () => {
-    const throwaway = await signIn(server, user.email);
-    await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
-    return throwaway.session.id;
-  });
-}
+const subscribed = (user: Awaited<ReturnType<typeof signUp>>, client: LiveClient) => untilSubscribedAs(server, user.email, [client]);
 
 describe("connection_init is authenticated by the same context builder as HTTP", () => {
   it("acknowledges a genuine token (the control for the refusals below)", async () => {

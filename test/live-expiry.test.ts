@@ -1,7 +1,8 @@
-import { LogoutDocument, MeDocument } from "./gql/graphql";
-import { liveClients, untilSubscribed, type LiveClient } from "./support/live-client";
+import { MeDocument } from "./gql/graphql";
+import { liveClients, untilSubscribedAs, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { sleep } from "./support/wait";
 
 /** Real clocks, short lifetimes: each server is about one way a session runs out. */
 let capped: TestServer; // every session lives 3 s
@@ -20,15 +21,8 @@ afterAll(async () => {
   await Promise.all([capped, idle, swept].map((s) => s.stop()));
 });
 
-async function subscribed(server: TestServer, email: string, ...clients: LiveClient[]) {
-  await untilSubscribed(clients, async () => {
-    const throwaway = await signIn(server, email);
-    await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
-    return throwaway.session.id;
-  });
-}
+const subscribed = (server: TestServer, email: string, ...clients: LiveClient[]) => untilSubscribedAs(server, email, clients);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("a socket closes when its session expires", () => {
   it("at the absolute cap (SESSION_MAX_TTL), with an EXPIRED event that the user's other sockets hear too", async () => {

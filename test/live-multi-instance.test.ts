@@ -1,9 +1,9 @@
 import { Client } from "pg";
 import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
-import { liveClients, untilSubscribed, type LiveClient } from "./support/live-client";
+import { liveClients, untilSubscribedAs, type LiveClient } from "./support/live-client";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
-import { until } from "./support/wait";
+import { sleep, until } from "./support/wait";
 
 /** Two instances of the server on one database, as behind a load balancer. */
 let a: TestServer;
@@ -19,13 +19,7 @@ afterAll(async () => {
   await a.stop(); // drops the schema: last
 });
 
-async function subscribed(email: string, ...clients: LiveClient[]) {
-  await untilSubscribed(clients, async () => {
-    const throwaway = await signIn(a, email);
-    await a.request(LogoutDocument, {}, { token: throwaway.accessToken });
-    return throwaway.session.id;
-  });
-}
+const subscribed = (email: string, ...clients: LiveClient[]) => untilSubscribedAs(a, email, clients);
 
 /** Laptop's socket on instance A, phone's on instance B. */
 async function acrossInstances() {
@@ -121,7 +115,7 @@ describe("stop() (what SIGTERM runs)", () => {
       await locker.query("BEGIN");
       await locker.query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", [user.session.id]);
       const inFlight = c.request(LogoutDocument, {}, { token: user.accessToken });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
 
       let stopped = false;
       const stopping = c.stop().then(() => (stopped = true));

@@ -5,7 +5,7 @@ import {
   RefreshSessionDocument,
   RevokeSessionDocument,
 } from "./gql/graphql";
-import { liveClients, sleep, untilSubscribed, type LiveClient } from "./support/live-client";
+import { liveClients, sleep, untilSubscribedAs, type LiveClient } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, PASSWORD, signIn, signUp } from "./support/users";
 
@@ -20,14 +20,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** A throwaway session of `email`, ended at once: proves the given clients are subscribed. */
-async function subscribed(email: string, ...clients: LiveClient[]) {
-  await untilSubscribed(clients, async () => {
-    const throwaway = await signIn(server, email);
-    await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
-    return throwaway.session.id;
-  });
-}
+const subscribed = (email: string, ...clients: LiveClient[]) => untilSubscribedAs(server, email, clients);
 
 /** A user signed in on two devices, each with a live socket subscribed to sessionRevoked. */
 async function twoDevices() {

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
-import { keyId } from "../src/auth/access-token";
+import { keyId } from "../src/sessions/access-token";
 import {
   LoginDocument,
   LogoutAliasedDocument,

@@ -1,6 +1,7 @@
 import { MeDocument, RefreshSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { sleep } from "./support/wait";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -9,7 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const refresh = (refreshToken: string) => server.request(RefreshSessionDocument, { refreshToken });
 
 describe("refreshSession", () => {

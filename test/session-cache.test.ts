@@ -1,4 +1,3 @@
-import type { Client } from "pg";
 import { LogoutAllDevicesDocument, LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, signIn, signUp } from "./support/users";
@@ -25,7 +24,7 @@ const me = (server: TestServer, token: string) => server.request(MeDocument, {},
 describe("the session cache", () => {
   it("serves a live session from memory: repeated requests read the database once", async () => {
     const user = await signUp(a);
-    const loads = jest.spyOn(a.services.sessions, "loadSessions");
+    const loads = jest.spyOn(a.services.sessionStore, "getSessionsAndUsers");
     try {
       for (let i = 0; i < 10; i++) expect((await me(a, user.accessToken)).status).toBe(200);
       expect(loads).toHaveBeenCalledTimes(1);
@@ -70,9 +69,8 @@ describe("the session cache", () => {
     await addSessionsLike(a, user.session.id, 400);
     const heard = new Set<string>();
     const stopHearing = a.fanout.onRevoked((revocations) => revocations.forEach((r) => heard.add(r.sessionId)));
-    const listening = (a.fanout as unknown as { client: Client }).client;
     try {
-      const busy = listening.query("SELECT pg_sleep(0.15)");
+      const busy = a.fanout.stall(150);
       const res = await a.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });
       expect(res.data).toEqual({ logoutAllDevices: 400 });
       expect(heard.size).toBe(400);
@@ -95,7 +93,7 @@ describe("the session cache", () => {
 
     await until(() => b.fanout.backendPid !== null, 10_000);
     const other = await signUp(b);
-    const loads = jest.spyOn(b.services.sessions, "loadSessions");
+    const loads = jest.spyOn(b.services.sessionStore, "getSessionsAndUsers");
     try {
       for (let i = 0; i < 5; i++) expect((await me(b, other.accessToken)).status).toBe(200);
       expect(loads).toHaveBeenCalledTimes(1);

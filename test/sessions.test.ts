@@ -6,7 +6,8 @@ import {
   MySessionsDocument,
   RevokeSessionDocument,
 } from "./gql/graphql";
-import { revokeAndNotifySql } from "../src/live/revocation-channel";
+import { render } from "../src/db/sql";
+import { revokeStatement } from "../src/sessions/session.store";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, signIn, signUp } from "./support/users";
 
@@ -91,7 +92,8 @@ describe("logoutAllDevices", () => {
     await addSessionsLike(server, user.session.id, 20);
     await server.sql("BEGIN");
     try {
-      const batches = await server.sql<{ ids: string }>(revokeAndNotifySql("user_id = $2::uuid"), ["LOGOUT_ALL", user.user.id]);
+      const statement = render(revokeStatement({ kind: "user-sessions", userId: user.user.id }, "LOGOUT_ALL"));
+      const batches = await server.sql<{ ids: string }>(statement.text, statement.values);
       const [{ hot }] = await server.sql<{ hot: string }>("SELECT pg_stat_get_xact_tuples_hot_updated('sessions'::regclass) AS hot");
       expect(batches.flatMap((b) => JSON.parse(b.ids) as string[])).toHaveLength(21);
       expect(Number(hot)).toBe(21);

@@ -1,6 +1,7 @@
 import { LoginDocument, ReauthenticateDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signUp, uniqueEmail } from "./support/users";
+import { sleep } from "./support/wait";
 
 const WINDOW_SECONDS = 2;
 let server: TestServer;
@@ -13,7 +14,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const login = (email: string, password: string) => server.request(LoginDocument, { input: { email, password } });
 
 async function failThreeTimes(email: string) {

@@ -1,6 +1,6 @@
 import { Args, Ctx, Int, Mutation, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
-import { requireViewer } from "../graphql/viewer";
+import { requireAuthoritativeViewer, requireViewer } from "../graphql/viewer";
 import { ChangeEmailArgs, ChangePasswordArgs, ReauthenticateArgs } from "./credentials.input";
 
 const PROOF =
@@ -22,14 +22,14 @@ export class AccountResolver {
     @Args(() => ChangePasswordArgs) { currentPassword, newPassword }: ChangePasswordArgs,
     @Ctx() ctx: GraphQLContext,
   ) {
-    return ctx.services.account.changePassword(requireViewer(ctx), currentPassword, newPassword, ctx.actor);
+    return ctx.services.account.changePassword(await requireAuthoritativeViewer(ctx), currentPassword, newPassword, ctx.actor);
   }
 
   @Mutation(() => Int, {
     description: `Checks the password, changes the sign-in email (EMAIL_TAKEN if in use) and ends every other session; returns how many. ${PROOF}`,
   })
   async changeEmail(@Args(() => ChangeEmailArgs) { newEmail, currentPassword }: ChangeEmailArgs, @Ctx() ctx: GraphQLContext) {
-    return ctx.services.account.changeEmail(requireViewer(ctx), newEmail, currentPassword, ctx.actor);
+    return ctx.services.account.changeEmail(await requireAuthoritativeViewer(ctx), newEmail, currentPassword, ctx.actor);
   }
 }
 

@@ -1,9 +1,11 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { appError, forbidden, unauthenticated } from "../errors/error-codes";
-import { setActor, type Actor } from "../security/request-actor";
-import type { RevocationReason } from "../sessions/session.entity";
-import type { SessionEventSink } from "../sessions/session-events";
-import type { SensitiveCheck, SessionService } from "../sessions/session.service";
+import { appError, unauthenticated } from "../errors/error-codes";
+import { invariant } from "../lib/invariant";
+import { setActor, type Actor } from "../audit-log/request-actor";
+import type { SessionEventSink } from "../sessions/revocation/revocation";
+import type { RevocationReason } from "../sessions/revocation/revocation-reason";
+import type { SessionService } from "../sessions/session.service";
+import type { SessionCheck } from "../sessions/validate-session";
 import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import { UNIQUE_VIOLATION } from "./auth.service";
@@ -18,12 +20,12 @@ export interface SignedInViewer {
 const WRONG_CURRENT_PASSWORD = "The current password is not correct.";
 
 /**
- * Sensitive account changes. The guards stack: a live session (context builder), then the
- * session re-read from the database, then proof of a recent sign-in. For changePassword and
- * changeEmail that proof is the current password they take (throttled like a login), so a
- * stale session is not asked for it twice, and the session is fresh afterwards. Ending other
- * sessions takes no password, so it needs a session that is already fresh (proved the
- * password within FRESH_SESSION_TTL).
+ * Sensitive account changes. The guards stack: a live session (the context builder), then
+ * the session re-read from the database (the resolver's requireAuthoritativeViewer), then
+ * proof of a recent sign-in. For changePassword and changeEmail that proof is the current
+ * password they take (throttled like a login), so a stale session is not asked for it twice,
+ * and the session is fresh afterwards. Ending other sessions takes no password, so it needs a
+ * session that is already fresh (requireFreshViewer).
  */
 export class AccountService {
   constructor(
@@ -33,17 +35,7 @@ export class AccountService {
     private readonly passwords: PasswordHasher,
     private readonly passwordCheck: PasswordCheck,
     private readonly events: SessionEventSink,
-    private readonly freshSessionTtl: number,
   ) {}
-
-  /**
-   * Refuses unless the viewer's session, re-read from the database, is alive and fresh. Used
-   * before ending other sessions too (ASVS V7.5.2: terminating sessions needs a recent
-   * authentication), so a stolen, stale token cannot sign the real user out everywhere.
-   */
-  async requireFreshSession(viewer: SignedInViewer): Promise<void> {
-    assertSensitive(await this.sessions.checkSensitive(this.db.manager, viewer.sessionId, this.freshSessionTtl));
-  }
 
   /** Checks the password and makes this session fresh again. */
   async reauthenticate(viewer: SignedInViewer, password: string, actor: Actor): Promise<boolean> {
@@ -83,11 +75,10 @@ export class AccountService {
   }
 
   /**
-   * The current password on a live session (re-read: a revoked one may not even guess),
-   * whatever its freshness. Wrong: INVALID_CREDENTIALS, counted by the login throttle.
+   * The current password, whatever the session's freshness. Wrong: INVALID_CREDENTIALS,
+   * counted by the login throttle.
    */
   private async provePassword(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
-    assertSensitive(await this.sessions.checkSensitive(this.db.manager, viewer.sessionId, null));
     const user = await this.currentUser(viewer);
     await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
     return user;
@@ -102,7 +93,7 @@ export class AccountService {
     const revoked = await this.db.transaction(async (m) => {
       await setActor(m, actor);
       // Again, under a row lock: the session may have been revoked while the hash was computed.
-      assertSensitive(await this.sessions.checkSensitive(m, viewer.sessionId, null, true));
+      assertAlive(await this.sessions.validateSession({ session: viewer }, { lockIn: m }));
       // The password was just proved on this session: it is as fresh as after reauthenticate.
       await this.sessions.markFresh(m, viewer.sessionId);
       await change(m);
@@ -113,8 +104,8 @@ export class AccountService {
   }
 }
 
-function assertSensitive(check: SensitiveCheck): void {
+function assertAlive(check: SessionCheck): void {
   if (check.ok) return;
-  if (check.reason === "SESSION_NOT_FRESH") throw forbidden("SESSION_NOT_FRESH");
+  invariant(check.reason !== "SESSION_NOT_FRESH", "freshness was not asked for");
   throw unauthenticated(check.reason);
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { appError, unauthenticated } from "../errors/error-codes";
-import { setActor, type Actor } from "../security/request-actor";
+import { invariant } from "../lib/invariant";
+import { setActor, type Actor } from "../audit-log/request-actor";
 import type { SessionEntity } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
 import { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
-import type { AccessTokenService } from "./access-token";
+import type { AccessTokenService } from "../sessions/access-token";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
 
@@ -44,7 +45,7 @@ export class AuthService {
         const { session, refreshToken } = await this.sessions.createSession(m, {
           userId: user.id,
           deviceName: input.deviceName ?? null,
-          client: actor,
+          actor,
         });
         return this.signedIn(saved, session, refreshToken);
       });
@@ -58,12 +59,12 @@ export class AuthService {
     const email = normalizeEmail(input.email);
     const user = await this.users.findByEmail(email);
     await this.passwordCheck.verify(user, email, input.password, actor);
-    // `user` is non-null past a successful check.
+    invariant(user, "a password check passed without a user");
     const { session, refreshToken } = await this.db.transaction(async (m) => {
       await setActor(m, actor);
-      return this.sessions.createSession(m, { userId: user!.id, deviceName: input.deviceName ?? null, client: actor });
+      return this.sessions.createSession(m, { userId: user.id, deviceName: input.deviceName ?? null, actor });
     });
-    return this.signedIn(user!, session, refreshToken);
+    return this.signedIn(user, session, refreshToken);
   }
 
   async refresh(refreshToken: string, actor: Actor): Promise<SignedIn> {

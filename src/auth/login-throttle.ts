@@ -28,7 +28,11 @@ export class LoginThrottle {
   private readonly account: RateLimiterPostgres;
   private readonly ip: RateLimiterPostgres;
 
-  constructor(pool: Pool, policy: ThrottlePolicy, schemaName?: string) {
+  constructor(
+    private readonly pool: Pool,
+    policy: ThrottlePolicy,
+    schemaName?: string,
+  ) {
     const common = {
       storeClient: pool,
       storeType: "pool",
@@ -60,6 +64,11 @@ export class LoginThrottle {
       if (result.reason.consumedPoints === limit + 1) lockoutStarted = true;
     }
     return retryAfterMs > 0 ? { allowed: false, retryAfterSeconds: retryAfterMs / 1000, lockoutStarted } : { allowed: true };
+  }
+
+  /** Deletes counters whose window has passed (run by the periodic purge). */
+  async deleteExpired(): Promise<void> {
+    await this.pool.query("DELETE FROM login_throttle WHERE expire < $1", [Date.now()]);
   }
 
   /** A right password: the account starts afresh and the IP gets its point back. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { appError, rateLimited } from "../errors/error-codes";
-import type { Actor } from "../security/request-actor";
-import type { SecurityEventService } from "../security/security-event.service";
+import type { Actor } from "../audit-log/request-actor";
+import type { AuditLogService } from "../audit-log/audit-log.service";
 import type { UserEntity } from "../users/user.entity";
 import type { LoginThrottle } from "./login-throttle";
 import type { PasswordHasher } from "./password";
@@ -21,7 +21,7 @@ export class PasswordCheck {
   constructor(
     private readonly passwords: PasswordHasher,
     private readonly throttle: LoginThrottle,
-    private readonly events: SecurityEventService,
+    private readonly events: AuditLogService,
   ) {
     this.decoyHash = passwords.hash(randomUUID());
   }

@@ -61,6 +61,9 @@ const shape = {
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
 };
 
+/** Every variable the config reads, in declaration order (a test holds .env.example and the README to it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(shape));
+
 const schema = z.object(shape).superRefine((env, ctx) => {
   if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
     ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production (NODE_ENV=production)" });

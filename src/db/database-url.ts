@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Config } from "../config/environment";
-import { startEmbeddedPostgres } from "./embedded-postgres";
+import { startEmbeddedPostgres } from "../dev/embedded-postgres";
 
 export interface Database {
   url: string;

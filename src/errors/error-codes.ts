@@ -20,6 +20,14 @@ export const ErrorCode = {
     message: "This refresh token was just rotated by a concurrent request; use the newest one.",
   },
   RATE_LIMITED: { status: 429, message: "Too many attempts; try again later." },
+  /** HTTP transport: a path other than /graphql (and the health and playground paths). */
+  NOT_FOUND: { status: 404, message: "Not found." },
+  /** HTTP transport: a browser origin off the CORS list asked for credentials or a preflight. */
+  FORBIDDEN_ORIGIN: { status: 403, message: "This origin may not call the API from a browser." },
+  /** HTTP transport: a POST body that is not JSON. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the request as application/json." },
+  /** HTTP transport: a body over the limit, refused before it is read. */
+  PAYLOAD_TOO_LARGE: { status: 413, message: "Request body is larger than 100 KB." },
   SERVICE_UNAVAILABLE: { status: 503, message: "Temporarily unavailable; try again shortly." },
   INTERNAL_SERVER_ERROR: { status: 500, message: "Internal server error." },
 } as const;
@@ -36,14 +44,25 @@ export type UnauthenticatedReason =
   | "REFRESH_TOKEN_INVALID"
   | "REFRESH_TOKEN_REUSE";
 
+/** An error of the catalog, with the code's status (and `headers`, if any) for the HTTP answer. */
 export function appError(
   code: ErrorCode,
   extra: { message?: string; reason?: string; [key: string]: unknown } = {},
+  headers?: Record<string, string>,
 ): GraphQLError {
   const { message, ...extensions } = extra;
+  const { status } = ErrorCode[code];
   return new GraphQLError(message ?? ErrorCode[code].message, {
-    extensions: { code, ...extensions, http: { status: ErrorCode[code].status } },
+    extensions: { code, ...extensions, http: headers ? { status, headers: new HeaderMap(Object.entries(headers)) } : { status } },
   });
+}
+
+/**
+ * The body of an error the HTTP transport answers by itself, before GraphQL runs: the shape
+ * of a GraphQL error response, with the catalog's status.
+ */
+export function transportError(code: ErrorCode, message?: string): { status: number; body: { errors: [{ message: string; extensions: { code: ErrorCode } }] } } {
+  return { status: ErrorCode[code].status, body: { errors: [{ message: message ?? ErrorCode[code].message, extensions: { code } }] } };
 }
 
 /** One input that was refused, and why: an entry of BAD_USER_INPUT's `extensions.fields`. */
@@ -79,13 +98,7 @@ export function forbidden(reason: ForbiddenReason): GraphQLError {
  */
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-  return new GraphQLError(ErrorCode.RATE_LIMITED.message, {
-    extensions: {
-      code: "RATE_LIMITED",
-      retryAfter,
-      http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfter)]]) },
-    },
-  });
+  return appError("RATE_LIMITED", { retryAfter }, { "retry-after": String(retryAfter) });
 }
 
 export function unauthenticated(reason: UnauthenticatedReason): GraphQLError {

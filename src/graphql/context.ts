@@ -1,24 +1,40 @@
 import DataLoader from "dataloader";
+import type { AccountService } from "../auth/account.service";
+import type { AuthService } from "../auth/auth.service";
 import { appError, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
-import type { SessionEntity } from "../sessions/session.entity";
-import type { Actor } from "../security/request-actor";
-import type { ClientInfo } from "../sessions/session.service";
+import { invariant } from "../lib/invariant";
+import type { Logger } from "../lib/logger";
+import type { Actor } from "../audit-log/request-actor";
+import type { AuditLogService } from "../audit-log/audit-log.service";
+import type { RevokedEventPayload } from "../sessions/revocation/revocation";
+import type { SessionService } from "../sessions/session.service";
+import type { SessionCheck, SessionRef, Viewer } from "../sessions/validate-session";
 import type { UserEntity } from "../users/user.entity";
-import type { Services } from "../app";
-import type { LiveConnection } from "../live/live-connections";
+import type { UserService } from "../users/user.service";
 import { isLogoutOnly } from "./logout-only";
 import { ResponseHints } from "./response-hints";
 
-export interface Viewer {
-  userId: string;
-  sessionId: string;
-  session: SessionEntity;
+export type { SessionRef, Viewer } from "../sessions/validate-session";
+
+/** What resolvers reach through `ctx.services`: the domain services, nothing of a transport. */
+export interface ResolverServices {
+  users: UserService;
+  sessions: SessionService;
+  auth: AuthService;
+  account: AccountService;
+  auditLog: AuditLogService;
 }
 
-/** A session an access token names, without the rights of a viewer. */
-export interface SessionRef {
-  userId: string;
-  sessionId: string;
+/** What the context builder needs: the session check, a logger, the parser's token limit. */
+export interface ContextDeps extends ResolverServices {
+  logger: Logger;
+  config: { readonly queryLimits: { readonly maxTokens: number } };
+}
+
+/** The WebSocket an operation arrived on: where its subscription's events come from. */
+export interface OperationSocket {
+  /** This socket's share of its user's sessionRevoked events. */
+  sessionRevoked(): AsyncIterableIterator<RevokedEventPayload>;
 }
 
 export interface GraphQLContext {
@@ -30,8 +46,7 @@ export interface GraphQLContext {
    * it; `viewer` stays null.
    */
   expiredTokenSession: SessionRef | null;
-  client: ClientInfo;
-  /** The client and, when signed in, its session: recorded by the security activity log. */
+  /** The client and, when signed in, its session: recorded on sessions and in the audit log. */
   actor: Actor;
   /**
    * "cookie" when the client asked for browser cookie mode (`x-auth-transport: cookie`):
@@ -43,9 +58,9 @@ export interface GraphQLContext {
   /** Cookies for the transport to write; see ResponseHints. */
   response: ResponseHints;
   loaders: Loaders;
-  services: Services;
+  services: ResolverServices;
   /** The WebSocket this operation arrived on; undefined over HTTP. */
-  connection?: LiveConnection;
+  connection?: OperationSocket;
 }
 
 /**
@@ -64,7 +79,7 @@ export interface Loaders {
 class RequestLoaders implements Loaders {
   private userLoader: Loaders["user"] | undefined;
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: ResolverServices) {}
 
   get user(): Loaders["user"] {
     return (this.userLoader ??= new DataLoader((ids) => this.services.users.loadUsers(ids)));
@@ -74,8 +89,8 @@ class RequestLoaders implements Loaders {
 const MAX_AUTHORIZATION_LENGTH = 4096;
 
 /** A refused credential is logged (ASVS V16.3.2) with its reason and origin, never the token. */
-function refused(services: Services, input: ContextInput, reason: UnauthenticatedReason, sessionId?: string) {
-  services.logger.info({ reason, sessionId, ip: input.client.ipAddress }, "refused access token");
+function refused(deps: ContextDeps, input: ContextInput, reason: UnauthenticatedReason, sessionId?: string) {
+  deps.logger.info({ reason, sessionId, ip: input.actor.ipAddress }, "refused access token");
   return unauthenticated(reason);
 }
 
@@ -83,7 +98,8 @@ function refused(services: Services, input: ContextInput, reason: Unauthenticate
 export interface ContextInput {
   /** The `Authorization` header (HTTP) or `connectionParams.authorization` (WebSocket). */
   authorization: unknown;
-  client: ClientInfo;
+  /** The acting client as the transport saw it (`sessionId` null: the builder adds it). */
+  actor: Actor;
   /** HTTP only: cookie mode and its cookie (default: body mode, no cookie). */
   transport?: "cookie" | "body";
   refreshCookie?: string | null;
@@ -92,7 +108,7 @@ export interface ContextInput {
    * Read the session from the database, not memory: for the WebSocket's connect and every
    * subscribe, which are rare and long-lived enough to deserve the last word.
    */
-  fresh?: boolean;
+  authoritative?: boolean;
   /**
    * HTTP only: the request body (`query`, `operationName`), read only when the credential can
    * no longer be used, to let an operation of `logout` alone through. Without it (WebSocket),
@@ -113,54 +129,48 @@ export interface ContextInput {
  * true). A forged or malformed token is refused even then, and so is a token naming a session
  * of another user.
  */
-export async function buildContext(services: Services, input: ContextInput): Promise<GraphQLContext> {
+export async function buildContext(deps: ContextDeps, input: ContextInput): Promise<GraphQLContext> {
   if (input.authorization === undefined || input.authorization === null || input.authorization === "") {
-    return contextFor(services, input, null);
+    return contextFor(deps, input, null);
   }
   // Our tokens are a few hundred bytes; anything far longer is refused before it is parsed.
   const plausible = typeof input.authorization === "string" && input.authorization.length <= MAX_AUTHORIZATION_LENGTH;
   const match = plausible ? /^Bearer ([^\s]+)$/i.exec(input.authorization as string) : null;
-  if (!match) throw refused(services, input, "TOKEN_INVALID");
-  const verified = services.accessTokens.verify(match[1]);
-  if (!verified.ok && verified.reason === "TOKEN_INVALID") throw refused(services, input, "TOKEN_INVALID");
-  const { userId, sessionId } = verified.claims;
-  // The operation is looked at only once the credential has turned out unusable, and at most once.
-  const maxTokens = services.config.queryLimits.maxTokens;
-  if (!verified.ok && !isLogoutOnly(input.operation, maxTokens)) throw refused(services, input, "TOKEN_EXPIRED", sessionId);
-
-  let session: SessionEntity | null;
-  let invalid: ReturnType<typeof services.sessions.invalidReason>;
+  if (!match) throw refused(deps, input, "TOKEN_INVALID");
+  const token = match[1];
+  const authoritative = input.authoritative ?? false;
+  let check: SessionCheck;
   try {
-    session = input.fresh
-      ? await services.sessionCache.load(sessionId)
-      : (services.sessionCache.peek(sessionId) ?? (await services.sessionCache.load(sessionId)));
-    invalid = services.sessions.invalidReason(session);
-    // Memory only ever says "alive" on its own: a cached session that looks idle-expired may
-    // have been used on another instance since, so the database has the last word.
-    if (invalid === "SESSION_EXPIRED" && !input.fresh) {
-      session = await services.sessionCache.load(sessionId);
-      invalid = services.sessions.invalidReason(session);
+    check = await deps.sessions.validateSession({ token }, { authoritative });
+    // The operation is looked at only once the credential has turned out unusable, and at most once.
+    if (!check.ok && check.reason !== "TOKEN_INVALID" && isLogoutOnly(input.operation, deps.config.queryLimits.maxTokens)) {
+      if (check.reason === "TOKEN_EXPIRED") check = await deps.sessions.validateSession({ token }, { authoritative, acceptExpiredToken: true });
+      // Already over: logging it out again changes nothing and answers true.
+      if (!check.ok && check.reason !== "TOKEN_INVALID") return contextFor(deps, input, null);
     }
   } catch {
     // Fail closed: a session we cannot check is never treated as alive.
     throw appError("SERVICE_UNAVAILABLE");
   }
-  // The session must belong to the token's subject.
-  if (session && session.userId !== userId) throw refused(services, input, "TOKEN_INVALID", sessionId);
-  if (invalid || !session) {
-    // Already over: logging it out again changes nothing and answers true. (An expired token
-    // got this far only for an operation of logout alone.)
-    if (!verified.ok || isLogoutOnly(input.operation, maxTokens)) return contextFor(services, input, null);
-    throw refused(services, input, invalid ?? "SESSION_NOT_FOUND", sessionId);
+  if (!check.ok) {
+    invariant(check.reason !== "SESSION_NOT_FRESH", "a plain session check never asks for freshness");
+    throw refused(deps, input, check.reason, check.sessionId);
   }
-  if (!verified.ok) return contextFor(services, input, null, { userId, sessionId });
-  services.lastActive.seen(session);
-  return contextFor(services, input, { userId, sessionId, session });
+  const { viewer } = check;
+  if (check.expiredToken) return contextFor(deps, input, null, { userId: viewer.userId, sessionId: viewer.sessionId });
+  return contextFor(deps, input, viewer);
+}
+
+/** The context builder bound to its dependencies: what a transport is handed. */
+export type ContextBuilder = (input: ContextInput) => Promise<GraphQLContext>;
+
+export function contextBuilder(deps: ContextDeps): ContextBuilder {
+  return (input) => buildContext(deps, input);
 }
 
 /** One object literal in one shape for every request (this runs on every request). */
 function contextFor(
-  services: Services,
+  deps: ContextDeps,
   input: ContextInput,
   viewer: Viewer | null,
   expiredTokenSession: SessionRef | null = null,
@@ -170,12 +180,11 @@ function contextFor(
   return {
     viewer,
     expiredTokenSession,
-    client: input.client,
-    actor: { ipAddress: input.client.ipAddress, userAgent: input.client.userAgent, sessionId },
+    actor: { ipAddress: input.actor.ipAddress, userAgent: input.actor.userAgent, sessionId },
     transport,
     refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
     response: input.response ?? new ResponseHints(),
-    loaders: new RequestLoaders(services),
-    services,
+    loaders: new RequestLoaders(deps),
+    services: deps,
   };
 }

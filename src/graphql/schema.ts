@@ -2,10 +2,11 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchema, type PubSub } from "type-graphql";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
-import { SessionRevokedResolver } from "../live/session-revoked.resolver";
-import { SecurityEventResolver } from "../security/security-event.resolver";
+import { SecurityEventResolver } from "../audit-log/security-event.resolver";
+import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
+import { invariant } from "../lib/invariant";
 import { DateTimeScalar } from "./scalars";
 
 export const RESOLVERS = [
@@ -19,16 +20,12 @@ export const RESOLVERS = [
 
 /**
  * TypeGraphQL insists on a PubSub once any subscription exists. Ours supply their own
- * `subscribe` (topics come from the socket's context, see live/), so this one is never used.
+ * `subscribe` (topics come from the socket's context), so this one is never used.
  */
-const noTopicPubSub: PubSub = {
-  publish: () => {
-    throw new Error("topic subscriptions are not used; see src/live/");
-  },
-  subscribe: () => {
-    throw new Error("topic subscriptions are not used; see src/live/");
-  },
+const unused = (): never => {
+  invariant(false, "topic subscriptions are not used; see sessions/revocation/");
 };
+const noTopicPubSub: PubSub = { publish: unused, subscribe: unused };
 
 /** Builds the executable schema; the same call emits schema.graphql (scripts/emit-schema). */
 export function createSchema(): Promise<GraphQLSchema> {

@@ -7,12 +7,14 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import type { GraphQLSchema } from "graphql";
-import type { Services } from "../app";
-import { buildContext, type GraphQLContext } from "../graphql/context";
+import type { Config } from "../config/environment";
+import { transportError, type ErrorCode } from "../errors/error-codes";
+import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
-import { clientInfo } from "./client-info";
+import type { Logger } from "../lib/logger";
+import { requestActor } from "./request-actor";
 import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
@@ -28,6 +30,14 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join("; ") : value;
 }
 
+/** What the HTTP transport is given: nothing of the services it does not use. */
+export interface HttpServerDeps {
+  logger: Logger;
+  config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins">;
+  /** The shared context builder, bound to the services. */
+  buildContext: ContextBuilder;
+}
+
 export interface HttpServer {
   server: Server;
   apollo: ApolloServer<GraphQLContext>;
@@ -40,8 +50,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+/** An error of the catalog, answered by the transport itself (GraphQL never ran). */
+function sendError(res: ServerResponse, code: ErrorCode, options: { message?: string; headers?: Record<string, string> } = {}) {
+  const { status, body } = transportError(code, options.message);
+  sendJson(res, status, body, options.headers);
 }
 
 const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
@@ -52,12 +64,12 @@ const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
  * written back. WebSocket upgrades on the same port go to graphql-ws (see live/).
  */
 export async function startHttpServer(
-  services: Services,
+  deps: HttpServerDeps,
   schema: GraphQLSchema,
   listen: { host: string; port: number },
   readiness: ReadinessChecks,
 ): Promise<HttpServer> {
-  const { config, logger } = services;
+  const { config, logger, buildContext } = deps;
   const server = createServer();
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -94,7 +106,7 @@ export async function startHttpServer(
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, "request failed");
-      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error.");
+      if (!res.headersSent) sendError(res, "INTERNAL_SERVER_ERROR");
       else res.destroy();
     });
   });
@@ -117,11 +129,11 @@ export async function startHttpServer(
       return;
     }
     if (url.pathname !== GRAPHQL_PATH) {
-      sendError(res, 404, "NOT_FOUND", "Not found.");
+      sendError(res, "NOT_FOUND");
       return;
     }
     if (req.method === "OPTIONS") {
-      if (!trustedOrigin) sendError(res, 403, "FORBIDDEN_ORIGIN", "This origin may not call the API from a browser.");
+      if (!trustedOrigin) sendError(res, "FORBIDDEN_ORIGIN");
       else {
         res.writeHead(204, preflightHeaders());
         res.end();
@@ -135,7 +147,7 @@ export async function startHttpServer(
     const cookieHeader = headerValue(req.headers.cookie);
     const carriesCookie = cookieHeader?.includes(REFRESH_COOKIE) ?? false;
     if ((transport === "cookie" || carriesCookie) && origin !== undefined && !trustedOrigin) {
-      sendError(res, 403, "FORBIDDEN_ORIGIN", "This origin may not use the refresh cookie.");
+      sendError(res, "FORBIDDEN_ORIGIN", { message: "This origin may not use the refresh cookie." });
       return;
     }
 
@@ -145,7 +157,7 @@ export async function startHttpServer(
       const contentType = req.headers["content-type"] ?? "";
       if (!JSON_CONTENT_TYPE.test(contentType)) {
         req.resume();
-        sendError(res, 415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json.");
+        sendError(res, "UNSUPPORTED_MEDIA_TYPE");
         return;
       }
       let text: string;
@@ -153,13 +165,13 @@ export async function startHttpServer(
         text = await readBody(req, MAX_BODY_BYTES);
       } catch (error) {
         if (!(error instanceof BodyTooLargeError)) throw error;
-        sendError(res, 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 100 KB.", { connection: "close" });
+        sendError(res, "PAYLOAD_TOO_LARGE", { headers: { connection: "close" } });
         return;
       }
       try {
         body = text === "" ? undefined : JSON.parse(text);
       } catch {
-        sendError(res, 400, "BAD_REQUEST", "Request body is not valid JSON.");
+        sendError(res, "BAD_REQUEST", { message: "Request body is not valid JSON." });
         return;
       }
     }
@@ -177,9 +189,9 @@ export async function startHttpServer(
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: () =>
-        buildContext(services, {
+        buildContext({
           authorization: req.headers.authorization,
-          client: clientInfo(req),
+          actor: requestActor(req),
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           response: hints,

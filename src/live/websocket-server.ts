@@ -2,20 +2,34 @@ import type { Server } from "node:http";
 import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import { makeServer } from "graphql-ws";
 import { WebSocketServer } from "ws";
-import type { Services } from "../app";
+import type { Config } from "../config/environment";
 import { CloseCode, forbiddenCloseReason } from "../errors/close-codes";
-import { buildContext, type GraphQLContext } from "../graphql/context";
+import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { queryLimitRules } from "../graphql/query-limits";
-import { clientInfo } from "../http/client-info";
+import { requestActor } from "../http/request-actor";
 import { serveGraphqlWs, type SocketExtra } from "./graphql-ws-transport";
 import { subscribeSharingResults } from "./shared-subscribe";
 import { connectionParam } from "./connection-params";
-import type { LiveConnection } from "./live-connections";
+import type { Logger } from "../lib/logger";
+import type { SessionEntity } from "../sessions/session.entity";
+import type { LiveConnection, LiveConnections } from "./live-connections";
 
 interface SocketState extends SocketExtra {
   connection?: LiveConnection;
   /** Contexts built by onSubscribe, taken by `context` for the same operation id. */
   contexts?: Map<string, GraphQLContext>;
+}
+
+/** What the socket server is given: nothing of the services it does not use. */
+export interface LiveServerDeps {
+  logger: Logger;
+  config: Pick<Config, "queryLimits" | "wsConnectionInitTimeout" | "wsKeepAliveInterval" | "isProduction">;
+  /** This instance's socket registry. */
+  sockets: LiveConnections;
+  /** The HTTP path's context builder. */
+  buildContext: ContextBuilder;
+  /** When a session ends at the latest: its sockets' expiry timer. */
+  sessionExpiresAt(session: SessionEntity): Date;
 }
 
 export interface LiveServer {
@@ -32,11 +46,11 @@ export interface LiveServer {
  */
 export function startLiveServer(
   httpServer: Server,
-  services: Services,
+  deps: LiveServerDeps,
   schema: GraphQLSchema,
   options: { path: string; maxPayloadBytes: number },
 ): LiveServer {
-  const { config, logger, live } = services;
+  const { config, logger, sockets: live, buildContext } = deps;
   const limitRules = queryLimitRules(config.queryLimits);
   // Oversized frames are refused by ws itself (close 1009), before any parsing.
   const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: options.maxPayloadBytes });
@@ -61,7 +75,7 @@ export function startLiveServer(
       const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!context?.viewer) return false;
       const { userId, sessionId, session } = context.viewer;
-      ctx.extra.connection = live.open(userId, sessionId, services.sessions.expiresAt(session), ctx.extra.socket);
+      ctx.extra.connection = live.open(userId, sessionId, deps.sessionExpiresAt(session), ctx.extra.socket);
       return true;
     },
     onSubscribe: async (ctx, id) => {
@@ -71,7 +85,7 @@ export function startLiveServer(
       if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
         return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
       }
-      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection });
+      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection: { sessionRevoked: () => live.subscribe(connection) } });
       return undefined;
     },
     context: (ctx, id) => {
@@ -88,7 +102,7 @@ export function startLiveServer(
   /** The shared context builder; on refusal the socket is closed here with the reason. */
   async function authenticate(authorization: unknown, extra: SocketExtra) {
     try {
-      const context = await buildContext(services, { authorization, client: clientInfo(extra.request), fresh: true });
+      const context = await buildContext({ authorization, actor: requestActor(extra.request), authoritative: true });
       if (!context.viewer) extra.socket.close(CloseCode.Forbidden, "TOKEN_MISSING");
       return context;
     } catch (error) {

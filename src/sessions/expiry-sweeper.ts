@@ -1,4 +1,5 @@
 import type { Logger } from "../lib/logger";
+import { PeriodicTask } from "../lib/periodic-task";
 import type { SessionService } from "./session.service";
 
 /**
@@ -8,40 +9,34 @@ import type { SessionService } from "./session.service";
  * Sockets do not wait for it: each also has a timer at its own session's deadline.
  */
 export class ExpirySweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly sessions: SessionService,
-    private readonly logger: Logger,
-    private readonly intervalMs: number,
+    logger: Logger,
+    intervalMs: number,
     private readonly batchSize = 5000,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.sweep(), intervalMs, (error) =>
+      logger.error({ err: error }, "sweeping expired sessions failed"),
+    );
+  }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running = this.running.then(async () => void (await this.sweep()));
-    }, this.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
   /** Sweeps until no expired session is left; returns how many were marked. */
   async sweep(): Promise<number> {
     let total = 0;
-    try {
-      for (;;) {
-        const batch = await this.sessions.revokeExpiredSessions({ limit: this.batchSize });
-        total += batch.length;
-        if (batch.length < this.batchSize) break;
-      }
-    } catch (error) {
-      this.logger.error({ err: error }, "sweeping expired sessions failed");
+    for (;;) {
+      const batch = await this.sessions.revokeExpiredSessions({ limit: this.batchSize });
+      total += batch.length;
+      if (batch.length < this.batchSize) return total;
     }
-    return total;
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -1,5 +1,6 @@
-import type { DataSource } from "typeorm";
 import type { Logger } from "../lib/logger";
+import { PeriodicTask } from "../lib/periodic-task";
+import type { SessionStore } from "./session.store";
 
 export interface PurgePolicy {
   /** Seconds an ended session is kept (for mySecurityEvents' context and forensics) before deletion. */
@@ -14,7 +15,8 @@ const BATCH = 1000;
 
 /**
  * Deletes session rows that ended (revoked, or past their absolute or idle deadline) more
- * than `retention` seconds ago, and login-throttle counters whose window has passed.
+ * than `retention` seconds ago, then runs `alsoPurge` (login-throttle counters whose window
+ * has passed).
  *
  * Safe with any number of instances: each batch takes its rows with FOR UPDATE SKIP LOCKED,
  * so two instances never wait on or fight over the same rows, and deleting what is already
@@ -23,47 +25,41 @@ const BATCH = 1000;
  * kept: they reference sessions by id without a foreign key.
  */
 export class SessionPurge {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
+  private readonly task: PeriodicTask;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly store: SessionStore,
     private readonly policy: PurgePolicy,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+    private readonly alsoPurge: () => Promise<void> = async () => undefined,
+  ) {
+    this.task = new PeriodicTask(
+      async () => {
+        const deleted = await this.deleteExpiredSessions();
+        if (deleted > 0) logger.info({ deleted }, "purged ended sessions");
+      },
+      policy.intervalMs,
+      (error) => logger.error({ err: error }, "session purge failed"),
+    );
+  }
 
   /** One pass; returns how many session rows were deleted. */
   async deleteExpiredSessions(): Promise<number> {
     let total = 0;
     for (;;) {
-      const result = (await this.db.query(
-        `DELETE FROM sessions WHERE id IN (
-           SELECT id FROM sessions
-            WHERE (revoked_at IS NOT NULL AND revoked_at < now() - make_interval(secs => $1))
-               OR expires_at < now() - make_interval(secs => $1)
-               OR last_active_at < now() - make_interval(secs => $1 + $2)
-            LIMIT ${BATCH}
-            FOR UPDATE SKIP LOCKED)`,
-        [this.policy.retention, this.policy.idleTtl],
-      )) as [unknown, number];
-      const deleted = result[1] ?? 0;
+      const deleted = await this.store.deleteExpiredSessions({ retention: this.policy.retention, idleTtl: this.policy.idleTtl, limit: BATCH });
       total += deleted;
       if (deleted < BATCH) break;
     }
-    await this.db.query("DELETE FROM login_throttle WHERE expire < $1", [Date.now()]);
+    await this.alsoPurge();
     return total;
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running = this.deleteExpiredSessions()
-        .then((n) => n > 0 && this.logger.info({ deleted: n }, "purged ended sessions"))
-        .catch((error: unknown) => this.logger.error({ err: error }, "session purge failed"));
-    }, this.policy.intervalMs).unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -1,16 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from "typeorm";
 import { UserEntity } from "../users/user.entity";
-
-export const REVOCATION_REASONS = [
-  "LOGOUT",
-  "LOGOUT_ALL",
-  "REVOKED",
-  "PASSWORD_CHANGED",
-  "EMAIL_CHANGED",
-  "REFRESH_TOKEN_REUSE",
-  "EXPIRED",
-] as const;
-export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+import type { RevocationReason } from "./revocation/revocation-reason";
 
 /**
  * One login on one device. The client holds `<id>.<secret>` as its refresh token; only

@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
-import { requireViewer } from "../graphql/viewer";
+import { requireFreshViewer, requireViewer } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
 import { isRefreshToken } from "./refresh-token";
 import { Session } from "./session.type";
@@ -56,8 +56,7 @@ export class SessionResolver {
     @Arg("keepCurrent", () => Boolean, { defaultValue: false }) keepCurrent: boolean,
     @Ctx() ctx: GraphQLContext,
   ): Promise<number> {
-    const viewer = requireViewer(ctx);
-    await ctx.services.account.requireFreshSession(viewer);
+    const viewer = await requireFreshViewer(ctx);
     const ended = await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", {
       exceptSessionId: keepCurrent ? viewer.sessionId : undefined,
       actor: ctx.actor,
@@ -72,7 +71,7 @@ export class SessionResolver {
   async revokeSession(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     const viewer = requireViewer(ctx);
     if (!isUuid(id)) throw badUserInput("id", "id must be a session id (a UUID)");
-    if (id !== viewer.sessionId) await ctx.services.account.requireFreshSession(viewer);
+    if (id !== viewer.sessionId) await requireFreshViewer(ctx);
     return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED", ctx.actor);
   }
 }

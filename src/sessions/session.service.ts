@@ -1,28 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { Pool } from "pg";
-import { DataSource, EntityManager } from "typeorm";
-import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
-import { setActor, type Actor } from "../security/request-actor";
-import { UserEntity } from "../users/user.entity";
-import { parseDevice } from "./device";
+import type { DataSource, EntityManager } from "typeorm";
+import { setActor, type Actor } from "../audit-log/request-actor";
+import { parseDevice } from "../lib/device";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
-import { SessionEntity, type RevocationReason } from "./session.entity";
-import { revokeAndNotifySql, revokedFromBatches } from "../live/revocation-channel";
-import type { SessionEventSink, SessionRevocation } from "./session-events";
-
-/** Which sessions a revoking statement ends: conditions ANDed; `sql` numbers its parameters from $2. */
-interface RevocationTarget {
-  id?: string;
-  userId?: string;
-  exceptId?: string;
-  sql?: string;
-  params?: unknown[];
-}
-
-export interface ClientInfo {
-  userAgent: string | null;
-  ipAddress: string | null;
-}
+import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
+import type { RevocationReason } from "./revocation/revocation-reason";
+import { SessionEntity } from "./session.entity";
+import { invalidReason, sessionExpiresAt, type SessionInvalidReason } from "./session-lifetime";
+import type { SessionStore } from "./session.store";
+import type { SessionCheck, SessionCredential, SessionRequirements, SessionValidator } from "./validate-session";
 
 export interface SessionPolicy {
   idleTtl: number;
@@ -30,126 +16,48 @@ export interface SessionPolicy {
   refreshReuseGrace: number;
 }
 
-export type SessionInvalidReason = "SESSION_NOT_FOUND" | "SESSION_REVOKED" | "SESSION_EXPIRED";
-
-/** Whether a session may perform a sensitive action (password or email change). */
-export type SensitiveCheck = { ok: true } | { ok: false; reason: SessionInvalidReason | "SESSION_NOT_FRESH" };
-
 export type RefreshResult =
   | { ok: true; session: SessionEntity; refreshToken: string }
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
 
-const SESSION_COLUMNS = `
-  s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
-  s.created_at, s.last_active_at, s.authenticated_at, s.expires_at, s.revoked_at, s.revoked_reason,
-  u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at`;
-
-const LOAD_SESSIONS = `
-  SELECT ${SESSION_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
-  WHERE s.id = ANY($1::uuid[])`;
-
-// Uses the index sessions_user_idx (ended rows kept for SESSION_RETENTION are filtered). Only
-// what the Session type shows: no user join, no timestamps nobody reads. The timestamps come as
-// epoch milliseconds (a float8, read with parseFloat): pg's text parser for timestamptz, a
-// regular expression per value, was ~2 ms of a 1,000-session list (CPU profile).
-const LIST_USER_SESSIONS = `
-  SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
-         date_part('epoch', s.created_at) * 1000 AS created_ms,
-         date_part('epoch', s.last_active_at) * 1000 AS last_active_ms,
-         date_part('epoch', s.expires_at) * 1000 AS expires_ms
-  FROM sessions s
-  WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-    AND s.last_active_at > now() - make_interval(secs => $2)
-  ORDER BY s.last_active_at DESC, s.created_at DESC`;
-
-interface SessionUserRow {
-  id: string;
-  user_id: string;
-  device_name: string | null;
-  user_agent: string | null;
-  browser: string | null;
-  os: string | null;
-  device_type: string | null;
-  ip_address: string | null;
-  created_at: Date;
-  last_active_at: Date;
-  authenticated_at: Date;
-  expires_at: Date;
-  revoked_at: Date | null;
-  revoked_reason: RevocationReason | null;
-  user_email: string;
-  user_created_at: Date;
-  user_updated_at: Date;
-}
-
-type DeviceColumns = Pick<SessionUserRow, "id" | "user_id" | "device_name" | "user_agent" | "browser" | "os" | "device_type" | "ip_address">;
-
-interface ListedSessionRow extends DeviceColumns {
-  created_ms: number;
-  last_active_ms: number;
-  expires_ms: number;
-}
-
-/** The columns every read of a session shows (the list reads only these). */
-function listedSession(row: DeviceColumns, createdAt: Date, lastActiveAt: Date, expiresAt: Date): SessionEntity {
-  return Object.assign(new SessionEntity(), {
-    id: row.id,
-    userId: row.user_id,
-    deviceName: row.device_name,
-    userAgent: row.user_agent,
-    browser: row.browser,
-    os: row.os,
-    deviceType: row.device_type,
-    ipAddress: row.ip_address,
-    createdAt,
-    lastActiveAt,
-    expiresAt,
-    revokedAt: null,
-    revokedReason: null,
-  });
-}
-
-/** A session as the request path needs it: no secret hashes are read at all. */
-function toSession(row: SessionUserRow): SessionEntity {
-  const user = Object.assign(new UserEntity(), {
-    id: row.user_id,
-    email: row.user_email,
-    createdAt: row.user_created_at,
-    updatedAt: row.user_updated_at,
-  });
-  return Object.assign(listedSession(row, row.created_at, row.last_active_at, row.expires_at), {
-    user,
-    authenticatedAt: row.authenticated_at,
-    revokedAt: row.revoked_at,
-    revokedReason: row.revoked_reason,
-  });
-}
-
-/** Session storage and lifecycle. Every method that ends sessions reports them after commit. */
+/**
+ * The session lifecycle over its store. Every method that ends sessions reports them to
+ * `events` after the commit (see wireRevocations for what listens).
+ */
 export class SessionService {
   constructor(
     private readonly db: DataSource,
+    private readonly store: SessionStore,
+    private readonly validator: SessionValidator,
     private readonly policy: SessionPolicy,
     private readonly events: SessionEventSink,
   ) {}
 
+  /**
+   * The one session check (see SessionValidator): the session the credential names, if it is
+   * alive and meets `require`; otherwise why not.
+   */
+  validateSession(credential: SessionCredential, require?: SessionRequirements): Promise<SessionCheck> {
+    return this.validator.validateSession(credential, require);
+  }
+
   /** Creates a session inside the caller's transaction; returns it with its refresh token. */
   async createSession(
     manager: EntityManager,
-    input: { userId: string; deviceName: string | null; client: ClientInfo },
+    input: { userId: string; deviceName: string | null; actor: Actor },
   ): Promise<{ session: SessionEntity; refreshToken: string }> {
     const now = new Date();
     const { secret, hash } = generateSecret();
-    const session = manager.create(SessionEntity, {
+    const session = Object.assign(new SessionEntity(), {
       id: randomUUID(),
       userId: input.userId,
       secretHash: hash,
       previousSecretHash: null,
       secretRotatedAt: null,
       deviceName: input.deviceName,
-      userAgent: input.client.userAgent?.slice(0, 512) ?? null,
-      ...parseDevice(input.client.userAgent),
-      ipAddress: input.client.ipAddress,
+      userAgent: input.actor.userAgent?.slice(0, 512) ?? null,
+      ...parseDevice(input.actor.userAgent),
+      ipAddress: input.actor.ipAddress,
       createdAt: now,
       lastActiveAt: now,
       authenticatedAt: now,
@@ -157,49 +65,18 @@ export class SessionService {
       revokedAt: null,
       revokedReason: null,
     });
-    await manager.insert(SessionEntity, session);
+    await this.store.createSession(manager, session);
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
-  }
-
-  /**
-   * Loads sessions, with their users, by id, in the order asked (a DataLoader batch function).
-   * This is the per-request path on a cache miss, so it is one named (prepared once per
-   * connection) statement on the pool, not a query built by the ORM each time.
-   */
-  async loadSessions(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
-    const { rows } = await this.pool().query<SessionUserRow>({ name: "load_sessions", text: LOAD_SESSIONS, values: [ids] });
-    const byId = new Map(rows.map((row) => [row.id, toSession(row)]));
-    return ids.map((id) => byId.get(id) ?? null);
-  }
-
-  /** Why a session may not be used now, or null when it is alive. */
-  invalidReason(session: SessionEntity | null, now = Date.now()): SessionInvalidReason | null {
-    if (!session) return "SESSION_NOT_FOUND";
-    // The sweeper marks expired sessions revoked (EXPIRED); they still answer as expired.
-    if (session.revokedAt) return session.revokedReason === "EXPIRED" ? "SESSION_EXPIRED" : "SESSION_REVOKED";
-    if (now >= this.expiresAtMs(session)) return "SESSION_EXPIRED";
-    return null;
   }
 
   /** The earlier of the absolute cap and the idle deadline. */
   expiresAt(session: SessionEntity): Date {
-    return new Date(this.expiresAtMs(session));
+    return sessionExpiresAt(session, this.policy.idleTtl);
   }
 
-  private expiresAtMs(session: SessionEntity): number {
-    return Math.min(session.expiresAt.getTime(), session.lastActiveAt.getTime() + this.policy.idleTtl * 1000);
-  }
-
-  /** The user's live sessions, most recently active first (one indexed, prepared query). */
-  async listUserSessions(userId: string): Promise<SessionEntity[]> {
-    const { rows } = await this.pool().query<ListedSessionRow>({
-      name: "list_user_sessions",
-      text: LIST_USER_SESSIONS,
-      values: [userId, this.policy.idleTtl],
-    });
-    return rows.map((row) =>
-      listedSession(row, new Date(row.created_ms), new Date(row.last_active_ms), new Date(row.expires_ms)),
-    );
+  /** The user's live sessions, most recently active first. */
+  listUserSessions(userId: string): Promise<SessionEntity[]> {
+    return this.store.listUserSessions(userId, this.policy.idleTtl);
   }
 
   /**
@@ -213,26 +90,14 @@ export class SessionService {
     if (!parsed) return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
     const { result, revoked } = await this.db.transaction(async (m) => {
       await setActor(m, actor);
-      const session = await m
-        .getRepository(SessionEntity)
-        .createQueryBuilder("s")
-        .setLock("pessimistic_write")
-        .where("s.id = :id", { id: parsed.sessionId })
-        .getOne();
-      const invalid = this.invalidReason(session);
+      const session = await this.store.getSession(parsed.sessionId, { tx: m, lock: true });
+      const invalid = invalidReason(session, this.policy.idleTtl);
       if (invalid || !session) return { result: { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" } as const };
       const now = new Date();
       if (secretMatches(parsed.secret, session.secretHash)) {
         const { secret, hash } = generateSecret();
-        session.previousSecretHash = session.secretHash;
-        session.secretHash = hash;
-        session.secretRotatedAt = now;
-        session.lastActiveAt = now;
-        await m.update(
-          SessionEntity,
-          { id: session.id },
-          { previousSecretHash: session.previousSecretHash, secretHash: hash, secretRotatedAt: now, lastActiveAt: now },
-        );
+        await this.store.rotateSecret(m, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
+        Object.assign(session, { previousSecretHash: session.secretHash, secretHash: hash, secretRotatedAt: now, lastActiveAt: now });
         return { result: { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) } as const };
       }
       if (secretMatches(parsed.secret, session.previousSecretHash)) {
@@ -240,7 +105,7 @@ export class SessionService {
         if (spentFor < this.policy.refreshReuseGrace * 1000) {
           return { result: { ok: false, reason: "REFRESH_TOKEN_ROTATED" } as const };
         }
-        const revoked = await this.revokeWhere(m, "REFRESH_TOKEN_REUSE", { id: session.id });
+        const revoked = await this.store.revoke({ kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE", m);
         return { result: { ok: false, reason: "REFRESH_TOKEN_REUSE" } as const, revoked };
       }
       return { result: { ok: false, reason: "REFRESH_TOKEN_INVALID" } as const };
@@ -264,25 +129,20 @@ export class SessionService {
     credentials: { session?: { userId: string; sessionId: string } | null; refreshToken?: string | null },
     actor: Actor,
   ): Promise<number> {
-    const params: unknown[] = [];
-    // revokeWhere's `$1` is the reason: ours start at $2.
-    const param = (value: unknown) => `$${params.push(value) + 1}`;
-    const proofs: string[] = [];
-    if (credentials.session) {
-      proofs.push(`(id = ${param(credentials.session.sessionId)}::uuid AND user_id = ${param(credentials.session.userId)}::uuid)`);
-    }
     const parsed = credentials.refreshToken ? parseRefreshToken(credentials.refreshToken) : null;
-    if (parsed) {
-      const hash = param(hashSecret(parsed.secret));
-      proofs.push(`(id = ${param(parsed.sessionId)}::uuid
-        AND expires_at > now() AND last_active_at > now() - make_interval(secs => ${param(this.policy.idleTtl)})
-        AND (secret_hash = ${hash}
-          OR (previous_secret_hash = ${hash} AND secret_rotated_at > now() - make_interval(secs => ${param(this.policy.refreshReuseGrace)}))))`);
-    }
-    if (proofs.length === 0) return 0;
+    const session = credentials.session ?? undefined;
+    const refresh = parsed
+      ? {
+          sessionId: parsed.sessionId,
+          secretHash: hashSecret(parsed.secret),
+          idleTtl: this.policy.idleTtl,
+          reuseGrace: this.policy.refreshReuseGrace,
+        }
+      : undefined;
+    if (!session && !refresh) return 0;
     // Without an access token, the refresh token is the actor's proof of being that session.
-    const by = credentials.session ? actor : { ...actor, sessionId: parsed?.sessionId ?? null };
-    const revoked = await this.revokeAndPublish(by, "LOGOUT", { sql: proofs.join(" OR "), params });
+    const by = session ? actor : { ...actor, sessionId: parsed?.sessionId ?? null };
+    const revoked = await this.revokeAndPublish(by, "LOGOUT", { kind: "logout", session, refresh });
     return revoked.length;
   }
 
@@ -291,7 +151,7 @@ export class SessionService {
    * one all answer false and change nothing: the caller cannot tell them apart.
    */
   async revokeSession(viewerId: string, sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
-    const revoked = await this.revokeAndPublish(actor, reason, { id: sessionId, userId: viewerId });
+    const revoked = await this.revokeAndPublish(actor, reason, { kind: "owned-session", sessionId, userId: viewerId });
     return revoked.length > 0;
   }
 
@@ -304,42 +164,24 @@ export class SessionService {
     reason: RevocationReason,
     options: { exceptSessionId?: string; manager?: EntityManager; actor?: Actor } = {},
   ): Promise<SessionRevocation[]> {
-    const where = { userId, exceptId: options.exceptSessionId };
+    const target: RevocationTarget = { kind: "user-sessions", userId, exceptSessionId: options.exceptSessionId };
     // Inside a caller's transaction the caller publishes after its commit.
-    if (options.manager) return this.revokeWhere(options.manager, reason, where);
-    return this.revokeAndPublish(options.actor, reason, where);
+    if (options.manager) return this.store.revoke(target, reason, options.manager);
+    return this.revokeAndPublish(options.actor, reason, target);
   }
 
-  /** revokeWhere in a transaction of its own, with `actor` for the security log; published after commit. */
+  /** A revocation in a transaction of its own, with `actor` for the audit log; published after commit. */
   private async revokeAndPublish(
     actor: Actor | undefined,
     reason: RevocationReason,
-    where: RevocationTarget,
+    target: RevocationTarget,
   ): Promise<SessionRevocation[]> {
     const revoked = await this.db.transaction(async (m) => {
       if (actor) await setActor(m, actor);
-      return this.revokeWhere(m, reason, where);
+      return this.store.revoke(target, reason, m);
     });
     await this.events.sessionsRevoked(revoked);
     return revoked;
-  }
-
-  /**
-   * Re-reads the session from the database (never a request's cached copy, which may predate a
-   * revocation) and says whether it is alive and proved the password within `freshTtl`
-   * seconds (`null`: alive is enough, the caller checks a password itself). With `lock`, the
-   * row stays locked until the caller's transaction ends, so a revocation cannot slip in
-   * between this check and the change it guards.
-   */
-  async checkSensitive(manager: EntityManager, sessionId: string, freshTtl: number | null, lock = false): Promise<SensitiveCheck> {
-    const qb = manager.getRepository(SessionEntity).createQueryBuilder("s").where("s.id = :id", { id: sessionId });
-    const session = await (lock ? qb.setLock("pessimistic_write") : qb).getOne();
-    const invalid = this.invalidReason(session);
-    if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" };
-    if (freshTtl !== null && Date.now() - session.authenticatedAt.getTime() >= freshTtl * 1000) {
-      return { ok: false, reason: "SESSION_NOT_FRESH" };
-    }
-    return { ok: true };
   }
 
   /**
@@ -347,51 +189,21 @@ export class SessionService {
    * without a log entry of its own: the change that proved it (PASSWORD_CHANGED,
    * EMAIL_CHANGED) is the record.
    */
-  async markFresh(manager: EntityManager, sessionId: string): Promise<void> {
-    await manager.query("UPDATE sessions SET authenticated_at = now() WHERE id = $1", [sessionId]);
+  markFresh(tx: EntityManager, sessionId: string): Promise<void> {
+    return this.store.markFresh(tx, sessionId);
   }
 
   /**
    * Marks the session as having just proved the password again, and logs it in the same
    * statement; false if it is no longer alive.
    */
-  async markAuthenticated(sessionId: string, actor: Actor): Promise<boolean> {
-    const rows = (await this.db.query(
-      `WITH marked AS (
-         UPDATE sessions SET authenticated_at = now(), last_active_at = now()
-         WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()
-         RETURNING id, user_id
-       )
-       INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent)
-       SELECT user_id, id, 'REAUTHENTICATED', $2, $3 FROM marked
-       RETURNING id`,
-      [sessionId, actor.ipAddress, actor.userAgent?.slice(0, 512) ?? null],
-    )) as unknown[];
-    return rows.length > 0;
+  markAuthenticated(sessionId: string, actor: Actor): Promise<boolean> {
+    return this.store.markAuthenticated(sessionId, actor);
   }
 
   /** Sessions of these users ended at or after `since` (a live instance catching up after a gap). */
-  async revokedSessionsSince(userIds: readonly string[], since: Date): Promise<SessionRevocation[]> {
-    const rows = (await this.db.query(
-      `SELECT id, user_id, revoked_reason, revoked_at FROM sessions
-       WHERE user_id = ANY($1::uuid[]) AND revoked_at >= $2`,
-      [userIds, since],
-    )) as { id: string; user_id: string; revoked_reason: RevocationReason; revoked_at: Date }[];
-    return rows.map((r) => ({ sessionId: r.id, userId: r.user_id, reason: r.revoked_reason, revokedAt: new Date(r.revoked_at) }));
-  }
-
-  /** Records activity; see LastActiveWriter for why this is not a write per request. */
-  async touchSessions(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query(
-      "UPDATE sessions SET last_active_at = now() WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL",
-      [ids],
-    );
-  }
-
-  /** The pg pool under TypeORM, for the hot paths' named statements. */
-  private pool(): Pool {
-    return (this.db.driver as PostgresDriver).master as Pool;
+  revokedSessionsSince(userIds: readonly string[], since: Date): Promise<SessionRevocation[]> {
+    return this.store.listRevokedSince(userIds, since);
   }
 
   /**
@@ -401,41 +213,11 @@ export class SessionService {
    * row locked by a concurrent logout is left to that logout (or the next sweep).
    */
   async revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
-    // $1 is the reason (see revokeWhere); ours start at $2.
-    const params: unknown[] = [this.policy.idleTtl, options.limit ?? 5000];
-    const onlyIds = options.sessionIds ? `AND id = ANY($${params.push(options.sessionIds) + 1}::uuid[])` : "";
-    const revoked = await this.revokeWhere(this.db.manager, "EXPIRED", {
-      sql: `id IN (
-        SELECT id FROM sessions
-        WHERE revoked_at IS NULL ${onlyIds}
-          AND (expires_at <= now() OR last_active_at <= now() - make_interval(secs => $2))
-        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)`,
-      params,
-    });
+    const revoked = await this.store.revoke(
+      { kind: "expired", idleTtl: this.policy.idleTtl, limit: options.limit ?? 5000, sessionIds: options.sessionIds },
+      "EXPIRED",
+    );
     await this.events.sessionsRevoked(revoked);
     return revoked;
-  }
-
-  /**
-   * The one way sessions end: an UPDATE that also NOTIFYs the live fan-out in the same
-   * statement (see live/revocation-channel.ts for why), so no caller can forget to publish.
-   */
-  private async revokeWhere(
-    manager: EntityManager,
-    reason: RevocationReason,
-    where: RevocationTarget,
-  ): Promise<SessionRevocation[]> {
-    // `where.sql` numbers its parameters from $2, so it comes alone.
-    const params: unknown[] = [reason, ...(where.params ?? [])];
-    const conditions: string[] = where.sql ? [where.sql] : [];
-    if (where.id) conditions.push(`id = $${params.push(where.id)}::uuid`);
-    if (where.userId) conditions.push(`user_id = $${params.push(where.userId)}::uuid`);
-    if (where.exceptId) conditions.push(`id <> $${params.push(where.exceptId)}::uuid`);
-    const rows = (await manager.query(revokeAndNotifySql(conditions.join(" AND ") || "true"), params)) as {
-      user_id: string;
-      revoked_at: Date;
-      ids: string;
-    }[];
-    return revokedFromBatches(rows, reason);
   }
 }

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { currentSessionId, openDevice, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
 import { launchBrowser } from "../support/browser";
-import { serveExampleApp, type ExampleApp } from "../support/example-app";
+import { type ExampleApp, serveExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
@@ -38,7 +38,13 @@ async function signedInDevices(...names: string[]) {
   for (const name of names) {
     const device = await openDevice(chromium);
     devices.push(device);
-    pages.push(await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, app, { email, password: PASSWORD, deviceName: name }));
+    pages.push(
+      await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, app, {
+        email,
+        password: PASSWORD,
+        deviceName: name,
+      }),
+    );
   }
   return pages;
 }
@@ -49,7 +55,7 @@ describe("a sensitive action on a stale session", () => {
     await sessionRow(laptop, await currentSessionId(phone)).waitFor();
     await sessionRow(laptop, await currentSessionId(tablet)).waitFor();
     const button = laptop.getByTestId("sign-out-others");
-    expect(await button.innerText()).toBe("Sign out all other devices (2)");
+    expect(await button.textContent()).toBe("Sign out all other devices (2)");
     await sleep(FRESH_SESSION_TTL * 1000 + 500);
 
     await button.click();
@@ -69,7 +75,7 @@ describe("a sensitive action on a stale session", () => {
       await page.getByTestId("signed-out").waitFor();
       expect(await page.getByTestId("signed-out").getAttribute("data-reason")).toBe("LOGOUT_ALL");
     }
-    expect(await button.innerText()).toBe("Sign out all other devices (0)");
+    expect(await button.textContent()).toBe("Sign out all other devices (0)");
     expect(await laptop.getByTestId("devices-page").isVisible()).toBe(true);
   });
 

@@ -15,7 +15,7 @@ import {
   watchFor,
 } from "../support/app-driver";
 import { launchBrowser } from "../support/browser";
-import { ELSEWHERE_PATH, serveExampleApp, type ExampleApp } from "../support/example-app";
+import { ELSEWHERE_PATH, type ExampleApp, serveExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
@@ -71,9 +71,9 @@ describe("signing out another device from the devices page", () => {
 
     expect(elapsed).toBeLessThan(1000);
     expect(await b.getByTestId("signed-out").getAttribute("data-reason")).toBe("REVOKED");
-    expect(await b.getByTestId("signed-out").innerText()).toContain("This device was signed out from another device");
+    expect(await b.getByTestId("signed-out").textContent()).toContain("This device was signed out from another device");
     await sessionRow(a, bId).waitFor({ state: "detached" });
-    expect(await a.getByTestId("sign-out-others").innerText()).toBe("Sign out all other devices (0)");
+    expect(await a.getByTestId("sign-out-others").textContent()).toBe("Sign out all other devices (0)");
     const [row] = await server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [bId]);
     expect(row.revoked_reason).toBe("REVOKED");
     await b.screenshot({ path: path.join(SCREENSHOTS, "signed-out.png") });

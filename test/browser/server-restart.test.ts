@@ -1,8 +1,8 @@
+import type { Browser } from "playwright-core";
 import { RevokeSessionDocument } from "../gql/graphql";
 import { currentSessionId, openDevice, signInThroughApp } from "../support/app-driver";
-import type { Browser } from "playwright-core";
 import { launchBrowser } from "../support/browser";
-import { serveExampleApp, type ExampleApp } from "../support/example-app";
+import { type ExampleApp, serveExampleApp } from "../support/example-app";
 import { createTestSchema, startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, signIn, signUp } from "../support/users";
 import { until } from "../support/wait";

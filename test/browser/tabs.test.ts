@@ -2,7 +2,7 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { RefreshSessionDocument } from "../gql/graphql";
 import { currentSessionId, openDevice, showsProtectedData, signInThroughApp } from "../support/app-driver";
 import { launchBrowser } from "../support/browser";
-import { serveExampleApp, type ExampleApp } from "../support/example-app";
+import { type ExampleApp, serveExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, signUp } from "../support/users";
 import { eventually, sleep } from "../support/wait";
@@ -39,8 +39,13 @@ async function newDevice() {
   return device;
 }
 
-const refreshCookie = async (device: BrowserContext) => (await device.cookies()).find((c) => c.name === "__Host-refresh_token")?.value;
-const sessionRow = (id: string) => server.sql<{ revoked_at: Date | null; revoked_reason: string | null }>("SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1", [id]);
+const refreshCookie = async (device: BrowserContext) =>
+  (await device.cookies()).find((c) => c.name === "__Host-refresh_token")?.value;
+const sessionRow = (id: string) =>
+  server.sql<{ revoked_at: Date | null; revoked_reason: string | null }>(
+    "SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1",
+    [id],
+  );
 
 describe("two tabs of one browser", () => {
   it("signing out in one tab signs out the other, which says why", async () => {
@@ -86,7 +91,11 @@ describe("ten tabs reloading at once with an expired access token", () => {
     const reuse = await server.sql("SELECT id FROM security_events WHERE type = 'REFRESH_TOKEN_REUSE'");
     expect(reuse).toEqual([]);
     // The cookie the tabs ended with is the live one.
-    const refreshed = await server.request(RefreshSessionDocument, {}, { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${cookieAfter}` } });
+    const refreshed = await server.request(
+      RefreshSessionDocument,
+      {},
+      { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${cookieAfter}` } },
+    );
     expect(refreshed.data?.refreshSession.session.id).toBe(sessionId);
   });
 });
@@ -103,9 +112,15 @@ describe("signing out with an expired access token", () => {
     await page.getByTestId("sign-out").click();
     await page.getByTestId("sign-in-page").waitFor();
 
-    await eventually(async () => expect(await sessionRow(sessionId)).toEqual([{ revoked_at: expect.any(Date), revoked_reason: "LOGOUT" }]));
+    await eventually(async () =>
+      expect(await sessionRow(sessionId)).toEqual([{ revoked_at: expect.any(Date), revoked_reason: "LOGOUT" }]),
+    );
     expect(await refreshCookie(device)).toBeUndefined();
-    const replay = await server.request(RefreshSessionDocument, {}, { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${held}` } });
+    const replay = await server.request(
+      RefreshSessionDocument,
+      {},
+      { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${held}` } },
+    );
     expect(replay.data).toBeNull();
     expect(replay.errors?.map((e) => e.extensions)).toEqual([{ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" }]);
   });

@@ -31,7 +31,12 @@ export function signUpThroughApp(device: BrowserContext, app: ExampleApp, creden
   return submitThroughApp("sign-up", device, app, credentials);
 }
 
-async function submitThroughApp(form: "sign-in" | "sign-up", device: BrowserContext, app: ExampleApp, { email, password, deviceName }: Credentials) {
+async function submitThroughApp(
+  form: "sign-in" | "sign-up",
+  device: BrowserContext,
+  app: ExampleApp,
+  { email, password, deviceName }: Credentials,
+) {
   const page = await device.newPage();
   await page.goto(`${app.origin}/${form}`);
   await page.getByTestId(`${form}-page`).waitFor();
@@ -50,7 +55,8 @@ export async function currentSessionId(page: Page): Promise<string> {
   return (await row.getAttribute("data-session-id"))!;
 }
 
-export const sessionRow = (page: Page, sessionId: string) => page.locator(`[data-testid="session-row"][data-session-id="${sessionId}"]`);
+export const sessionRow = (page: Page, sessionId: string) =>
+  page.locator(`[data-testid="session-row"][data-session-id="${sessionId}"]`);
 
 /**
  * Starts watching for `selector` to appear in the page; `appearedAt(page)` later resolves with
@@ -73,18 +79,23 @@ export async function watchFor(page: Page, selector: string): Promise<void> {
   }, selector);
 }
 
-export const appearedAt = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __appeared: Promise<number> }).__appeared);
+export const appearedAt = (page: Page): Promise<number> =>
+  page.evaluate(() => (window as unknown as { __appeared: Promise<number> }).__appeared);
 
 /** Records the wall-clock time (ms) of the page's next click, as the page received it. */
 export async function clockNextClick(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { __clickedAt?: number };
     delete w.__clickedAt;
-    document.addEventListener("click", () => (w.__clickedAt = performance.timeOrigin + performance.now()), { capture: true, once: true });
+    document.addEventListener("click", () => (w.__clickedAt = performance.timeOrigin + performance.now()), {
+      capture: true,
+      once: true,
+    });
   });
 }
 
-export const clickedAt = (page: Page): Promise<number> => page.evaluate(() => (window as unknown as { __clickedAt: number }).__clickedAt);
+export const clickedAt = (page: Page): Promise<number> =>
+  page.evaluate(() => (window as unknown as { __clickedAt: number }).__clickedAt);
 
 /** Whether any of the signed-in user's data is in the page's DOM right now. */
 export function showsProtectedData(page: Page, email: string): Promise<boolean> {

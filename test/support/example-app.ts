@@ -57,7 +57,10 @@ export async function serveExampleApp(): Promise<ExampleApp> {
           res.writeHead(404).end();
           return;
         }
-        res.writeHead(200, { "content-type": TYPES[ext] ?? "application/octet-stream", "cache-control": "public, max-age=31536000, immutable" });
+        res.writeHead(200, {
+          "content-type": TYPES[ext] ?? "application/octet-stream",
+          "cache-control": "public, max-age=31536000, immutable",
+        });
         res.end(await readFile(file));
         return;
       }

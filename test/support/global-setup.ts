@@ -1,5 +1,5 @@
 import path from "node:path";
-import { startEmbeddedPostgres } from "../../src/db/embedded-postgres";
+import { startEmbeddedPostgres } from "../../src/dev/embedded-postgres";
 
 /**
  * Tests use DATABASE_URL when set (CI points it at the machine's PostgreSQL); otherwise one

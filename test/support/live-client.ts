@@ -1,8 +1,9 @@
 import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { SessionRevokedDocument, type SessionRevokedSubscription } from "../gql/graphql";
+import { LogoutDocument, SessionRevokedDocument, type SessionRevokedSubscription } from "../gql/graphql";
 import type { TestServer } from "./test-server";
+import { signIn } from "./users";
 
 export type RevokedEvent = SessionRevokedSubscription["sessionRevoked"];
 
@@ -139,4 +140,13 @@ export async function untilSubscribed(
     if (heard.every(Boolean)) return;
   }
   throw new Error("subscriptions did not become active");
+}
+
+/** untilSubscribed with a throwaway session of `email`, signed in and logged out on `server`. */
+export function untilSubscribedAs(server: TestServer, email: string, clients: LiveClient[]): Promise<void> {
+  return untilSubscribed(clients, async () => {
+    const throwaway = await signIn(server, email);
+    await server.request(LogoutDocument, {}, { token: throwaway.accessToken });
+    return throwaway.session.id;
+  });
 }

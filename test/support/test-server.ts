@@ -4,7 +4,7 @@ import { print } from "graphql";
 import { Client } from "pg";
 import { loadConfig } from "../../src/config/environment";
 import { createLogger } from "../../src/lib/logger";
-import { startServer, type RunningServer } from "../../src/server";
+import { startServer, type RunningServer } from "../../src/app/server";
 
 /** Settings every test server starts with; a test overrides what it is about. */
 export const TEST_ENV = {

@@ -1,19 +1,6 @@
 import type { DataSource } from "typeorm";
+import { AuditEventType } from "./audit-event-type";
 import type { Actor } from "./request-actor";
-
-/** What a security event records; the `type` column holds exactly these words. */
-export const SECURITY_EVENT_TYPES = [
-  "REGISTER",
-  "LOGIN",
-  "LOGIN_FAILED",
-  "LOGOUT",
-  "SESSION_REVOKED",
-  "REFRESH_TOKEN_REUSE",
-  "REAUTHENTICATED",
-  "PASSWORD_CHANGED",
-  "EMAIL_CHANGED",
-] as const;
-export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 
 /** One row of the append-only `security_events` table. */
 export interface SecurityEventRow {
@@ -23,7 +10,7 @@ export interface SecurityEventRow {
   sessionId: string | null;
   /** The sessions one action ended, when it ended several (sessionId is then null). */
   sessionIds: string[] | null;
-  type: SecurityEventType;
+  type: AuditEventType;
   occurredAt: Date;
   ipAddress: string | null;
   userAgent: string | null;
@@ -61,15 +48,15 @@ export function decodeCursor(cursor: string): EventCursor | null {
  * (revokeAndNotifySql) and SessionService.markAuthenticated for reauthentication. Only events
  * that change no row, such as a failed sign-in, are inserted here.
  */
-export class SecurityEventService {
+export class AuditLogService {
   constructor(private readonly db: DataSource) {}
 
   /** A refused sign-in or reauthentication. `userId` is null for an unknown email; no email or password is kept. */
   async recordFailedLogin(userId: string | null, actor: Actor, reason: "INVALID_CREDENTIALS" | "RATE_LIMITED"): Promise<void> {
     await this.db.query(
       `INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent, details)
-       VALUES ($1, $2, 'LOGIN_FAILED', $3, $4, jsonb_build_object('reason', $5::text))`,
-      [userId, actor.sessionId, actor.ipAddress, actor.userAgent?.slice(0, 512) ?? null, reason],
+       VALUES ($1, $2, $3, $4, $5, jsonb_build_object('reason', $6::text))`,
+      [userId, actor.sessionId, AuditEventType.LOGIN_FAILED, actor.ipAddress, actor.userAgent?.slice(0, 512) ?? null, reason],
     );
   }
 
@@ -95,7 +82,7 @@ export class SecurityEventService {
       user_id: string | null;
       session_id: string | null;
       session_ids: string[] | null;
-      type: SecurityEventType;
+      type: AuditEventType;
       occurred_at: Date;
       ip_address: string | null;
       user_agent: string | null;

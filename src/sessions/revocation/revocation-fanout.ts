@@ -1,6 +1,6 @@
 import { Client, type Notification } from "pg";
-import type { Logger } from "../lib/logger";
-import type { SessionRevocation } from "../sessions/session-events";
+import type { Logger } from "../../lib/logger";
+import type { SessionRevocation } from "./revocation";
 import { CHANNEL_SQL, decodeRevocations } from "./revocation-channel";
 
 export type RevocationListener = (revocations: SessionRevocation[]) => void;
@@ -119,6 +119,15 @@ export class RevocationFanout {
   /** The listening backend's pid, or null while reconnecting (tests terminate it). */
   get backendPid(): number | null {
     return this.pid;
+  }
+
+  /**
+   * Keeps the listening connection busy with a query of `ms` milliseconds: PostgreSQL hands a
+   * listener its notifications only between queries, so nothing is heard meanwhile (what a
+   * slow listener looks like; tests of the echo wait use it). No-op while not listening.
+   */
+  async stall(ms: number): Promise<void> {
+    await this.client?.query("SELECT pg_sleep($1)", [ms / 1000]);
   }
 
   /** Connects and LISTENs; start-up fails if the database cannot be reached. */

@@ -1,8 +1,8 @@
 import { Resolver, Root, Subscription } from "type-graphql";
-import { appError } from "../errors/error-codes";
-import type { GraphQLContext } from "../graphql/context";
-import { requireViewer } from "../graphql/viewer";
-import type { RevokedEventPayload } from "./live-connections";
+import { appError } from "../../errors/error-codes";
+import type { GraphQLContext } from "../../graphql/context";
+import { requireViewer } from "../../graphql/viewer";
+import type { RevokedEventPayload } from "./revocation";
 import { SessionRevokedEvent } from "./session-revoked.type";
 
 @Resolver()
@@ -13,7 +13,7 @@ export class SessionRevokedResolver {
     subscribe: ({ context }: { context: GraphQLContext }) => {
       requireViewer(context);
       if (!context.connection) throw appError("BAD_USER_INPUT", { message: "Subscriptions need a WebSocket (graphql-ws)." });
-      return context.services.live.subscribe(context.connection);
+      return context.connection.sessionRevoked();
     },
   })
   sessionRevoked(@Root() event: RevokedEventPayload): SessionRevokedEvent {

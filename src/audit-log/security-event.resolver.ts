@@ -3,7 +3,7 @@ import { Args, ArgsType, Ctx, Field, Int, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
-import { decodeCursor, MAX_PAGE_SIZE } from "./security-event.service";
+import { decodeCursor, MAX_PAGE_SIZE } from "./audit-log.service";
 import { SecurityEvent, SecurityEventConnection } from "./security-event.type";
 
 @ArgsType()
@@ -26,7 +26,7 @@ export class SecurityEventResolver {
     const viewer = requireViewer(ctx);
     const position = after ? decodeCursor(after) : null;
     if (after && !position) throw badUserInput("after", "after must be an endCursor from a previous page");
-    const page = await ctx.services.securityEvents.listUserEvents(viewer.userId, first, position);
+    const page = await ctx.services.auditLog.listUserEvents(viewer.userId, first, position);
     const edges = page.rows.map((row) => ({ node: SecurityEvent.from(row), cursor: row.cursor }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }

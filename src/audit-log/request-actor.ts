@@ -1,6 +1,11 @@
 import type { EntityManager } from "typeorm";
+import { invariant } from "../lib/invariant";
 
-/** Who is acting: the request's client facts and, when signed in, its session. */
+/**
+ * The acting request, the one type for it: the client's facts as its transport saw them and,
+ * once the context builder knows it, its session (null when anonymous). Recorded on sessions
+ * it creates and in the audit log.
+ */
 export interface Actor {
   ipAddress: string | null;
   userAgent: string | null;
@@ -15,9 +20,7 @@ export interface Actor {
  * transaction that revokes sessions or changes a user.
  */
 export async function setActor(manager: EntityManager, actor: Actor): Promise<void> {
-  if (!manager.queryRunner?.isTransactionActive) {
-    throw new Error("setActor must run inside a transaction");
-  }
+  invariant(manager.queryRunner?.isTransactionActive, "setActor must run inside a transaction");
   await manager.query(
     "SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true)",
     [actor.ipAddress ?? "", actor.userAgent?.slice(0, 512) ?? "", actor.sessionId ?? ""],

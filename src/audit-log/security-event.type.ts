@@ -1,36 +1,9 @@
 import { GraphQLJSONObject } from "graphql-scalars";
-import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ID, ObjectType } from "type-graphql";
 import { DateTimeScalar } from "../graphql/scalars";
-import { parseDevice } from "../sessions/device";
-import { SECURITY_EVENT_TYPES, type SecurityEventRow, type SecurityEventType } from "./security-event.service";
-
-export const SecurityEventTypeEnum = Object.fromEntries(SECURITY_EVENT_TYPES.map((t) => [t, t])) as {
-  [K in SecurityEventType]: K;
-};
-
-registerEnumType(SecurityEventTypeEnum, {
-  name: "SecurityEventType",
-  description: "What a security event records.",
-  valuesConfig: {
-    REGISTER: { description: "The account was created." },
-    LOGIN: { description: "A session began: a sign-in, or the session that register opens." },
-    LOGIN_FAILED: {
-      description:
-        "A password check was refused (login, reauthenticate, changePassword or changeEmail); `details.reason` is INVALID_CREDENTIALS or RATE_LIMITED.",
-    },
-    LOGOUT: { description: "A session was ended by logout on its own device." },
-    SESSION_REVOKED: {
-      description:
-        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED or EXPIRED).",
-    },
-    REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed, so its session was ended as stolen." },
-    REAUTHENTICATED: { description: "The password was proved again (reauthenticate): the session is fresh." },
-    PASSWORD_CHANGED: { description: "The password was changed; the other sessions were ended." },
-    EMAIL_CHANGED: {
-      description: "The sign-in email was changed (`details.previousEmail`, `details.newEmail`); the other sessions were ended.",
-    },
-  },
-});
+import { parseDevice } from "../lib/device";
+import { AuditEventType } from "./audit-event-type";
+import type { SecurityEventRow } from "./audit-log.service";
 
 @ObjectType("SecurityEvent", {
   description: "One entry of your security activity log. Entries are never changed or deleted, and hold no secret.",
@@ -39,8 +12,8 @@ export class SecurityEvent {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => SecurityEventTypeEnum, { description: "What happened." })
-  type!: SecurityEventType;
+  @Field(() => AuditEventType, { description: "What happened." })
+  type!: AuditEventType;
 
   @Field(() => DateTimeScalar)
   occurredAt!: Date;

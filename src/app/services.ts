@@ -1,0 +1,113 @@
+import type { DataSource } from "typeorm";
+import { AccountService } from "../auth/account.service";
+import { AuthService } from "../auth/auth.service";
+import { LoginThrottle } from "../auth/login-throttle";
+import { PasswordHasher } from "../auth/password";
+import { PasswordCheck } from "../auth/password-check";
+import type { Config } from "../config/environment";
+import { pgPool } from "../db/pg-pool";
+import type { Logger } from "../lib/logger";
+import { LiveConnections } from "../live/live-connections";
+import { AuditLogService } from "../audit-log/audit-log.service";
+import { AccessTokenService } from "../sessions/access-token";
+import { ExpirySweeper } from "../sessions/expiry-sweeper";
+import { LastActiveWriter } from "../sessions/last-active-writer";
+import { SessionEvents } from "../sessions/revocation/revocation";
+import type { RevocationFanout } from "../sessions/revocation/revocation-fanout";
+import { wireRevocations } from "../sessions/revocation/wire-revocations";
+import { SessionCache } from "../sessions/session-cache";
+import { SessionService } from "../sessions/session.service";
+import { SessionPurge } from "../sessions/session-purge";
+import { PgSessionStore, type SessionStore } from "../sessions/session.store";
+import { SessionValidator } from "../sessions/validate-session";
+import { UserService } from "../users/user.service";
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: DataSource;
+  users: UserService;
+  sessions: SessionService;
+  /** Every SQL statement on sessions (tests count its reads). */
+  sessionStore: SessionStore;
+  auth: AuthService;
+  account: AccountService;
+  auditLog: AuditLogService;
+  accessTokens: AccessTokenService;
+  lastActive: LastActiveWriter;
+  sessionCache: SessionCache;
+  /** This instance's open WebSockets; the fan-out delivers revocations to it. */
+  live: LiveConnections;
+  /** Marks expired sessions EXPIRED and publishes them (started by the server). */
+  sweeper: ExpirySweeper;
+  /** Deletes long-ended sessions and spent throttle counters (started by the server). */
+  purge: SessionPurge;
+}
+
+/**
+ * The composition root: every service is made once here, from the parsed config, and nothing
+ * is started (the server starts and stops them, in its documented order). `fanout` carries
+ * revocations between instances; without it only this process hears of them.
+ */
+export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
+  const pool = pgPool(db);
+  const users = new UserService(db);
+  const events = new SessionEvents();
+  const sessionStore = new PgSessionStore(pool);
+  const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
+  const accessTokens = new AccessTokenService({ current: config.jwt.secret, previous: config.jwt.previousSecrets }, {
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.accessTokenTtl,
+  });
+  // Activity is recorded at most once per tenth of the idle window (and at least once a
+  // minute), so the idle deadline moves while a device is in use without a write per request.
+  const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
+  const lastActive = new LastActiveWriter((ids) => sessionStore.touchSessions(ids), intervalMs, 1000, (error) =>
+    logger.error({ err: error }, "recording session activity failed"),
+  );
+  const validator = new SessionValidator(accessTokens, sessionCache, sessionStore, lastActive, {
+    idleTtl: config.sessionIdleTtl,
+    freshTtl: config.freshSessionTtl,
+  });
+  const sessions = new SessionService(
+    db,
+    sessionStore,
+    validator,
+    { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
+    events,
+  );
+  const auditLog = new AuditLogService(db);
+  const passwords = new PasswordHasher(config.passwordHashCost);
+  // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
+  const throttle = new LoginThrottle(pool, config.loginThrottle);
+  const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
+  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
+  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
+  const live = new LiveConnections(sessions, logger);
+  wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
+  const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
+  const purge = new SessionPurge(
+    sessionStore,
+    { retention: config.sessionRetention, idleTtl: config.sessionIdleTtl, intervalMs: config.sessionPurgeInterval * 1000 },
+    logger,
+    () => throttle.deleteExpired(),
+  );
+  return {
+    config,
+    logger,
+    db,
+    users,
+    sessions,
+    sessionStore,
+    auth,
+    account,
+    auditLog,
+    accessTokens,
+    lastActive,
+    sessionCache,
+    live,
+    sweeper,
+    purge,
+  };
+}

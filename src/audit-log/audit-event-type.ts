@@ -1,0 +1,42 @@
+import { registerEnumType } from "type-graphql";
+
+/**
+ * What an audit-log entry records: the `type` column holds exactly these words, and clients
+ * see them as the GraphQL enum `SecurityEventType` (registered below, beside its values).
+ */
+export const AuditEventType = {
+  REGISTER: "REGISTER",
+  LOGIN: "LOGIN",
+  LOGIN_FAILED: "LOGIN_FAILED",
+  LOGOUT: "LOGOUT",
+  SESSION_REVOKED: "SESSION_REVOKED",
+  REFRESH_TOKEN_REUSE: "REFRESH_TOKEN_REUSE",
+  REAUTHENTICATED: "REAUTHENTICATED",
+  PASSWORD_CHANGED: "PASSWORD_CHANGED",
+  EMAIL_CHANGED: "EMAIL_CHANGED",
+} as const;
+export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
+
+registerEnumType(AuditEventType, {
+  name: "SecurityEventType",
+  description: "What a security event records.",
+  valuesConfig: {
+    REGISTER: { description: "The account was created." },
+    LOGIN: { description: "A session began: a sign-in, or the session that register opens." },
+    LOGIN_FAILED: {
+      description:
+        "A password check was refused (login, reauthenticate, changePassword or changeEmail); `details.reason` is INVALID_CREDENTIALS or RATE_LIMITED.",
+    },
+    LOGOUT: { description: "A session was ended by logout on its own device." },
+    SESSION_REVOKED: {
+      description:
+        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED or EXPIRED).",
+    },
+    REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed, so its session was ended as stolen." },
+    REAUTHENTICATED: { description: "The password was proved again (reauthenticate): the session is fresh." },
+    PASSWORD_CHANGED: { description: "The password was changed; the other sessions were ended." },
+    EMAIL_CHANGED: {
+      description: "The sign-in email was changed (`details.previousEmail`, `details.newEmail`); the other sessions were ended.",
+    },
+  },
+});

@@ -1,0 +1,36 @@
+import { registerEnumType } from "type-graphql";
+
+/**
+ * Why a session ended: stored in `sessions.revoked_reason`, carried by every NOTIFY and shown
+ * to clients as the GraphQL enum `RevocationReason` (registered below, beside its values).
+ */
+export const RevocationReason = {
+  LOGOUT: "LOGOUT",
+  LOGOUT_ALL: "LOGOUT_ALL",
+  REVOKED: "REVOKED",
+  PASSWORD_CHANGED: "PASSWORD_CHANGED",
+  EMAIL_CHANGED: "EMAIL_CHANGED",
+  REFRESH_TOKEN_REUSE: "REFRESH_TOKEN_REUSE",
+  EXPIRED: "EXPIRED",
+} as const;
+export type RevocationReason = (typeof RevocationReason)[keyof typeof RevocationReason];
+
+const REASONS: ReadonlySet<string> = new Set(Object.values(RevocationReason));
+
+export function isRevocationReason(value: unknown): value is RevocationReason {
+  return typeof value === "string" && REASONS.has(value);
+}
+
+registerEnumType(RevocationReason, {
+  name: "RevocationReason",
+  description: "Why a session ended.",
+  valuesConfig: {
+    LOGOUT: { description: "logout on that device." },
+    LOGOUT_ALL: { description: "logoutAllDevices." },
+    REVOKED: { description: "revokeSession from another device." },
+    PASSWORD_CHANGED: { description: "changePassword ended the other sessions." },
+    EMAIL_CHANGED: { description: "changeEmail ended the other sessions." },
+    REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed: the session is treated as stolen." },
+    EXPIRED: { description: "Past its absolute lifetime or idle for too long." },
+  },
+});

@@ -1,0 +1,37 @@
+import type { SessionCache } from "../session-cache";
+import type { RevocationConsumer, SessionEvents } from "./revocation";
+import type { RevocationFanout } from "./revocation-fanout";
+
+/**
+ * How a session ends, from the revoking statement to the last socket:
+ * 1. One statement marks the rows revoked, writes their audit-log entry and NOTIFYs them, in
+ *    the revoking transaction (SessionStore.revoke): nothing ends unlogged or unannounced.
+ * 2. After the commit, the service reports them to `events`: this instance's cache drops them
+ *    first, then the call waits for its own NOTIFY to come back (`fanout.echo`), by which time
+ *    PostgreSQL has signalled every instance.
+ * 3. Every instance, this one included, hears the NOTIFY on its fanout: its cache drops the
+ *    sessions, then its sockets hear the event and the ended sessions' sockets close.
+ * 4. While the fanout's connection is down the cache is bypassed; once it is back, the
+ *    sockets re-read what they may have missed (resync), and the cache is trusted again.
+ */
+export function wireRevocations(parts: {
+  events: SessionEvents;
+  cache: SessionCache;
+  /** Absent only where nothing else listens (a single in-process instance, the benchmark). */
+  fanout?: RevocationFanout;
+  sockets: RevocationConsumer;
+}): void {
+  const { events, cache, fanout, sockets } = parts;
+  events.onSessionsRevoked(async (revocations) => {
+    cache.invalidate(revocations.map((r) => r.sessionId));
+    await fanout?.echo(revocations);
+  });
+  events.onUserChanged((userId) => cache.invalidateUser(userId));
+  if (!fanout) return;
+  fanout.onRevoked((revocations) => {
+    cache.invalidate(revocations.map((r) => r.sessionId));
+    sockets.deliver(revocations);
+  });
+  fanout.onResync((since) => sockets.resync(since));
+  fanout.onConnectionChange((connected) => cache.setTrusted(connected));
+}
