@@ -6,7 +6,7 @@ import path from "node:path";
 import { Client } from "pg";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
-import { startServer } from "../src/server";
+import { startServer } from "../src/app/server";
 import {
   appearedAt,
   clickedAt,

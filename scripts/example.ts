@@ -5,7 +5,7 @@ import { keepDevJwtSecret, withJwtSecret } from "../src/config/dev-jwt-secret";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { createLogger, usePrettyLogs } from "../src/lib/logger";
-import { startServer } from "../src/server";
+import { startServer } from "../src/app/server";
 
 /**
  * npm run example [-- --port 5173 --api-port 4000]

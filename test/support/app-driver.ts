@@ -100,6 +100,7 @@ export const clickedAt = (page: Page): Promise<number> =>
 /** Whether any of the signed-in user's data is in the page's DOM right now. */
 export function showsProtectedData(page: Page, email: string): Promise<boolean> {
   return page.evaluate(
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a person would see
     (text) => document.body.innerText.includes(text) || document.querySelector('[data-testid="devices-page"]') !== null,
     email,
   );
@@ -116,6 +117,7 @@ export function showsProtectedData(page: Page, email: string): Promise<boolean> 
 export async function recordPageShows(device: BrowserContext): Promise<void> {
   await device.addInitScript(() => {
     addEventListener("pageshow", (event) => {
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what a person would see
       (window as unknown as { __pageshow: object }).__pageshow = { persisted: event.persisted, text: document.body.innerText };
     });
   });
