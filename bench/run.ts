@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -15,7 +16,8 @@ import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
  * run against a real PostgreSQL (DATABASE_URL, or the embedded one). Servers run in child
- * processes; the load generator (autocannon) runs here, on loopback.
+ * processes; the load generator (autocannon) runs here, on loopback. A full run writes
+ * bench/results.md (`--out=FILE` elsewhere); `--quick` and `--only=` runs only print.
  */
 const quick = process.argv.includes("--quick");
 /** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, context, live); the default is all. */
@@ -23,6 +25,7 @@ const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".
 const want = (section: string) => !only || only.includes(section);
 const LOAD = quick ? { connections: 10, duration: 1 } : { connections: 50, duration: 10 };
 const PASSWORD = "benchmark password";
+const RESULTS_FILE = path.join(__dirname, "..", "..", "bench", "results.md");
 
 async function signIn(url: string, email: string): Promise<{ token: string; sessionId: string }> {
   const data = await gql(url, `mutation { login(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken session { id } } }`);
@@ -351,6 +354,13 @@ async function main() {
     }
 
     print(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${database.embedded ? "embedded PostgreSQL 18" : "PostgreSQL from DATABASE_URL"}${quick ? " (--quick: figures not meaningful)" : ""}`);
+    // A full run is the record the docs link to; partial and smoke runs only print.
+    const out = process.argv.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? (quick || only ? null : RESULTS_FILE);
+    if (out) {
+      const header = `# Benchmark results\n\n\`npm run bench\` writes this file (bench/run.ts); do not edit it by hand. Run on ${new Date().toISOString().slice(0, 10)}.\n`;
+      await writeFile(out, `${header}\n${rows.join("\n")}\n`);
+      console.log(`\nwritten to ${path.relative(process.cwd(), out)}`);
+    }
   } finally {
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
