@@ -4,7 +4,7 @@ import { startTestServer, type TestServer } from "./support/test-server";
 /**
  * The stale-window trials on one instance: once revokeSession has answered, no request sent
  * afterwards with the revoked session's token is answered with data, under concurrent load.
- * `npm run drills` also runs them across two instances.
+ * Across instances: bench/cross-instance-drill.ts (`npm run drills`, `npm run drill:cross-instance`).
  */
 let server: TestServer;
 beforeAll(async () => {

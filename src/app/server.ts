@@ -63,7 +63,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const timeouts = config.databaseTimeouts;
   const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema, timeouts });
   await db.initialize();
-  const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger, timeouts });
+  const fanout = new RevocationFanout({
+    databaseUrl: options.databaseUrl,
+    dbSchema: options.dbSchema,
+    logger,
+    leaseMs: config.revocationLeaseMs,
+  });
   let created: Services | undefined;
   try {
     await db.runMigrations({ transaction: "each" });
