@@ -12,7 +12,7 @@ import { createSchema } from "../src/graphql/schema";
 import { requestActor } from "../src/http/request-actor";
 import { createLogger } from "../src/lib/logger";
 import type { SessionEntity } from "../src/sessions/session.entity";
-import { startServer } from "../src/app/server";
+import { startServer, type RunningServer } from "../src/app/server";
 
 /**
  * One server under load, in its own process so the load generator does not share its core.
@@ -29,8 +29,8 @@ const databaseUrl = process.env.DATABASE_URL!;
 const config = loadConfig({ ...process.env, NODE_ENV: "production", PORT: "0", LOG_LEVEL: "warn" });
 
 function configure(services: Services) {
-  if (strategy === "ours") services.sessionCache.setTrusted(true);
-  if (strategy === "database") services.sessionCache.setTrusted(false);
+  // Memory never answers: every request reads the session from the database.
+  if (strategy === "database") services.sessionCache.peek = () => undefined;
   if (strategy === "stateless") {
     // What a stateless JWT gives: a validly signed token is accepted until it expires. Each
     // session is read once and then believed forever, revoked or not.
@@ -50,7 +50,6 @@ async function startExpress() {
   const db = createDataSource({ url: databaseUrl, schema: dbSchema });
   await db.initialize();
   const services = createServices(config, db, createLogger("warn"));
-  services.sessionCache.setTrusted(true);
   const apollo = new ApolloServer<GraphQLContext>({ schema: await createSchema(), stopOnTerminationSignals: false });
   await apollo.start();
   const app = express();
@@ -66,12 +65,15 @@ async function startExpress() {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 }
 
+let running: RunningServer | undefined;
+
 async function main() {
   let url: string;
   if (strategy === "express") {
     url = await startExpress();
   } else {
     const server = await startServer(config, { databaseUrl, dbSchema, configureServices: configure });
+    running = server;
     url = server.url;
     // Server time, for the requests the bench names with `x-bench-timing: <label>`: from the
     // parsed request to the last byte handed to the socket, printed as `timing <label> <ms>`.
@@ -84,5 +86,11 @@ async function main() {
   }
   console.log(`ready ${url}`);
 }
+
+// SIGTERM stops the real server gracefully (it leaves its lease, so nobody waits for it).
+let stopping: Promise<void> | undefined;
+process.on("SIGTERM", () => {
+  stopping ??= (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+});
 
 void main();

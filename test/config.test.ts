@@ -109,6 +109,13 @@ describe("configuration", () => {
     );
   });
 
+  it("reads the revocation lease in milliseconds, 2 s by default, refusing one too short to renew", () => {
+    expect(loadConfig({}).revocationLeaseMs).toBe(2000);
+    expect(loadConfig({ REVOCATION_LEASE_MS: "750" }).revocationLeaseMs).toBe(750);
+    expect(() => loadConfig({ REVOCATION_LEASE_MS: "50" })).toThrow(/REVOCATION_LEASE_MS/);
+    expect(() => loadConfig({ REVOCATION_LEASE_MS: "1.5" })).toThrow(/REVOCATION_LEASE_MS/);
+  });
+
   it("reads the hardening settings, with safe defaults and a parsed CORS allow-list", () => {
     expect(loadConfig({})).toMatchObject({
       freshSessionTtl: 600,

@@ -62,7 +62,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema });
   await db.initialize();
-  const fanout = new RevocationFanout({ databaseUrl: options.databaseUrl, dbSchema: options.dbSchema, logger });
+  const fanout = new RevocationFanout({
+    databaseUrl: options.databaseUrl,
+    dbSchema: options.dbSchema,
+    logger,
+    leaseMs: config.revocationLeaseMs,
+  });
   let created: Services | undefined;
   try {
     await db.runMigrations({ transaction: "each" });

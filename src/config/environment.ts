@@ -33,6 +33,12 @@ const shape = {
   WS_CONNECTION_INIT_TIMEOUT: seconds(3),
   /** Seconds between WebSocket pings; a socket that has not answered one by the next is dropped. */
   WS_KEEPALIVE_INTERVAL: seconds(12),
+  /**
+   * Milliseconds an instance may answer "alive" from memory after its last lease renewal that
+   * it heard back; also the longest a revoking call waits for an instance it cannot confirm
+   * (src/sessions/revocation/instance-leases.ts). Renewed every quarter of it.
+   */
+  REVOCATION_LEASE_MS: integer(2000, 200, 60_000),
   /** How often expired sessions are marked EXPIRED and published to live clients. */
   SESSION_SWEEP_INTERVAL: seconds(60),
   /** scrypt cost as log2(N); OWASP: N=2^17, r=8, p=1. Lowered only by the test suite. */
@@ -115,6 +121,8 @@ export interface Config {
   readonly wsConnectionInitTimeout: number;
   readonly wsKeepAliveInterval: number;
   readonly sessionSweepInterval: number;
+  /** Milliseconds, unlike the other durations. */
+  readonly revocationLeaseMs: number;
   readonly logLevel: string;
 }
 
@@ -184,6 +192,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     wsConnectionInitTimeout: e.WS_CONNECTION_INIT_TIMEOUT,
     wsKeepAliveInterval: e.WS_KEEPALIVE_INTERVAL,
     sessionSweepInterval: e.SESSION_SWEEP_INTERVAL,
+    revocationLeaseMs: e.REVOCATION_LEASE_MS,
     logLevel: e.LOG_LEVEL,
   });
 }

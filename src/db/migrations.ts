@@ -5,6 +5,7 @@ import { SessionEventsHashJoin1763890000000 } from "../../migrations/17638900000
 import { SessionsHotRevocation1764460000000 } from "../../migrations/1764460000000-SessionsHotRevocation";
 import { OneSecurityEventPerRevocation1764470000000 } from "../../migrations/1764470000000-OneSecurityEventPerRevocation";
 import { RevocationsLoggedByTheirStatement1764480000000 } from "../../migrations/1764480000000-RevocationsLoggedByTheirStatement";
+import { InstanceLeases1764490000000 } from "../../migrations/1764490000000-InstanceLeases";
 
 /**
  * Every migration, imported by name rather than found by a glob over the build output: tsc
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SessionsHotRevocation1764460000000,
   OneSecurityEventPerRevocation1764470000000,
   RevocationsLoggedByTheirStatement1764480000000,
+  InstanceLeases1764490000000,
 ];

@@ -9,9 +9,13 @@ import type { SessionEntity } from "./session.entity";
  * database. The cache is exact, not eventually right:
  * - this instance's own revocations delete their entries synchronously, after the commit
  *   and before the mutation answers (SessionService → SessionEventSink → invalidate);
- * - other instances' revocations arrive over the LISTEN/NOTIFY fan-out and delete theirs;
- * - the cache is trusted only while that fan-out is connected: on a lost connection it is
- *   emptied and bypassed (every request reads the database) until the listener is back;
+ * - other instances' revocations arrive over the LISTEN/NOTIFY fan-out and delete theirs, and
+ *   the revoking call answers only once they have (or could no longer answer from memory);
+ * - memory is trusted only until `trustedUntil`, a time on this process's monotonic clock
+ *   that the fan-out moves forward with each lease renewal it hears back: an instance that can
+ *   no longer hear revocations stops answering from memory within its lease (see
+ *   instance-leases.ts), and reads the database instead;
+ * - on a lost listening connection it is emptied, and memory is void until the next lease;
  * - a load that raced an invalidation is not stored (the epoch check below);
  * - an entry lives at most `maxAgeMs`, a last bound on anything missed;
  * - only "alive" is answered from memory: a cached entry that looks expired is re-read,
@@ -23,7 +27,8 @@ import type { SessionEntity } from "./session.entity";
 export class SessionCache {
   private readonly entries: LRUCache<string, SessionEntity>;
   private readonly loader: DataLoader<string, SessionEntity | null>;
-  private trusted = false;
+  /** performance.now() before which memory may answer; 0 until the first lease. */
+  private trustedUntil = 0;
   /** Bumped by every invalidation; a load started under an older epoch is not stored. */
   private epoch = 0;
 
@@ -37,14 +42,14 @@ export class SessionCache {
 
   /** The entry in memory, when memory may be trusted: the request path's no-await fast path. */
   peek(sessionId: string): SessionEntity | undefined {
-    return this.trusted ? this.entries.get(sessionId) : undefined;
+    return performance.now() < this.trustedUntil ? this.entries.get(sessionId) : undefined;
   }
 
   /** Always the database: for sensitive checks and to confirm a negative answer. */
   async load(sessionId: string): Promise<SessionEntity | null> {
     const epoch = this.epoch;
     const session = await this.loader.load(sessionId);
-    if (session && !session.revokedAt && this.trusted && epoch === this.epoch) this.entries.set(sessionId, session);
+    if (session && !session.revokedAt && epoch === this.epoch && performance.now() < this.trustedUntil) this.entries.set(sessionId, session);
     return session;
   }
 
@@ -63,11 +68,20 @@ export class SessionCache {
     for (const [id, session] of this.entries.entries()) if (session.userId === userId) this.entries.delete(id);
   }
 
-  /** Called by the fan-out: trust memory only while revocations from other instances can reach us. */
-  setTrusted(trusted: boolean): void {
+  /** Memory may answer until `until` (performance.now() time): the lease the fan-out holds. */
+  trustUntil(until: number): void {
+    this.trustedUntil = until;
+  }
+
+  /**
+   * Empties the cache and trusts nothing until the next `trustUntil`: revocations may have been
+   * missed (the listening connection was lost, or has just been replaced), and no load that
+   * started before this may be stored.
+   */
+  forget(): void {
     this.epoch++;
-    if (!trusted) this.entries.clear();
-    this.trusted = trusted;
+    this.entries.clear();
+    this.trustedUntil = 0;
   }
 
   get size(): number {

@@ -50,3 +50,21 @@ export async function addSessionsLike(server: TestServer, sessionId: string, cou
     [sessionId, count],
   );
 }
+
+/**
+ * `count` more live sessions of the user of `sessionId`, made straight in the database, each
+ * with an access token signed by `server` (instances sharing its JWT secret accept them too).
+ */
+export async function mintSessions(server: TestServer, sessionId: string, count: number): Promise<{ sessionId: string; token: string }[]> {
+  const rows = await server.sql<{ id: string; user_id: string; expires_at: Date }>(
+    `INSERT INTO sessions (id, user_id, secret_hash, device_name, created_at, last_active_at, authenticated_at, expires_at)
+     SELECT gen_random_uuid(), user_id, secret_hash, 'minted', now(), now(), now(), expires_at
+     FROM sessions, generate_series(1, $2) WHERE id = $1
+     RETURNING id, user_id, expires_at`,
+    [sessionId, count],
+  );
+  return rows.map((row) => ({
+    sessionId: row.id,
+    token: server.services.accessTokens.sign({ userId: row.user_id, sessionId: row.id }, new Date(row.expires_at)).token,
+  }));
+}

@@ -7,3 +7,15 @@ export async function until(check: () => boolean, timeoutMs: number): Promise<vo
     await sleep(20);
   }
 }
+
+/** Retries `assertion` every 50 ms until it passes; after `timeoutMs` its last failure is thrown. */
+export async function eventually(assertion: () => Promise<void>, timeoutMs = 2000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; ; ) {
+    try {
+      return await assertion();
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await sleep(50);
+    }
+  }
+}

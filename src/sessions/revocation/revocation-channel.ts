@@ -48,3 +48,69 @@ export function decodeRevocations(payload: string | undefined): SessionRevocatio
   if (Number.isNaN(revokedAt.getTime())) return null;
   return parsed.s.map((sessionId) => ({ sessionId, userId: parsed.u, reason, revokedAt }));
 }
+
+/**
+ * The control channel, beside the revocation channel of the same schema: lease renewals and
+ * acknowledgements (see instance-leases.ts). PostgreSQL keeps one queue for all channels, so
+ * a listener on both hears them in one commit order.
+ */
+export const CONTROL_CHANNEL_SQL = `left('session_leases:' || current_schema(), 63)`;
+
+/**
+ * One control message: from instance `i`; `n` when it renews its lease (the renewal's number),
+ * `k` the last session id of the last revocation NOTIFY it has processed (its
+ * acknowledgement), `bye` when it has stopped answering for good.
+ */
+export interface ControlMessage {
+  instanceId: string;
+  renewal?: number;
+  acknowledged?: string;
+  leaving?: boolean;
+}
+
+export function encodeControl(message: ControlMessage): string {
+  return JSON.stringify({ i: message.instanceId, n: message.renewal, k: message.acknowledged, bye: message.leaving || undefined });
+}
+
+export function decodeControl(payload: string | undefined): ControlMessage | null {
+  if (!payload) return null;
+  let parsed: { i?: unknown; n?: unknown; k?: unknown; bye?: unknown };
+  try {
+    parsed = JSON.parse(payload) as typeof parsed;
+  } catch {
+    return null;
+  }
+  if (typeof parsed.i !== "string") return null;
+  return {
+    instanceId: parsed.i,
+    renewal: typeof parsed.n === "number" ? parsed.n : undefined,
+    acknowledged: typeof parsed.k === "string" ? parsed.k : undefined,
+    leaving: parsed.bye === true,
+  };
+}
+
+/** A renewal ($1 the instance id, $2 its message): the row and the NOTIFY commit together. */
+export const RENEW_LEASE_SQL = `
+  WITH renewed AS (
+    INSERT INTO instance_leases (instance_id) VALUES ($1)
+    ON CONFLICT (instance_id) DO UPDATE SET renewed_at = now()
+    RETURNING renewed_at
+  )
+  SELECT renewed_at AS now, pg_notify(${CONTROL_CHANNEL_SQL}, $2) FROM renewed`;
+
+/** An acknowledgement ($1 its message). */
+export const ACKNOWLEDGE_SQL = `SELECT pg_notify(${CONTROL_CHANNEL_SQL}, $1)`;
+
+/** Stopping ($1 the instance id, $2 its goodbye): the row goes with the message. */
+export const LEAVE_SQL = `
+  WITH gone AS (DELETE FROM instance_leases WHERE instance_id = $1)
+  SELECT pg_notify(${CONTROL_CHANNEL_SQL}, $2)`;
+
+/**
+ * Right after LISTEN: the instances that may hold a lease. A row not renewed within the last
+ * minute, by the database's own clock, is an instance that died without deleting it (a lease
+ * is at most a minute); after an hour it goes.
+ */
+export const LEASE_HOLDERS_SQL = `
+  WITH forgotten AS (DELETE FROM instance_leases WHERE renewed_at < now() - interval '1 hour')
+  SELECT instance_id FROM instance_leases WHERE instance_id <> $1 AND renewed_at >= now() - interval '1 minute'`;

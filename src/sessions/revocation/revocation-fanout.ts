@@ -1,7 +1,19 @@
-import { Client, type Notification } from "pg";
+import { randomUUID } from "node:crypto";
+import { Client, type Notification, type QueryResult, type QueryResultRow } from "pg";
 import type { Logger } from "../../lib/logger";
+import { leaseTimes, OwnLease, PeerLeases, type LeaseTimes } from "./instance-leases";
 import type { SessionRevocation } from "./revocation";
-import { CHANNEL_SQL, decodeRevocations } from "./revocation-channel";
+import {
+  ACKNOWLEDGE_SQL,
+  CHANNEL_SQL,
+  CONTROL_CHANNEL_SQL,
+  decodeControl,
+  decodeRevocations,
+  encodeControl,
+  LEASE_HOLDERS_SQL,
+  LEAVE_SQL,
+  RENEW_LEASE_SQL,
+} from "./revocation-channel";
 
 export type RevocationListener = (revocations: SessionRevocation[]) => void;
 /** Called after the listening connection came back: revocations since `since` may have been missed. */
@@ -11,10 +23,48 @@ export interface FanoutOptions {
   databaseUrl: string;
   dbSchema?: string;
   logger: Logger;
-  /** How often the listening connection proves it is alive (and records a safe resync point). */
+  /** REVOCATION_LEASE_MS (see instance-leases.ts); default 2000. */
+  leaseMs?: number;
+  /**
+   * A listening connection whose lease renewal (or set-up step) has not been answered this
+   * long is treated as lost and replaced: a partition that resets nothing never ends it.
+   */
   heartbeatMs?: number;
   /** Reconnect delays grow from `min` to `max`, doubling, with jitter. */
   backoffMs?: { min: number; max: number };
+}
+
+/** Resolves with `promise`, or with "timeout" after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms).unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Like `within`, for set-up steps: a timeout is an error. */
+async function answered<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
+  const result = await within(promise, ms);
+  if (result === "timeout") throw new Error(`revocation listener: ${step} unanswered after ${ms} ms`);
+  return result;
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+type Query = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
+
+/**
+ * Queries on one connection, one after another: renewals, acknowledgements and stalls are
+ * sent independently, and pg refuses (deprecates) a query while another one runs.
+ */
+function serialized(client: Client): Query {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <R extends QueryResultRow>(text: string, values?: unknown[]) => {
+    const next = tail.then(() => client.query<R>(text, values));
+    tail = next.catch(() => undefined);
+    return next;
+  };
 }
 
 /**
@@ -22,25 +72,39 @@ export interface FanoutOptions {
  * (not the TypeORM pool: a pooled connection is handed to other work and its LISTEN would
  * be lost). Every instance hears its own NOTIFYs too, so there is one delivery path.
  *
- * When the connection drops it reconnects with backoff and then tells `onResync` listeners
- * from when to re-read revocations: the last time the old connection was known alive, minus a
- * margin for transactions that took `now()` earlier than they committed.
+ * The same connection carries this instance's lease: it renews it (a NOTIFY on the control
+ * channel) every quarter lease, acknowledges every revocation it has processed, and hears the
+ * other instances do the same; `confirm` is what a revoking call waits on (instance-leases.ts
+ * has the contract).
+ *
+ * When the connection drops, or a renewal goes unanswered for `heartbeatMs`, it reconnects
+ * with backoff and then tells `onResync` listeners from when to re-read revocations: the last
+ * time the old connection was known alive, minus a margin for transactions that took `now()`
+ * earlier than they committed.
  */
 export class RevocationFanout {
+  /** This process's name in the lease table and on the control channel. */
+  readonly instanceId = randomUUID();
   private client: Client | null = null;
+  /** `client`'s queries, in order. */
+  private query: Query | null = null;
+  private channels = { revocations: "", control: "" };
   private readonly listeners = new Set<RevocationListener>();
   private readonly resyncListeners = new Set<ResyncListener>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
-  private readonly echoes = new Map<string, Set<() => void>>();
-  /**
-   * The last session id of each NOTIFY heard in the last 5–10 s: a NOTIFY can arrive before
-   * the revoking call gets to ask for its echo (it is sent at commit, while the COMMIT's
-   * answer is still on its way).
-   */
-  private heard = new Set<string>();
-  private heardBefore = new Set<string>();
-  private heardSince = Date.now();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly leaseListeners = new Set<(trustedUntil: number) => void>();
+  /** Revoking calls waiting for their own NOTIFY, by its last session id. */
+  private readonly echoes = new Map<string, Set<(place: number | null) => void>>();
+  private readonly times: LeaseTimes;
+  private readonly own: OwnLease;
+  private readonly peers: PeerLeases;
+  private trustedUntil = 0;
+  /** The last session id of the last revocation NOTIFY processed: what an acknowledgement names. */
+  private processed: string | undefined;
+  /** The connection an acknowledgement is due on (one per turn of the event loop). */
+  private acknowledgeOn: Query | null = null;
+  private renewal: NodeJS.Timeout | undefined;
+  private renewing = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private closed = false;
@@ -54,6 +118,12 @@ export class RevocationFanout {
   constructor(private readonly options: FanoutOptions) {
     this.heartbeatMs = options.heartbeatMs ?? 5000;
     this.backoff = options.backoffMs ?? { min: 100, max: 5000 };
+    this.times = leaseTimes(options.leaseMs ?? 2000);
+    this.own = new OwnLease(this.times.ownMs, (until) => {
+      this.trustedUntil = until;
+      for (const listener of this.leaseListeners) listener(until);
+    });
+    this.peers = new PeerLeases(this.instanceId, this.times.peerMs);
   }
 
   /** Subscribes to every revocation, from any instance; returns the unsubscribe function. */
@@ -64,12 +134,20 @@ export class RevocationFanout {
 
   /**
    * Told `false` the moment the listening connection is lost (revocations may now be missed)
-   * and `true` once it is back and the resync has run. The session cache trusts memory only
-   * in between.
+   * and `true` once it is back and the resync has run. Memory from before either is void.
    */
   onConnectionChange(listener: (connected: boolean) => void): () => void {
     this.connectionListeners.add(listener);
     return () => this.connectionListeners.delete(listener);
+  }
+
+  /**
+   * Told, on this process's monotonic clock (`performance.now()`), until when memory may be
+   * trusted, each time a renewal of this instance's lease comes back.
+   */
+  onLeaseRenewed(listener: (trustedUntil: number) => void): () => void {
+    this.leaseListeners.add(listener);
+    return () => this.leaseListeners.delete(listener);
   }
 
   /** True while listening, and caught up since the last reconnect (what onConnectionChange last said). */
@@ -88,35 +166,57 @@ export class RevocationFanout {
   }
 
   /**
-   * Resolves once this instance has heard its own NOTIFYs for `revocations`, the sessions
-   * one revoking transaction ended in the order its statements answered them (or after
-   * `timeoutMs`, or at once while not listening). PostgreSQL signals every listener at the
-   * same commit, so by the time our own echo is back the other instances have theirs: a
-   * revoking mutation that waits for it answers only when their caches have dropped the
-   * sessions too (measured by `npm run bench`). It never fails the mutation.
+   * What a revoking call waits on after its commit (`committedAt`, this process's clock):
+   * its own NOTIFYs coming back, then the acknowledgement of every other instance that may
+   * hold a lease, or that lease certainly running out. At most the lease bound after the
+   * commit (instance-leases.ts); it never fails the call.
    *
    * Only the last session is waited for: PostgreSQL delivers one transaction's notifications
    * in the order they were sent, and the last one sent carries the last session answered.
-   * For 10,000 sessions that is one lookup instead of 10,000 set operations per step.
+   * For 10,000 sessions that is one lookup instead of 10,000 set operations.
    */
-  echo(revocations: readonly SessionRevocation[], timeoutMs = 250): Promise<void> {
+  async confirm(revocations: readonly SessionRevocation[], committedAt = performance.now()): Promise<void> {
     const last = revocations.at(-1)?.sessionId;
-    if (last === undefined || this.heard.has(last) || this.heardBefore.has(last) || !this.client) return Promise.resolve();
+    if (last === undefined) return;
+    const deadline = committedAt + this.times.peerMs;
+    const place = await this.echo(last, deadline);
+    const unconfirmed = place === null ? null : await this.peers.waitForAcknowledgements(place, deadline);
+    if (unconfirmed === null || unconfirmed.length > 0) {
+      this.options.logger.warn(
+        { instances: unconfirmed ?? "unknown", sessions: revocations.length, waitedMs: Math.round(performance.now() - committedAt) },
+        "a revocation was not acknowledged by every instance; answered once their leases had run out",
+      );
+    }
+  }
+
+  /** The place of this instance's own NOTIFY whose last session is `key`, once heard (null: not by `deadline`). */
+  private echo(key: string, deadline: number): Promise<number | null> {
+    // A NOTIFY can arrive before the revoking call asks (it is sent at commit, while the
+    // COMMIT's answer is still on its way).
+    const place = this.peers.placeOf(key);
+    if (place !== undefined) return Promise.resolve(place);
     return new Promise((resolve) => {
-      let waiters = this.echoes.get(last);
-      if (!waiters) this.echoes.set(last, (waiters = new Set()));
-      const done = () => {
+      let waiters = this.echoes.get(key);
+      if (!waiters) this.echoes.set(key, (waiters = new Set()));
+      let timer: NodeJS.Timeout | undefined;
+      const done = (heard: number | null) => {
         clearTimeout(timer);
         waiters.delete(done);
-        if (waiters.size === 0 && this.echoes.get(last) === waiters) this.echoes.delete(last);
-        resolve();
+        if (waiters.size === 0 && this.echoes.get(key) === waiters) this.echoes.delete(key);
+        resolve(heard);
       };
-      const timer = setTimeout(done, timeoutMs);
+      // Timers can fire early on this clock: re-checked against it.
+      const check = () => {
+        const left = deadline - performance.now();
+        if (left <= 0) done(null);
+        else timer = setTimeout(check, Math.max(1, left));
+      };
       waiters.add(done);
+      check();
     });
   }
 
-  /** The listening backend's pid, or null while reconnecting (tests terminate it). */
+  /** The listening backend's pid, or null until a connection is back and renewing (tests terminate it). */
   get backendPid(): number | null {
     return this.pid;
   }
@@ -127,72 +227,109 @@ export class RevocationFanout {
    * slow listener looks like; tests of the echo wait use it). No-op while not listening.
    */
   async stall(ms: number): Promise<void> {
-    await this.client?.query("SELECT pg_sleep($1)", [ms / 1000]);
+    await this.query?.("SELECT pg_sleep($1)", [ms / 1000]);
   }
 
-  /** Connects and LISTENs; start-up fails if the database cannot be reached. */
+  /** Connects, LISTENs and takes a first lease; start-up fails if the database cannot be reached. */
   async start(): Promise<void> {
     await this.connect();
+    if (this.trustedUntil > performance.now()) return;
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(finish, this.heartbeatMs);
+      const off = this.onLeaseRenewed(finish);
+    });
   }
 
+  /** Stops answering from memory, tells the others it has gone (so nobody waits for it), disconnects. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.heartbeat);
+    clearInterval(this.renewal);
     clearTimeout(this.reconnectTimer);
-    const client = this.client;
+    this.own.lost();
+    this.setConnected(false);
+    const { client, query } = this;
     this.client = null;
+    this.query = null;
     this.pid = null;
-    await client?.end().catch(() => undefined);
+    if (!client || !query) return;
+    const goodbye = encodeControl({ instanceId: this.instanceId, leaving: true });
+    await within(query(LEAVE_SQL, [this.instanceId, goodbye]), 1000).catch(() => undefined);
+    await client.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
     const client = new Client({
       connectionString: this.options.databaseUrl,
       keepAlive: true,
+      connectionTimeoutMillis: this.heartbeatMs,
       ...(this.options.dbSchema ? { options: `-c search_path=${this.options.dbSchema}` } : {}),
     });
-    // Both fire when the backend goes away; reconnect once per client.
+    const query = serialized(client);
     let lost = false;
-    const onLost = (error?: Error) => {
-      if (lost) return;
+    /** Once per client: what it carried (the lease, the others' renewals) is void. */
+    const release = () => {
       lost = true;
       if (this.client === client) {
         this.client = null;
+        this.query = null;
         this.pid = null;
+        clearInterval(this.renewal);
+        this.own.lost();
+        this.peers.lost();
+        this.setConnected(false);
       }
-      clearInterval(this.heartbeat);
-      this.setConnected(false);
       client.end().catch(() => undefined);
+    };
+    // Both fire when the backend goes away; reconnect once per client.
+    const onLost = (error?: Error) => {
+      if (lost) return;
+      release();
       if (this.closed) return;
       this.options.logger.warn({ err: error }, "revocation listener lost its connection; reconnecting");
       this.scheduleReconnect();
     };
     client.on("error", onLost);
     client.on("end", () => onLost());
-    client.on("notification", (message: Notification) => this.dispatch(message.payload));
+    client.on("notification", (message: Notification) => this.dispatch(query, message));
     try {
-      await client.connect();
-      const [{ channel, pid, now }] = (
-        await client.query<{ channel: string; pid: number; now: Date }>(
-          `SELECT ${CHANNEL_SQL} AS channel, pg_backend_pid() AS pid, now() AS now`,
+      await answered(client.connect(), this.heartbeatMs, "connect");
+      const [{ channel, control, pid, now }] = (
+        await answered(
+          query<{ channel: string; control: string; pid: number; now: Date }>(
+            `SELECT ${CHANNEL_SQL} AS channel, ${CONTROL_CHANNEL_SQL} AS control, pg_backend_pid() AS pid, now() AS now`,
+          ),
+          this.heartbeatMs,
+          "channel names",
         )
       ).rows;
-      await client.query(`LISTEN "${channel.replace(/"/g, '""')}"`);
+      this.channels = { revocations: channel, control };
+      await answered(query(`LISTEN ${quoteIdent(channel)}; LISTEN ${quoteIdent(control)}`), this.heartbeatMs, "LISTEN");
+      // After LISTEN, so that any renewal is either heard from now on or already in the table.
+      const holders = await answered(query<{ instance_id: string }>(LEASE_HOLDERS_SQL, [this.instanceId]), this.heartbeatMs, "lease holders");
       if (this.closed) {
         await client.end();
         return;
       }
+      this.peers.seed(holders.rows.map((row) => row.instance_id));
       const previousAliveAt = this.lastAliveAt;
       this.client = client;
-      this.pid = pid;
+      this.query = query;
       this.lastAliveAt = now;
       this.attempt = 0;
-      this.heartbeat = setInterval(() => void this.beat(client), this.heartbeatMs).unref();
       if (previousAliveAt) await this.resync(new Date(previousAliveAt.getTime() - RevocationFanout.RESYNC_MARGIN_MS));
-      if (!lost) this.setConnected(true);
+      if (lost) return;
+      this.setConnected(true);
+      this.renewal = setInterval(() => void this.renew(client, query), this.times.renewEveryMs).unref();
+      await this.renew(client, query);
+      // Known as back (tests wait for this) once the first renewal has been answered.
+      if (this.client === client) this.pid = pid;
     } catch (error) {
-      lost = true;
-      client.end().catch(() => undefined);
+      if (!lost) release();
       if (this.lastAliveAt === null) throw error; // first start: report it
       this.options.logger.warn({ err: error }, "revocation listener could not reconnect");
       this.scheduleReconnect();
@@ -209,24 +346,21 @@ export class RevocationFanout {
     this.reconnectTimer.unref();
   }
 
-  private async beat(client: Client) {
-    // A connection that silently stopped answering (a partition, no RST) would never fire
-    // 'end': one that misses a heartbeat is treated as lost.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.heartbeatMs).unref();
-    });
+  /** One lease renewal; the lease is extended when its NOTIFY comes back (dispatchControl). */
+  private async renew(client: Client, query: Query) {
+    if (this.renewing || this.client !== client) return;
+    this.renewing = true;
+    const message = encodeControl({ instanceId: this.instanceId, renewal: this.own.sending(), acknowledged: this.processed });
     try {
-      const result = await Promise.race([client.query<{ now: Date }>("SELECT now() AS now"), timeout]);
-      if (result === "timeout") {
-        client.emit("error", new Error("revocation listener missed a heartbeat"));
-        return;
-      }
-      this.lastAliveAt = result.rows[0].now;
+      const result = await within(query<{ now: Date }>(RENEW_LEASE_SQL, [this.instanceId, message]), this.heartbeatMs);
+      // A connection that silently stopped answering (a partition, no RST) would never fire
+      // 'end': one that leaves a renewal unanswered is treated as lost.
+      if (result === "timeout") client.emit("error", new Error("revocation listener missed a lease renewal"));
+      else this.lastAliveAt = result.rows[0].now;
     } catch {
       // The error/end handlers reconnect.
     } finally {
-      clearTimeout(timer);
+      this.renewing = false;
     }
   }
 
@@ -240,22 +374,12 @@ export class RevocationFanout {
     }
   }
 
-  private dispatch(payload: string | undefined) {
-    const revocations = decodeRevocations(payload);
+  private dispatch(query: Query, message: Notification) {
+    if (message.channel === this.channels.control) return this.dispatchControl(message.payload);
+    const revocations = decodeRevocations(message.payload);
     if (!revocations) {
       this.options.logger.warn("ignored a malformed revocation notification");
       return;
-    }
-    if (Date.now() - this.heardSince > 5000) {
-      this.heardBefore = this.heard;
-      this.heard = new Set();
-      this.heardSince = Date.now();
-    }
-    // One payload is one NOTIFY: its last session is what an echo waits for.
-    const last = revocations.at(-1)?.sessionId;
-    if (last !== undefined) {
-      this.heard.add(last);
-      for (const done of this.echoes.get(last) ?? []) done();
     }
     for (const listener of this.listeners) {
       try {
@@ -264,5 +388,38 @@ export class RevocationFanout {
         this.options.logger.error({ err: error }, "revocation listener failed");
       }
     }
+    // One payload is one NOTIFY: its last session names it, for echoes and acknowledgements.
+    const last = revocations.at(-1)?.sessionId;
+    if (last === undefined) return;
+    const place = this.peers.revocationHeard(last);
+    this.processed = last;
+    for (const done of this.echoes.get(last) ?? []) done(place);
+    this.acknowledge(query);
+  }
+
+  /** One acknowledgement per turn of the event loop: a bulk revocation's NOTIFYs arrive together. */
+  private acknowledge(query: Query) {
+    if (this.acknowledgeOn === query) return;
+    this.acknowledgeOn = query;
+    queueMicrotask(() => {
+      this.acknowledgeOn = null;
+      const message = encodeControl({ instanceId: this.instanceId, acknowledged: this.processed });
+      query(ACKNOWLEDGE_SQL, [message]).catch(() => undefined); // a lost connection reconnects
+    });
+  }
+
+  private dispatchControl(payload: string | undefined) {
+    const message = decodeControl(payload);
+    if (!message) {
+      this.options.logger.warn("ignored a malformed lease notification");
+      return;
+    }
+    if (message.instanceId === this.instanceId) {
+      if (message.renewal !== undefined) this.own.heard(message.renewal);
+      return;
+    }
+    if (message.leaving) return this.peers.left(message.instanceId);
+    if (message.renewal !== undefined) this.peers.renewalHeard(message.instanceId);
+    if (message.acknowledged !== undefined) this.peers.acknowledged(message.instanceId, message.acknowledged);
   }
 }

@@ -21,7 +21,7 @@ export interface RevokedEventPayload {
  * copies held in memory must forget. The listeners are attached by `wireRevocations`.
  */
 export interface SessionEventSink {
-  /** Awaited before the revoking call returns (see RevocationFanout.echo). */
+  /** Awaited before the revoking call returns (see RevocationFanout.confirm). */
   sessionsRevoked(revocations: SessionRevocation[]): Promise<void>;
   /** A user's own data (their email) changed: copies of it held in memory must go. */
   userChanged(userId: string): void;

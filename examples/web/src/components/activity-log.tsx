@@ -1,0 +1,50 @@
+import type { MySecurityEventsQuery } from "../gql/graphql";
+import { formatTime } from "../lib/time";
+
+type SecurityEvent = MySecurityEventsQuery["mySecurityEvents"]["edges"][number]["node"];
+
+const LABELS: Record<string, string> = {
+  REGISTER: "Account created",
+  LOGIN: "Signed in",
+  LOGIN_FAILED: "Failed sign-in",
+  LOGOUT: "Signed out",
+  SESSION_REVOKED: "Session ended",
+  REFRESH_TOKEN_REUSE: "Token reuse detected",
+  REAUTHENTICATED: "Password confirmed",
+  PASSWORD_CHANGED: "Password changed",
+  EMAIL_CHANGED: "Email changed",
+};
+
+function summary(event: SecurityEvent): string {
+  const label = LABELS[event.type] ?? event.type;
+  const reason = typeof event.details.reason === "string" ? event.details.reason : null;
+  const count = event.sessionIds?.length ?? (typeof event.details.sessionCount === "number" ? event.details.sessionCount : 0);
+  return [label, reason && `(${reason})`, count > 1 && `\u2014 ${count} sessions`].filter(Boolean).join(" ");
+}
+
+/** The security activity log, newest first. */
+export function ActivityLog({ events }: { events: SecurityEvent[] }) {
+  if (events.length === 0) return <p className="hint">No activity yet.</p>;
+  return (
+    <table className="activity" data-testid="activity-log">
+      <thead>
+        <tr>
+          <th>What</th>
+          <th>When</th>
+          <th>Device</th>
+          <th>IP</th>
+        </tr>
+      </thead>
+      <tbody>
+        {events.map((e) => (
+          <tr key={e.id} data-type={e.type}>
+            <td>{summary(e)}</td>
+            <td>{formatTime(e.occurredAt)}</td>
+            <td>{[e.browser, e.os].filter(Boolean).join(" on ") || "\u2014"}</td>
+            <td>{e.ipAddress ?? "\u2014"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

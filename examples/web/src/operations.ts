@@ -1,0 +1,54 @@
+import { graphql } from "./gql";
+
+/** Every GraphQL operation the app sends; `npm run codegen` types them from schema.graphql. */
+
+export const MySessionsQuery = graphql(`
+  query MySessions {
+    mySessions {
+      id
+      current
+      deviceName
+      browser
+      os
+      deviceType
+      ipAddress
+      createdAt
+      lastActiveAt
+    }
+  }
+`);
+
+export const MySecurityEventsQuery = graphql(`
+  query MySecurityEvents($first: Int!) {
+    mySecurityEvents(first: $first) {
+      edges {
+        node {
+          id
+          type
+          occurredAt
+          sessionId
+          sessionIds
+          ipAddress
+          browser
+          os
+          details
+        }
+      }
+    }
+  }
+`);
+
+export const RevokeSessionMutation = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+
+/** The cheapest question that makes the server check this session (used after a back-forward-cache restore). */
+export const ViewerQuery = graphql(`
+  query Viewer {
+    me {
+      id
+    }
+  }
+`);

@@ -1,0 +1,143 @@
+import path from "node:path";
+import type { Browser, BrowserContext } from "playwright-core";
+import {
+  appearedAt,
+  clickedAt,
+  clockNextClick,
+  currentSessionId,
+  lastPageShow,
+  openDevice,
+  recordPageShows,
+  sessionRow,
+  showsProtectedData,
+  signInThroughApp,
+  signUpThroughApp,
+  watchFor,
+} from "../support/app-driver";
+import { launchBrowser } from "../support/browser";
+import { ELSEWHERE_PATH, type ExampleApp, serveExampleApp } from "../support/example-app";
+import { startTestServer, type TestServer } from "../support/test-server";
+import { PASSWORD, uniqueEmail } from "../support/users";
+import { sleep } from "../support/wait";
+
+/** Two browser contexts are two devices of one user, both on the example app against the real server. */
+const SCREENSHOTS = path.join(__dirname, "..", "..", "docs", "screenshots");
+
+let app: ExampleApp;
+let server: TestServer;
+let chromium: Browser;
+const devices: BrowserContext[] = [];
+
+beforeAll(async () => {
+  app = await serveExampleApp();
+  server = await startTestServer({ CORS_ORIGINS: app.origin });
+  app.apiUrl = server.url;
+  chromium = await launchBrowser();
+});
+afterAll(async () => {
+  await chromium?.close();
+  await server?.stop();
+  await app?.close();
+});
+afterEach(async () => {
+  await Promise.all(devices.splice(0).map((d) => d.close()));
+});
+
+async function newDevice() {
+  const device = await openDevice(chromium);
+  devices.push(device);
+  await recordPageShows(device);
+  return device;
+}
+
+/** A user who signed up on a phone (B) and then signed in on a laptop (A); A's list shows both. */
+async function twoDevices(email = uniqueEmail()) {
+  const b = await signUpThroughApp(await newDevice(), app, { email, password: PASSWORD, deviceName: "Phone" });
+  const a = await signInThroughApp(await newDevice(), app, { email, password: PASSWORD, deviceName: "Laptop" });
+  const bId = await currentSessionId(b);
+  await sessionRow(a, bId).waitFor();
+  return { email, a, b, bId };
+}
+
+describe("signing out another device from the devices page", () => {
+  it("shows B the signed-out screen naming the reason within a second of A's click, with no action on B, and A's list drops B live", async () => {
+    const { a, b, bId } = await twoDevices("ada@example.com");
+    await a.screenshot({ path: path.join(SCREENSHOTS, "devices-page.png"), fullPage: true });
+
+    await watchFor(b, '[data-testid="signed-out"]');
+    await clockNextClick(a);
+    await sessionRow(a, bId).getByTestId("revoke").click();
+    const elapsed = (await appearedAt(b)) - (await clickedAt(a));
+
+    expect(elapsed).toBeLessThan(1000);
+    expect(await b.getByTestId("signed-out").getAttribute("data-reason")).toBe("REVOKED");
+    expect(await b.getByTestId("signed-out").textContent()).toContain("This device was signed out from another device");
+    await sessionRow(a, bId).waitFor({ state: "detached" });
+    expect(await a.getByTestId("sign-out-others").textContent()).toBe("Sign out all other devices (0)");
+    const [row] = await server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [bId]);
+    expect(row.revoked_reason).toBe("REVOKED");
+    await b.screenshot({ path: path.join(SCREENSHOTS, "signed-out.png") });
+  });
+});
+
+describe("the back button after a remote sign-out", () => {
+  it("shows no protected data when going back in the app's history", async () => {
+    const { email, a, b, bId } = await twoDevices();
+    await sessionRow(a, bId).getByTestId("revoke").click();
+    await b.getByTestId("signed-out").waitFor();
+
+    await b.goBack();
+    await b.getByTestId("sign-in-page").waitFor();
+    expect(await showsProtectedData(b, email)).toBe(false);
+    await b.goBack();
+    await b.getByTestId("sign-up-page").waitFor();
+    expect(await showsProtectedData(b, email)).toBe(false);
+  });
+
+  it("shows no protected data when B leaves the signed-out screen for another page and comes back", async () => {
+    const { email, a, b, bId } = await twoDevices();
+    await sessionRow(a, bId).getByTestId("revoke").click();
+    await b.getByTestId("signed-out").waitFor();
+    await b.goto(`${app.origin}${ELSEWHERE_PATH}`);
+
+    await b.goBack();
+    await b.getByTestId("signed-out").waitFor();
+    const shown = await lastPageShow(b);
+    expect(shown.text).not.toContain(email);
+    expect(await showsProtectedData(b, email)).toBe(false);
+  });
+
+  it("shows no protected data when B comes back to the devices page it left for another page before being signed out", async () => {
+    const { email, a, b, bId } = await twoDevices();
+    await b.goto(`${app.origin}${ELSEWHERE_PATH}`);
+    await sessionRow(a, bId).getByTestId("revoke").click();
+    await sessionRow(a, bId).waitFor({ state: "detached" });
+
+    await b.goBack();
+    await b.locator('[data-testid="sign-in-page"], [data-testid="signed-out"]').waitFor();
+    expect(await showsProtectedData(b, email)).toBe(false);
+    const shown = await lastPageShow(b);
+    expect(shown.text).not.toContain(email);
+  });
+});
+
+describe("a revoked page", () => {
+  it("makes no further WebSocket connection attempts, even after a reload", async () => {
+    const { a, b, bId } = await twoDevices();
+    let upgrades = 0;
+    const count = () => void upgrades++;
+    server.httpServer.on("upgrade", count);
+    try {
+      const before = upgrades;
+      await sessionRow(a, bId).getByTestId("revoke").click();
+      await b.getByTestId("signed-out").waitFor();
+      await sleep(3000);
+      await b.reload();
+      await b.getByTestId("signed-out").or(b.getByTestId("sign-in-page")).waitFor();
+      await sleep(2000);
+      expect(upgrades - before).toBe(0);
+    } finally {
+      server.httpServer.off("upgrade", count);
+    }
+  });
+});

@@ -1,0 +1,127 @@
+import type { Browser, BrowserContext } from "playwright-core";
+import { RefreshSessionDocument } from "../gql/graphql";
+import { currentSessionId, openDevice, showsProtectedData, signInThroughApp } from "../support/app-driver";
+import { launchBrowser } from "../support/browser";
+import { type ExampleApp, serveExampleApp } from "../support/example-app";
+import { startTestServer, type TestServer } from "../support/test-server";
+import { PASSWORD, signUp } from "../support/users";
+import { eventually, sleep } from "../support/wait";
+
+/**
+ * Tabs of one browser context share the refresh cookie: one device, one session. Access
+ * tokens live 2 s here, so "expired" is a real wait.
+ */
+const ACCESS_TOKEN_TTL = 2;
+
+let app: ExampleApp;
+let server: TestServer;
+let chromium: Browser;
+const devices: BrowserContext[] = [];
+
+beforeAll(async () => {
+  app = await serveExampleApp();
+  server = await startTestServer({ CORS_ORIGINS: app.origin, ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) });
+  app.apiUrl = server.url;
+  chromium = await launchBrowser();
+});
+afterAll(async () => {
+  await chromium?.close();
+  await server?.stop();
+  await app?.close();
+});
+afterEach(async () => {
+  await Promise.all(devices.splice(0).map((d) => d.close()));
+});
+
+async function newDevice() {
+  const device = await openDevice(chromium);
+  devices.push(device);
+  return device;
+}
+
+const refreshCookie = async (device: BrowserContext) =>
+  (await device.cookies()).find((c) => c.name === "__Host-refresh_token")?.value;
+const sessionRow = (id: string) =>
+  server.sql<{ revoked_at: Date | null; revoked_reason: string | null }>(
+    "SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1",
+    [id],
+  );
+
+describe("two tabs of one browser", () => {
+  it("signing out in one tab signs out the other, which says why", async () => {
+    const { email } = await signUp(server);
+    const device = await newDevice();
+    const first = await signInThroughApp(device, app, { email, password: PASSWORD });
+    const second = await device.newPage();
+    await second.goto(`${app.origin}/`);
+    await second.getByTestId("devices-page").waitFor();
+
+    await first.getByTestId("sign-out").click();
+    await first.getByTestId("sign-in-page").waitFor();
+    await second.getByTestId("signed-out").waitFor();
+    expect(await second.getByTestId("signed-out").getAttribute("data-reason")).toBe("SIGNED_OUT_IN_ANOTHER_TAB");
+    expect(await showsProtectedData(second, email)).toBe(false);
+  });
+});
+
+describe("ten tabs reloading at once with an expired access token", () => {
+  it("all stay signed in on one session, which is not revoked, and the refresh token rotates without a reuse alarm", async () => {
+    const { email } = await signUp(server);
+    const device = await newDevice();
+    const first = await signInThroughApp(device, app, { email, password: PASSWORD });
+    const sessionId = await currentSessionId(first);
+    const tabs = [first];
+    for (let i = 1; i < 10; i++) {
+      const tab = await device.newPage();
+      await tab.goto(`${app.origin}/`);
+      tabs.push(tab);
+    }
+    await Promise.all(tabs.map((tab) => tab.getByTestId("devices-page").waitFor()));
+    const cookieBefore = await refreshCookie(device);
+    await sleep(ACCESS_TOKEN_TTL * 1000 + 500);
+
+    await Promise.all(tabs.map((tab) => tab.reload()));
+    await Promise.all(tabs.map((tab) => tab.getByTestId("devices-page").waitFor({ timeout: 20_000 })));
+
+    for (const tab of tabs) expect(await currentSessionId(tab)).toBe(sessionId);
+    expect(await sessionRow(sessionId)).toEqual([{ revoked_at: null, revoked_reason: null }]);
+    const cookieAfter = await refreshCookie(device);
+    expect(cookieAfter).toEqual(expect.any(String));
+    expect(cookieAfter).not.toBe(cookieBefore);
+    const reuse = await server.sql("SELECT id FROM security_events WHERE type = 'REFRESH_TOKEN_REUSE'");
+    expect(reuse).toEqual([]);
+    // The cookie the tabs ended with is the live one.
+    const refreshed = await server.request(
+      RefreshSessionDocument,
+      {},
+      { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${cookieAfter}` } },
+    );
+    expect(refreshed.data?.refreshSession.session.id).toBe(sessionId);
+  });
+});
+
+describe("signing out with an expired access token", () => {
+  it("ends the server session: the refresh cookie the browser held no longer works", async () => {
+    const { email } = await signUp(server);
+    const device = await newDevice();
+    const page = await signInThroughApp(device, app, { email, password: PASSWORD });
+    const sessionId = await currentSessionId(page);
+    await sleep(ACCESS_TOKEN_TTL * 1000 + 500);
+    const held = await refreshCookie(device);
+
+    await page.getByTestId("sign-out").click();
+    await page.getByTestId("sign-in-page").waitFor();
+
+    await eventually(async () =>
+      expect(await sessionRow(sessionId)).toEqual([{ revoked_at: expect.any(Date), revoked_reason: "LOGOUT" }]),
+    );
+    expect(await refreshCookie(device)).toBeUndefined();
+    const replay = await server.request(
+      RefreshSessionDocument,
+      {},
+      { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${held}` } },
+    );
+    expect(replay.data).toBeNull();
+    expect(replay.errors?.map((e) => e.extensions)).toEqual([{ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" }]);
+  });
+});
