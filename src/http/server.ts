@@ -51,9 +51,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 /** An error of the catalog, answered by the transport itself (GraphQL never ran). */
-function sendError(res: ServerResponse, code: ErrorCode, options: { message?: string; headers?: Record<string, string> } = {}) {
+function sendError(
+  res: ServerResponse,
+  code: ErrorCode,
+  options: { message?: string; headers?: Record<string, string>; status?: number } = {},
+) {
   const { status, body } = transportError(code, options.message);
-  sendJson(res, status, body, options.headers);
+  sendJson(res, options.status ?? status, body, options.headers);
 }
 
 const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
@@ -174,6 +178,15 @@ export async function startHttpServer(
         sendError(res, "BAD_REQUEST", { message: "Request body is not valid JSON." });
         return;
       }
+    }
+    // Refused before anything runs: Apollo would check Accept only after executing the
+    // operation, so a mutation would take effect and then answer 406.
+    if (responseMediaType(req.headers.accept) === null) {
+      sendError(res, "BAD_REQUEST", {
+        status: 406,
+        message: "Accept must allow application/graphql-response+json or application/json.",
+      });
+      return;
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
