@@ -208,6 +208,13 @@ describe("HTTP status of each outcome", () => {
     expect((await send({ query: "{ __typename }" }, "text/html")).status).toBe(406);
   });
 
+  it("refuses an Accept that allows neither JSON type with 406 before the operation runs, so a mutation changes nothing", async () => {
+    const email = uniqueEmail();
+    const res = await send({ query: `mutation { register(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken } }` }, "text/html");
+    expect({ status: res.status, codes: res.codes, hasData: res.hasData }).toEqual({ status: 406, codes: ["BAD_REQUEST"], hasData: false });
+    expect(await server.sql("SELECT id FROM users WHERE email = $1", [email])).toEqual([]);
+  });
+
   it("varies on Accept, since the media type depends on it", async () => {
     const res = await send({ query: "{ __typename }" }, "application/json");
     expect(res.headers.get("vary")).toBe("Origin, Accept");

@@ -22,7 +22,7 @@ import { createPlayground, wantsPlayground } from "./playground";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
-import { responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
@@ -54,9 +54,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 /** An error of the catalog, answered by the transport itself (GraphQL never ran). */
-function sendError(res: ServerResponse, code: ErrorCode, options: { message?: string; headers?: Record<string, string> } = {}) {
+function sendError(
+  res: ServerResponse,
+  code: ErrorCode,
+  options: { message?: string; headers?: Record<string, string>; status?: number } = {},
+) {
   const { status, body } = transportError(code, options.message);
-  sendJson(res, status, body, options.headers);
+  sendJson(res, options.status ?? status, body, options.headers);
 }
 
 const JSON_CONTENT_TYPE = /^application\/(graphql-response\+)?json\b/i;
@@ -185,13 +189,24 @@ export async function startHttpServer(
         return;
       }
     }
+    // Refused before anything runs: Apollo would check Accept only after executing the
+    // operation, so a mutation would take effect and then answer 406.
+    if (responseMediaType(req.headers.accept) === null) {
+      sendError(res, "BAD_REQUEST", {
+        status: 406,
+        message: "Accept must allow application/graphql-response+json or application/json.",
+      });
+      return;
+    }
     const refused = refusedBeforeValidation(
       req.method === "GET" ? url.searchParams.get("query") : (body as { query?: unknown } | undefined)?.query,
       schema,
       config.queryLimits.maxTokens,
     );
     if (refused) {
-      sendJson(res, 400, { errors: refused });
+      // A document that never ran: the status and media type any validation error gets.
+      const mediaType = responseMediaType(req.headers.accept) ?? APPLICATION_JSON;
+      sendJson(res, responseStatus(mediaType, "refused", 400), { errors: refused }, { "content-type": mediaType });
       return;
     }
     const headers = new HeaderMap();

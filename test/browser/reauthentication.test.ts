@@ -1,4 +1,3 @@
-import path from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { currentSessionId, openDevice, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
 import { launchBrowser } from "../support/browser";
@@ -6,10 +5,10 @@ import { type ExampleApp, serveExampleApp } from "../support/example-app";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
+import { keepScreenshot } from "../support/screenshots";
 
 /** A session counts as fresh for 2 s after its password was proved; then sensitive actions ask again. */
 const FRESH_SESSION_TTL = 2;
-const SCREENSHOTS = path.join(__dirname, "..", "..", "docs", "screenshots");
 
 let app: ExampleApp;
 let server: TestServer;
@@ -66,7 +65,7 @@ describe("a sensitive action on a stale session", () => {
     await dialog.getByRole("alert").waitFor();
     expect(await phone.getByTestId("devices-page").isVisible()).toBe(true);
     await dialog.locator('input[type="password"]').fill(PASSWORD);
-    await laptop.screenshot({ path: path.join(SCREENSHOTS, "reauthenticate.png") });
+    await keepScreenshot(laptop, "reauthenticate.png");
     await dialog.locator('button[type="submit"]').click();
 
     await laptop.getByTestId("message").filter({ hasText: "Signed out 2 other devices." }).waitFor();

@@ -1,4 +1,3 @@
-import path from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import {
   appearedAt,
@@ -19,9 +18,9 @@ import { ELSEWHERE_PATH, type ExampleApp, serveExampleApp } from "../support/exa
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
+import { keepScreenshot } from "../support/screenshots";
 
 /** Two browser contexts are two devices of one user, both on the example app against the real server. */
-const SCREENSHOTS = path.join(__dirname, "..", "..", "docs", "screenshots");
 
 let app: ExampleApp;
 let server: TestServer;
@@ -62,7 +61,7 @@ async function twoDevices(email = uniqueEmail()) {
 describe("signing out another device from the devices page", () => {
   it("shows B the signed-out screen naming the reason within a second of A's click, with no action on B, and A's list drops B live", async () => {
     const { a, b, bId } = await twoDevices("ada@example.com");
-    await a.screenshot({ path: path.join(SCREENSHOTS, "devices-page.png"), fullPage: true });
+    await keepScreenshot(a, "devices-page.png", { fullPage: true });
 
     await watchFor(b, '[data-testid="signed-out"]');
     await clockNextClick(a);
@@ -76,7 +75,7 @@ describe("signing out another device from the devices page", () => {
     expect(await a.getByTestId("sign-out-others").textContent()).toBe("Sign out all other devices (0)");
     const [row] = await server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [bId]);
     expect(row.revoked_reason).toBe("REVOKED");
-    await b.screenshot({ path: path.join(SCREENSHOTS, "signed-out.png") });
+    await keepScreenshot(b, "signed-out.png");
   });
 });
 
