@@ -1,7 +1,8 @@
-import { MeDocument } from "./gql/graphql";
+import { blackHoleDrill } from "../drills/black-hole";
+import { LoginDocument, MeDocument, RefreshSessionDocument, RegisterDocument } from "./gql/graphql";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
-import { signUp } from "./support/users";
+import { PASSWORD, signUp, uniqueEmail } from "./support/users";
 import { sleep } from "./support/wait";
 
 let proxy: TcpProxy;
@@ -10,7 +11,7 @@ beforeAll(async () => {
   const url = new URL(databaseUrl());
   proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
   url.host = `127.0.0.1:${proxy.port}`;
-  server = await startTestServer({}, { databaseUrl: url.toString() });
+  server = await startTestServer({ DB_CONNECT_TIMEOUT: "1", DB_STATEMENT_TIMEOUT: "1" }, { databaseUrl: url.toString() });
 });
 afterAll(async () => {
   proxy.restore();
@@ -18,32 +19,40 @@ afterAll(async () => {
   await proxy.close();
 });
 
-describe("when the database goes away", () => {
+const refusal = (res: { status: number; headers: Headers; data?: unknown; errors?: { extensions: unknown }[] }) => ({
+  status: res.status,
+  retryAfter: /^\d+$/.test(res.headers.get("retry-after") ?? ""),
+  data: res.data ?? null,
+  codes: res.errors?.map((e) => e.extensions),
+});
+const REFUSED = { status: 503, retryAfter: true, data: null, codes: [{ code: "SERVICE_UNAVAILABLE" }] };
+
+describe("when the database connection is cut", () => {
   it("refuses authenticated requests (fails closed) and recovers without a restart when it returns", async () => {
     const user = await signUp(server);
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).status).toBe(200);
 
     proxy.cut();
-    // The server notices when its connections drop (the revocation listener's among them; see
-    // the session cache) and from then on cannot vouch for any session.
-    let during = await server.request(MeDocument, {}, { token: user.accessToken });
-    for (let i = 0; i < 20 && during.status === 200; i++) {
-      await sleep(100);
-      during = await server.request(MeDocument, {}, { token: user.accessToken });
+    try {
+      // The server notices when its connections drop (the revocation listener's among them;
+      // see the session cache) and from then on cannot vouch for any session.
+      let during = await server.request(MeDocument, {}, { token: user.accessToken });
+      for (let i = 0; i < 20 && during.status === 200; i++) {
+        await sleep(100);
+        during = await server.request(MeDocument, {}, { token: user.accessToken });
+      }
+      expect(refusal(during)).toEqual(REFUSED);
+      // A client that asks for plain application/json gets the same refusal with 200, as the
+      // GraphQL-over-HTTP spec has it for that media type.
+      const legacy = await server.request(MeDocument, {}, { token: user.accessToken, headers: { accept: "application/json" } });
+      expect({ status: legacy.status, data: legacy.data, errors: legacy.errors }).toEqual({
+        status: 200,
+        data: undefined,
+        errors: [{ message: "Temporarily unavailable; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } }],
+      });
+    } finally {
+      proxy.restore();
     }
-    expect(during.status).toBe(503);
-    expect(during.data).toBeUndefined();
-    expect(during.errors?.[0].extensions).toEqual({ code: "SERVICE_UNAVAILABLE" });
-    // A client that asks for plain application/json gets the same refusal with 200, as the
-    // GraphQL-over-HTTP spec has it for that media type.
-    const legacy = await server.request(MeDocument, {}, { token: user.accessToken, headers: { accept: "application/json" } });
-    expect({ status: legacy.status, data: legacy.data, errors: legacy.errors }).toEqual({
-      status: 200,
-      data: undefined,
-      errors: [{ message: "Temporarily unavailable; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } }],
-    });
-
-    proxy.restore();
     let after = await server.request(MeDocument, {}, { token: user.accessToken });
     for (let i = 0; i < 20 && after.status !== 200; i++) {
       await sleep(250);
@@ -87,4 +96,28 @@ describe("when the database goes away", () => {
     proxy.restore();
     expect((await ready()).body).toEqual({ status: "ready", checks: { database: "ok", revocationListener: "ok" } });
   });
+
+  it("refuses login, register and refreshSession with 503 SERVICE_UNAVAILABLE and Retry-After, not INTERNAL_SERVER_ERROR", async () => {
+    const user = await signUp(server);
+    proxy.cut();
+    try {
+      const answers = await Promise.all([
+        server.request(LoginDocument, { input: { email: user.email, password: PASSWORD } }),
+        server.request(RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } }),
+        server.request(RefreshSessionDocument, { refreshToken: user.refreshToken }),
+      ]);
+      expect(answers.map(refusal)).toEqual([REFUSED, REFUSED, REFUSED]);
+    } finally {
+      proxy.restore();
+    }
+  });
+});
+
+describe("when the database connection is black-holed (bytes held, no reset)", () => {
+  it("answers every request 503 within the configured bound instead of hanging, and recovers when the hold ends", async () => {
+    const figures = await blackHoleDrill({ databaseUrl: databaseUrl(), outageMs: 4500, devices: 4, boundSeconds: 1 });
+    expect(figures.violations).toEqual([]);
+    expect(figures.stale).toBe(0);
+    expect(figures.slowestMs).toBeLessThan(4000);
+  }, 60_000);
 });

@@ -60,7 +60,8 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema });
+  const timeouts = config.databaseTimeouts;
+  const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema, timeouts });
   await db.initialize();
   const fanout = new RevocationFanout({
     databaseUrl: options.databaseUrl,

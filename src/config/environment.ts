@@ -60,6 +60,12 @@ const shape = {
   SESSION_RETENTION: seconds(30 * 24 * 3600),
   /** How often each instance runs the purge of old session rows. */
   SESSION_PURGE_INTERVAL: seconds(3600),
+  /** Seconds to get a database connection (connect, or wait for a free one) before answering 503. */
+  DB_CONNECT_TIMEOUT: seconds(5),
+  /** Seconds a statement may run (PostgreSQL's statement_timeout); the client waits one more, then answers 503. */
+  DB_STATEMENT_TIMEOUT: seconds(5),
+  /** Seconds a transaction may sit idle before PostgreSQL ends its session (idle_in_transaction_session_timeout). */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT: seconds(10),
   /** Query limits, checked before execution. */
   GRAPHQL_MAX_DEPTH: count(10),
   GRAPHQL_MAX_ALIASES: count(15),
@@ -118,6 +124,8 @@ export interface Config {
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
   readonly queryLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number };
+  /** Bounds on every wait for the database, seconds. */
+  readonly databaseTimeouts: { readonly connect: number; readonly statement: number; readonly idleInTransaction: number };
   readonly wsConnectionInitTimeout: number;
   readonly wsKeepAliveInterval: number;
   readonly sessionSweepInterval: number;
@@ -188,6 +196,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+    }),
+    databaseTimeouts: Object.freeze({
+      connect: e.DB_CONNECT_TIMEOUT,
+      statement: e.DB_STATEMENT_TIMEOUT,
+      idleInTransaction: e.DB_IDLE_IN_TRANSACTION_TIMEOUT,
     }),
     wsConnectionInitTimeout: e.WS_CONNECTION_INIT_TIMEOUT,
     wsKeepAliveInterval: e.WS_KEEPALIVE_INTERVAL,

@@ -2,6 +2,7 @@ import { DataSource } from "typeorm";
 import { SessionEntity } from "../sessions/session.entity";
 import { UserEntity } from "../users/user.entity";
 import { MIGRATIONS } from "./migrations";
+import { boundedClientConfig, BoundedClient, type DatabaseTimeouts } from "./pg-timeouts";
 
 export const ENTITIES = [UserEntity, SessionEntity];
 
@@ -10,10 +11,15 @@ export interface DataSourceOptions {
   /** A PostgreSQL schema to work in (tests give each file its own); default `public`. */
   schema?: string;
   poolSize?: number;
+  /**
+   * Bounds on every wait for the database (the server passes DB_*; see pg-timeouts.ts).
+   * Without them (the migration CLI) a statement may take as long as it needs.
+   */
+  timeouts?: DatabaseTimeouts;
 }
 
 /** The application's data source. Never `synchronize`: the schema changes only by migrations. */
-export function createDataSource({ url, schema, poolSize = 10 }: DataSourceOptions): DataSource {
+export function createDataSource({ url, schema, poolSize = 10, timeouts }: DataSourceOptions): DataSource {
   return new DataSource({
     type: "postgres",
     url,
@@ -28,6 +34,7 @@ export function createDataSource({ url, schema, poolSize = 10 }: DataSourceOptio
     logging: false,
     extra: {
       max: poolSize,
+      ...(timeouts ? { ...boundedClientConfig(timeouts), Client: BoundedClient } : {}),
       // Unqualified names in migrations and raw SQL resolve inside the chosen schema.
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     },

@@ -9,6 +9,10 @@ import type { UnauthenticatedReason } from "./error-codes";
 export const CloseCode = {
   /** The server is shutting down or restarting (sent by us). Reconnect, with a current token. */
   GoingAway: 1001,
+  /** A malformed WebSocket frame: bad opcode, reserved bits, an unmasked client frame (sent by ws). */
+  ProtocolError: 1002,
+  /** A text frame that is not valid UTF-8 (sent by ws). */
+  InvalidFramePayloadData: 1007,
   /** A frame larger than the server accepts (sent by ws); the library does not retry it. */
   MessageTooBig: 1009,
   /** The session could not be checked (the database is unreachable; sent by us). Reconnect later. */

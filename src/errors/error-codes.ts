@@ -5,14 +5,28 @@ import { GraphQLError } from "graphql";
  * The one catalog of error codes a client can receive in `extensions.code`, with the HTTP
  * status an error of that code sets when it refuses the whole request before execution
  * (with `Accept: application/graphql-response+json`, the default). Once the operation has
- * run, the status is 200 whatever its errors: see src/http/response-status.ts.
+ * run, the status is 200 whatever its errors: see src/http/response-status.ts. Every code the
+ * server sends is here, Apollo's own included; the error formatter answers any other as
+ * INTERNAL_SERVER_ERROR.
  */
 export const ErrorCode = {
   UNAUTHENTICATED: { status: 401, message: "Not authenticated." },
   FORBIDDEN: { status: 403, message: "Not allowed." },
   BAD_USER_INPUT: { status: 400, message: "Invalid input." },
-  /** A request this server cannot run as sent, with a `reason` (Apollo raises it too, for a GET that is not a query). */
-  BAD_REQUEST: { status: 400, message: "Bad request." },
+  /**
+   * A request this server cannot run as sent, with a `reason`. Apollo raises it too, also with
+   * the statuses in `statuses`: 405 for a GET that is not a query (or a method other than GET
+   * and POST), 406 for an `Accept` it cannot answer, 415 for a GET with a body content type.
+   */
+  BAD_REQUEST: { status: 400, message: "Bad request.", statuses: [400, 405, 406, 415] },
+  /** The document does not parse, or has more than GRAPHQL_MAX_TOKENS tokens (Apollo's code). */
+  GRAPHQL_PARSE_FAILED: { status: 400, message: "Syntax error." },
+  /** The document is not valid against the schema, or passes a query limit (`reason`). */
+  GRAPHQL_VALIDATION_FAILED: { status: 400, message: "Invalid document." },
+  /** `operationName` names no operation of the document, or several operations and no name (Apollo's code). */
+  OPERATION_RESOLUTION_FAILURE: { status: 400, message: "Unknown operation." },
+  /** Automatic persisted queries are not served: send the whole `query`. */
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 400, message: "Persisted queries are not supported; send the query text." },
   INVALID_CREDENTIALS: { status: 200, message: "Invalid email or password." },
   EMAIL_TAKEN: { status: 200, message: "An account with this email already exists." },
   REFRESH_TOKEN_ROTATED: {
@@ -28,6 +42,10 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the request as application/json." },
   /** HTTP transport: a body over the limit, refused before it is read. */
   PAYLOAD_TOO_LARGE: { status: 413, message: "Request body is larger than 100 KB." },
+  /** HTTP transport: request headers past Node's limit (16 KB), refused before they are read. */
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, message: "Request headers are too large." },
+  /** HTTP transport: a request whose headers or body did not arrive within Node's request timeout. */
+  REQUEST_TIMEOUT: { status: 408, message: "The request took too long to arrive." },
   SERVICE_UNAVAILABLE: { status: 503, message: "Temporarily unavailable; try again shortly." },
   INTERNAL_SERVER_ERROR: { status: 500, message: "Internal server error." },
 } as const;
@@ -99,6 +117,17 @@ export function forbidden(reason: ForbiddenReason): GraphQLError {
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
   return appError("RATE_LIMITED", { retryAfter }, { "retry-after": String(retryAfter) });
+}
+
+/** Seconds a client is asked to wait (`Retry-After`) when the database cannot be reached. */
+export const SERVICE_UNAVAILABLE_RETRY_AFTER = 2;
+
+/**
+ * The database could not be reached (or did not answer within its bound): HTTP 503 with a
+ * `Retry-After`. Nothing was let through and, for a mutation, nothing was written.
+ */
+export function serviceUnavailable(): GraphQLError {
+  return appError("SERVICE_UNAVAILABLE", {}, { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER) });
 }
 
 export function unauthenticated(reason: UnauthenticatedReason): GraphQLError {

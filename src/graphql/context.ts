@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import type { AccountService } from "../auth/account.service";
 import type { AuthService } from "../auth/auth.service";
-import { appError, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
+import { serviceUnavailable, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { Logger } from "../lib/logger";
 import type { Actor } from "../audit-log/request-actor";
@@ -150,7 +150,7 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
     }
   } catch {
     // Fail closed: a session we cannot check is never treated as alive.
-    throw appError("SERVICE_UNAVAILABLE");
+    throw serviceUnavailable();
   }
   if (!check.ok) {
     invariant(check.reason !== "SESSION_NOT_FRESH", "a plain session check never asks for freshness");

@@ -15,12 +15,15 @@ import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import type { Logger } from "../lib/logger";
 import { requestActor } from "./request-actor";
+import { answerClientErrors } from "./client-errors";
 import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
+import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -75,9 +78,13 @@ export async function startHttpServer(
 ): Promise<HttpServer> {
   const { config, logger, buildContext } = deps;
   const server = createServer();
+  answerClientErrors(server);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError: createErrorFormatter(logger, schema),
+    // Apollo's own log lines (a failed request it could not answer) go to our log, not the console.
+    logger,
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -97,6 +104,9 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      // Before the outcome plugin: these change the response it reads.
+      refusePersistedQueries(),
+      serviceUnavailableStatus(),
       responseOutcomePlugin,
       // Apollo's landing pages load from a CDN; our own playground (below) needs no network.
       ApolloServerPluginLandingPageDisabled(),
@@ -186,6 +196,15 @@ export async function startHttpServer(
         status: 406,
         message: "Accept must allow application/graphql-response+json or application/json.",
       });
+      return;
+    }
+    const refused = refusedBeforeValidation(
+      req.method === "GET" ? url.searchParams.get("query") : (body as { query?: unknown } | undefined)?.query,
+      schema,
+      config.queryLimits.maxTokens,
+    );
+    if (refused) {
+      sendJson(res, 400, { errors: refused });
       return;
     }
     const headers = new HeaderMap();

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { handleProtocols, type Server } from "graphql-ws";
+import { handleProtocols, MessageType, parseMessage, type Server } from "graphql-ws";
 import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode } from "../errors/close-codes";
 import type { Logger } from "../lib/logger";
@@ -92,8 +92,10 @@ export function serveGraphqlWs<E extends SocketExtra>(
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on("message", async (data) => {
+            const text = String(data);
+            if (isServerMessage(text)) return socket.close(CloseCode.BadRequest, "Invalid message received");
             try {
-              await handle(String(data));
+              await handle(text);
             } catch (error) {
               logger.error({ err: error }, "graphql-ws message handling failed");
               socket.close(CloseCode.InternalServerError, closeReason(error));
@@ -117,4 +119,20 @@ export function serveGraphqlWs<E extends SocketExtra>(
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/**
+ * A well-formed message only a server sends (`connection_ack`, `next`, `error`): graphql-ws's
+ * server throws on it, which would close the socket 4500; it is a protocol violation, 4400, as
+ * graphql-ws closes any other message it cannot accept. (Messages are parsed twice; a client
+ * sends a handful per connection.)
+ */
+function isServerMessage(text: string): boolean {
+  let type: string;
+  try {
+    type = parseMessage(text).type;
+  } catch {
+    return false; // graphql-ws answers a malformed message with 4400 itself
+  }
+  return type === MessageType.ConnectionAck || type === MessageType.Next || type === MessageType.Error;
 }

@@ -5,10 +5,15 @@ import { WebSocketServer } from "ws";
 import type { Config } from "../config/environment";
 import { CloseCode, forbiddenCloseReason } from "../errors/close-codes";
 import type { ContextBuilder, GraphQLContext } from "../graphql/context";
+import { asApolloFormatted, createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
+import { withoutStringLiterals } from "../graphql/redact-literals";
+import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
 import { requestActor } from "../http/request-actor";
 import { serveGraphqlWs, type SocketExtra } from "./graphql-ws-transport";
 import { subscribeSharingResults } from "./shared-subscribe";
+import { subscribePayloadProblems } from "./subscribe-payload";
+import { routeUpgrades } from "./upgrade-refusals";
 import { connectionParam } from "./connection-params";
 import type { Logger } from "../lib/logger";
 import type { SessionEntity } from "../sessions/session.entity";
@@ -52,8 +57,11 @@ export function startLiveServer(
 ): LiveServer {
   const { config, logger, sockets: live, buildContext } = deps;
   const limitRules = queryLimitRules(config.queryLimits);
+  const formatError = createErrorFormatter(logger, schema);
   // Oversized frames are refused by ws itself (close 1009), before any parsing.
-  const wss = new WebSocketServer({ server: httpServer, path: options.path, maxPayload: options.maxPayloadBytes });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // Upgrades come through here, so that a refused one is answered with JSON from the catalog.
+  const stopUpgrades = routeUpgrades(httpServer, wss, options.path);
 
   const server = makeServer<Record<string, unknown>, SocketState>({
     schema,
@@ -63,14 +71,18 @@ export function startLiveServer(
     // Subscription documents get the HTTP path's limits (depth, aliases, one credential
     // mutation per operation) on top of graphql-js's rules.
     // Codes as Apollo gives them over HTTP: every error a client sees carries one.
-    validate: (schema, document) =>
-      validate(schema, document, [...specifiedRules, ...limitRules]).map(
+    validate: (schema, document) => {
+      // First the rules graphql-js's own rules rely on (they throw on what these refuse).
+      const refused = validateBeforeSpecifiedRules(schema, document);
+      if (refused.length) return refused;
+      return validate(schema, document, [...specifiedRules, ...limitRules]).map(
         (e) =>
-          new GraphQLError(e.message, {
+          new GraphQLError(withoutStringLiterals(e.message, e.source?.body), {
             nodes: e.nodes,
             extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
           }),
-      ),
+      );
+    },
     onConnect: async (ctx) => {
       const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!context?.viewer) return false;
@@ -78,13 +90,15 @@ export function startLiveServer(
       ctx.extra.connection = live.open(userId, sessionId, deps.sessionExpiresAt(session), ctx.extra.socket);
       return true;
     },
-    onSubscribe: async (ctx, id) => {
+    onSubscribe: async (ctx, id, payload) => {
       const connection = ctx.extra.connection;
       // The connection-time check is not enough: the session may have ended since.
       const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!connection || !context?.viewer || context.viewer.sessionId !== connection.sessionId) {
         return [new GraphQLError("Not authenticated.", { extensions: { code: "UNAUTHENTICATED" } })];
       }
+      const problems = subscribePayloadProblems(payload, config.queryLimits.maxTokens);
+      if (problems) return problems;
       (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection: { sessionRevoked: () => live.subscribe(connection) } });
       return undefined;
     },
@@ -93,6 +107,10 @@ export function startLiveServer(
       ctx.extra.contexts?.delete(id);
       return context;
     },
+    // Results go out as over HTTP: every error through the one formatter (codes from the
+    // catalog, an unreachable database as SERVICE_UNAVAILABLE, no value echoed).
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { ...result, errors: result.errors.map((e) => formatError(asApolloFormatted(e), e)) } : undefined,
     onClose: (ctx) => {
       if (ctx.extra.connection) live.closed(ctx.extra.connection);
     },
@@ -116,5 +134,10 @@ export function startLiveServer(
     }
   }
 
-  return { dispose: () => transport.dispose() };
+  return {
+    dispose: () => {
+      stopUpgrades();
+      return transport.dispose();
+    },
+  };
 }

@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import { hashSecret, parseRefreshToken } from "../src/sessions/refresh-token";
+import { startChildServer, urlInSchema, type ChildServer } from "./support/child-server";
+import { createDrillSchema } from "./support/drill-server";
+import { gql, hasData, type Answer } from "./support/http";
+import { DRILL_PASSWORD, OPERATIONS, uniqueEmail } from "./support/load";
+import type { DrillFigures } from "./support/outage";
+import { Random } from "./support/random";
+
+export interface CrashOptions {
+  databaseUrl: string;
+  /** Kills: each round starts the built server, fires the mutations and SIGKILLs it. */
+  rounds: number;
+  seed: number;
+  /** The kill comes at a random delay in [0, maxDelayMs] after the mutations were sent. */
+  maxDelayMs?: number;
+}
+
+interface Device {
+  sessionId: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+interface Account {
+  userId: string;
+  email: string;
+  devices: Device[];
+}
+
+type Credentials = { accessToken: string; refreshToken: string };
+
+const CHANGE_PASSWORD = "mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+
+function sessionOf(accessToken: string): string {
+  return JSON.parse(Buffer.from(accessToken.split(".")[1], "base64url").toString()).sid as string;
+}
+
+async function account(url: string, devices: number): Promise<Account> {
+  const email = uniqueEmail();
+  const first = await gql(url, OPERATIONS.register, { e: email, p: DRILL_PASSWORD });
+  const list: Credentials[] = [(first.json?.data as { register: Credentials }).register];
+  for (let i = 1; i < devices; i++) {
+    const login = await gql(url, OPERATIONS.login, { e: email, p: DRILL_PASSWORD });
+    list.push((login.json?.data as { login: Credentials }).login);
+  }
+  const withIds = list.map((c) => ({ ...c, sessionId: sessionOf(c.accessToken) }));
+  const me = await gql(url, OPERATIONS.me, undefined, { token: withIds[0].accessToken });
+  return { userId: (me.json?.data as { me: { id: string } }).me.id, email, devices: withIds };
+}
+
+/**
+ * kill -9 of the built server (`node dist/src/main.js`) while `logoutAllDevices`,
+ * `refreshSession` and `changePassword` are in flight, then the database checked for what
+ * every operation promises: all or nothing, and nothing that was answered is undone.
+ *
+ * - every session is active, or revoked with a reason and an entry in the activity log;
+ * - logoutAllDevices ended all the other sessions or none;
+ * - the refresh token is the session's current one or its just-spent one, never both;
+ * - changePassword changed the password and ended the other sessions, or did neither.
+ */
+export async function crashMidMutationDrill(options: CrashOptions): Promise<DrillFigures & { committed: number; rolledBack: number }> {
+  const random = new Random(options.seed);
+  const schema = await createDrillSchema(options.databaseUrl);
+  const env = {
+    DATABASE_URL: urlInSchema(options.databaseUrl, schema.name),
+    NODE_ENV: "test",
+    PASSWORD_HASH_COST: "10",
+    JWT_SECRET: randomBytes(32).toString("hex"),
+  };
+  const sql = new Client({ connectionString: options.databaseUrl, options: `-c search_path=${schema.name}` });
+  await sql.connect();
+  const violations: string[] = [];
+  const restartMs: number[] = [];
+  let requests = 0;
+  let committed = 0;
+  let rolledBack = 0;
+  let server: ChildServer | null = null;
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      const startedAt = Date.now();
+      server = await startChildServer(env);
+      if (round > 0) restartMs.push(Date.now() - startedAt);
+      const [a, b, c] = await Promise.all([account(server.url, 4), account(server.url, 2), account(server.url, 4)]);
+      const [{ password_hash: hashBefore }] = (await sql.query("SELECT password_hash FROM users WHERE id = $1", [c.userId])).rows;
+      const spent = parseRefreshToken(b.devices[1].refreshToken)!;
+
+      const answers: { op: string; answer: Answer | null }[] = [
+        { op: "logoutAllDevices", answer: null },
+        { op: "refreshSession", answer: null },
+        { op: "changePassword", answer: null },
+      ];
+      const calls = [
+        gql(server.url, OPERATIONS.logoutAllDevices, undefined, { token: a.devices[0].accessToken }),
+        gql(server.url, OPERATIONS.refreshSession, { t: b.devices[1].refreshToken }),
+        gql(server.url, CHANGE_PASSWORD, { c: DRILL_PASSWORD, n: `${DRILL_PASSWORD} ${round}` }, { token: c.devices[0].accessToken }),
+      ];
+      calls.forEach((call, i) => void call.then((answer) => (answers[i].answer = answer)));
+      requests += calls.length;
+      await new Promise((r) => setTimeout(r, random.int(0, options.maxDelayMs ?? 150)));
+      server.child.kill("SIGKILL");
+      await server.exited;
+      await Promise.all(calls);
+      // What had been answered (with data) when the process died must have stuck.
+      const answeredBeforeKill = answers.map(({ answer }) => answer !== null && answer.status === 200 && hasData(answer));
+      server = null;
+
+      const fail = (what: string) => violations.push(`round ${round} (seed ${options.seed}): ${what}`);
+      // Every session: active, or revoked with a reason and an entry in the activity log.
+      const unlogged = await sql.query(`
+        SELECT s.id, s.revoked_reason FROM sessions s
+        WHERE s.revoked_at IS NOT NULL AND (s.revoked_reason IS NULL OR NOT EXISTS (
+          SELECT 1 FROM security_events e
+          WHERE e.user_id = s.user_id AND (e.session_id = s.id OR s.id = ANY(e.session_ids))
+            AND e.details->>'reason' = s.revoked_reason))`);
+      for (const row of unlogged.rows) fail(`session ${row.id} revoked (${row.revoked_reason}) with no log entry`);
+
+      const revoked = async (ids: string[]) =>
+        (await sql.query("SELECT count(*)::int AS n FROM sessions WHERE id = ANY($1) AND revoked_at IS NOT NULL", [ids])).rows[0].n as number;
+      const others = (acc: Account) => acc.devices.slice(1).map((d) => d.sessionId);
+
+      const endedA = await revoked(others(a));
+      if (endedA !== 0 && endedA !== 3) fail(`logoutAllDevices ended ${endedA} of 3 sessions`);
+      if ((await revoked([a.devices[0].sessionId])) !== 0) fail("logoutAllDevices(keepCurrent) ended the current session");
+      if (answeredBeforeKill[0] && endedA !== 3) fail("logoutAllDevices answered, then was undone");
+      endedA === 3 ? committed++ : rolledBack++;
+
+      const [row] = (await sql.query("SELECT secret_hash, previous_secret_hash FROM sessions WHERE id = $1", [spent.sessionId])).rows;
+      const h = hashSecret(spent.secret);
+      const current = Buffer.compare(row.secret_hash, h) === 0;
+      const justSpent = row.previous_secret_hash !== null && Buffer.compare(row.previous_secret_hash, h) === 0;
+      if (current === justSpent) fail(`refresh token is ${current ? "both current and spent" : "neither current nor just spent"}`);
+      if (answeredBeforeKill[1] && !justSpent) fail("refreshSession answered, then was undone");
+      justSpent ? committed++ : rolledBack++;
+
+      const [{ password_hash: hashAfter }] = (await sql.query("SELECT password_hash FROM users WHERE id = $1", [c.userId])).rows;
+      const changed = hashAfter !== hashBefore;
+      const endedC = await revoked(others(c));
+      if (changed !== (endedC === 3) || (endedC !== 0 && endedC !== 3)) {
+        fail(`changePassword: password ${changed ? "changed" : "unchanged"}, ${endedC} of 3 other sessions ended`);
+      }
+      if (answeredBeforeKill[2] && !changed) fail("changePassword answered, then was undone");
+      changed ? committed++ : rolledBack++;
+    }
+  } finally {
+    if (server) {
+      server.child.kill("SIGKILL");
+      await server.exited;
+    }
+    await sql.end();
+    await schema.drop();
+  }
+  return {
+    drill: "server kill -9 mid-mutation",
+    outageMs: null,
+    requests,
+    refused: null,
+    stale: violations.length,
+    recoverMs: restartMs.length ? Math.max(...restartMs) : null,
+    slowestMs: null,
+    violations,
+    committed,
+    rolledBack,
+    notes: `${options.rounds} kills (seed ${options.seed}): ${committed} mutations committed, ${rolledBack} rolled back; recovery = restart of the server`,
+  };
+}
