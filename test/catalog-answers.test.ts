@@ -125,6 +125,18 @@ describe("answers the fuzzer found outside the catalog", () => {
     }
   });
 
+  it("gives that refusal the status and media type of any validation error, per Accept", async () => {
+    const body = { query: "subscription { sessionRevoked @skip(if: true) { sessionId } }" };
+    const answers = await Promise.all([
+      server.post(body),
+      server.post(body, { headers: { accept: "application/json" } }),
+    ]);
+    expect(answers.map((a) => [a.status, a.headers.get("content-type"), a.errors?.[0].extensions.code])).toEqual([
+      [400, "application/graphql-response+json; charset=utf-8", "GRAPHQL_VALIDATION_FAILED"],
+      [200, "application/json; charset=utf-8", "GRAPHQL_VALIDATION_FAILED"],
+    ]);
+  });
+
   it("answers the same documents over graphql-ws with an error message, the socket left open", async () => {
     const user = await signUp(server);
     const live = await acknowledgedSocket(user.accessToken);

@@ -22,7 +22,7 @@ import { createPlayground, wantsPlayground } from "./playground";
 import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
-import { responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
@@ -204,7 +204,9 @@ export async function startHttpServer(
       config.queryLimits.maxTokens,
     );
     if (refused) {
-      sendJson(res, 400, { errors: refused });
+      // A document that never ran: the status and media type any validation error gets.
+      const mediaType = responseMediaType(req.headers.accept) ?? APPLICATION_JSON;
+      sendJson(res, responseStatus(mediaType, "refused", 400), { errors: refused }, { "content-type": mediaType });
       return;
     }
     const headers = new HeaderMap();
