@@ -4,9 +4,9 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
+import { startServer } from "../src/app/server";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
-import { startServer } from "../src/app/server";
 import {
   appearedAt,
   clickedAt,

@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { Session as Inspector } from "node:inspector/promises";
@@ -57,7 +57,9 @@ function startInstance(env: NodeJS.ProcessEnv): Promise<Instance> {
   const child = fork(path.join(__dirname, "live-server.js"), [], { env, execArgv: ["--expose-gc"], stdio: "inherit" });
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-    child.once("message", (message: { url: string; wsUrl: string }) => resolve({ child, url: message.url, wsUrl: message.wsUrl }));
+    child.once("message", (message: { url: string; wsUrl: string }) =>
+      resolve({ child, url: message.url, wsUrl: message.wsUrl }),
+    );
   });
 }
 
@@ -112,7 +114,9 @@ class Socket {
     readonly sessionId: string,
   ) {
     this.ws = new WebSocket(url, "graphql-transport-ws");
-    this.ws.once("open", () => this.ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${this.token}` } })));
+    this.ws.once("open", () =>
+      this.ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${this.token}` } })),
+    );
     this.ws.on("close", (code) => {
       this.closedAt = performance.now();
       this.closeCode = code;
@@ -144,7 +148,8 @@ class Socket {
   }
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
@@ -205,7 +210,9 @@ class Bench {
     this.sockets.length = 0;
     this.sockets.push(...this.kept);
     for (let i = 0; i < planned.length; i += 100) {
-      const batch = planned.slice(i, i + 100).map(({ instance, session }) => new Socket(instance.wsUrl, session.accessToken, session.sessionId));
+      const batch = planned
+        .slice(i, i + 100)
+        .map(({ instance, session }) => new Socket(instance.wsUrl, session.accessToken, session.sessionId));
       this.sockets.push(...batch);
       await Promise.all(batch.map((s) => s.open()));
     }

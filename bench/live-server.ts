@@ -2,8 +2,8 @@ import "reflect-metadata";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import path from "node:path";
-import { loadConfig } from "../src/config/environment";
 import { startServer } from "../src/app/server";
+import { loadConfig } from "../src/config/environment";
 
 /**
  * One server instance for the live benchmark, in its own process so its memory, CPU time and

@@ -6,10 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { Client } from "pg";
+import { startServer } from "../src/app/server";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { buildContext } from "../src/graphql/context";
-import { startServer } from "../src/app/server";
 import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
 import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
 
@@ -21,14 +21,20 @@ import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type 
  */
 const quick = process.argv.includes("--quick");
 /** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, context, live); the default is all. */
-const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const only = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const want = (section: string) => !only || only.includes(section);
 const LOAD = quick ? { connections: 10, duration: 1 } : { connections: 50, duration: 10 };
 const PASSWORD = "benchmark password";
 const RESULTS_FILE = path.join(__dirname, "..", "..", "bench", "results.md");
 
 async function signIn(url: string, email: string): Promise<{ token: string; sessionId: string }> {
-  const data = await gql(url, `mutation { login(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken session { id } } }`);
+  const data = await gql(
+    url,
+    `mutation { login(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken session { id } } }`,
+  );
   return { token: data.login.accessToken, sessionId: data.login.session.id };
 }
 
@@ -76,11 +82,20 @@ function runLiveBench(quick: boolean, databaseUrl: string): Promise<string> {
  * drift in the machine's speed (this VM's throughput moves by 10 % between identical runs)
  * falls on both alike. Totals over the slices; p99 is the worst slice's.
  */
-async function sideBySide(url: string, query: string, token: string): Promise<{ typename: Load; query: Load; pairRatios: number[] }> {
+async function sideBySide(
+  url: string,
+  query: string,
+  token: string,
+): Promise<{ typename: Load; query: Load; pairRatios: number[] }> {
   const slice = Math.max(1, Math.round(LOAD.duration / 3));
   const runs = { typename: [] as Load[], query: [] as Load[] };
-  for (const order of [["typename", "query"], ["query", "typename"], ["typename", "query"]] as const) {
-    for (const which of order) runs[which].push(await load(url, which === "typename" ? TYPENAME : query, which === "typename" ? undefined : token, slice));
+  for (const order of [
+    ["typename", "query"],
+    ["query", "typename"],
+    ["typename", "query"],
+  ] as const) {
+    for (const which of order)
+      runs[which].push(await load(url, which === "typename" ? TYPENAME : query, which === "typename" ? undefined : token, slice));
   }
   const total = (list: Load[]): Load => ({
     rps: list.reduce((n, l) => n + l.rps, 0) / list.length,
@@ -89,13 +104,21 @@ async function sideBySide(url: string, query: string, token: string): Promise<{ 
     errors: list.reduce((n, l) => n + l.errors, 0),
     requests: list.reduce((n, l) => n + l.requests, 0),
   });
-  return { typename: total(runs.typename), query: total(runs.query), pairRatios: runs.query.map((q, i) => q.rps / runs.typename[i].rps) };
+  return {
+    typename: total(runs.typename),
+    query: total(runs.query),
+    pairRatios: runs.query.map((q, i) => q.rps / runs.typename[i].rps),
+  };
 }
 
 /** Median, p95 and max of some timings (of 20: the 11th, 19th and 20th). */
 function spread(times: number[]): { median: number; p95: number; max: number } {
   const sorted = [...times].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.ceil(sorted.length * 0.95) - 1], max: sorted[sorted.length - 1] };
+  return {
+    median: sorted[Math.floor(sorted.length / 2)],
+    p95: sorted[Math.ceil(sorted.length * 0.95) - 1],
+    max: sorted[sorted.length - 1],
+  };
 }
 
 const TYPENAME = "{ __typename }";
@@ -149,10 +172,16 @@ async function main() {
         const writesDuring = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
         if (strategy === "ours") writes = { statements: writesDuring, requests: me.requests };
         await target.stop();
-        const label = { stateless: "stateless JWT (no revocation check)", database: "JWT + PostgreSQL lookup per request", ours: "ours: JWT + exact session cache" }[strategy];
+        const label = {
+          stateless: "stateless JWT (no revocation check)",
+          database: "JWT + PostgreSQL lookup per request",
+          ours: "ours: JWT + exact session cache",
+        }[strategy];
         print(`| ${label} | \`{ __typename }\` | ${typename.rps.toFixed(0)} | ${typename.p50} | ${typename.p99} | 1.00 | |`);
         const pairs = pairRatios.map((r) => r.toFixed(2)).join(", ");
-        print(`| ${label} | \`{ me { id email } }\` | ${me.rps.toFixed(0)} | ${me.p50} | ${me.p99} | **${(me.rps / typename.rps).toFixed(2)}** (${pairs}) | ${stale} |`);
+        print(
+          `| ${label} | \`{ me { id email } }\` | ${me.rps.toFixed(0)} | ${me.p50} | ${me.p99} | **${(me.rps / typename.rps).toFixed(2)}** (${pairs}) | ${stale} |`,
+        );
         if (me.errors || typename.errors) print(`| (errors: ${me.errors + typename.errors}) | | | | | | |`);
       }
 
@@ -174,7 +203,9 @@ async function main() {
       print("| server | req/s | p50 ms | p99 ms | ratio |");
       print("|---|---:|---:|---:|---:|");
       print(`| Express 5 + expressMiddleware | ${viaExpress.rps.toFixed(0)} | ${viaExpress.p50} | ${viaExpress.p99} | 1.00 |`);
-      print(`| ours: node:http + Apollo, graphql-ws on the same port | ${viaOurs.rps.toFixed(0)} | ${viaOurs.p50} | ${viaOurs.p99} | **${(viaOurs.rps / viaExpress.rps).toFixed(2)}** |`);
+      print(
+        `| ours: node:http + Apollo, graphql-ws on the same port | ${viaOurs.rps.toFixed(0)} | ${viaOurs.p50} | ${viaOurs.p99} | **${(viaOurs.rps / viaExpress.rps).toFixed(2)}** |`,
+      );
     }
 
     // The cross-instance bound, and what exactness costs: with 1, 2 and 4 instances, the
@@ -186,7 +217,9 @@ async function main() {
       const owner = await signIn(ours.url, email);
       const others: Target[] = [];
       print("\n## Cross-instance bound (the session cached on every instance, `logout` on the first)\n");
-      print("Instances are separate processes on one database. Stale: requests answered with data, by any instance, after `logout` returned (each instance is asked until it refuses).\n");
+      print(
+        "Instances are separate processes on one database. Stale: requests answered with data, by any instance, after `logout` returned (each instance is asked until it refuses).\n",
+      );
       print("| instances | trials | stale answers | the revoking call (`logout`): p50 ms | p99 ms | max ms |");
       print("|---:|---:|---:|---:|---:|---:|");
       for (const count of [1, 2, 4]) {
@@ -198,7 +231,8 @@ async function main() {
         const times: number[] = [];
         let stale = 0;
         for (const [i, s] of sessions.entries()) {
-          for (const instance of instances) if ((await meStatus(instance.url, s.token)) !== 200) throw new Error("a live session was refused");
+          for (const instance of instances)
+            if ((await meStatus(instance.url, s.token)) !== 200) throw new Error("a live session was refused");
           const start = performance.now();
           await gql(ours.url, "mutation { logout }", s.token);
           if (i >= warmUp) times.push(performance.now() - start);
@@ -273,9 +307,10 @@ async function main() {
         );
         await admin.query("VACUUM ANALYZE sessions");
         const [{ ended }] = (
-          await admin.query("SELECT count(*)::int AS ended FROM sessions WHERE revoked_at IS NOT NULL AND user_id = (SELECT user_id FROM sessions WHERE id = $1)", [
-            lister.sessionId,
-          ])
+          await admin.query(
+            "SELECT count(*)::int AS ended FROM sessions WHERE revoked_at IS NOT NULL AND user_id = (SELECT user_id FROM sessions WHERE id = $1)",
+            [lister.sessionId],
+          )
         ).rows;
         // The first call of 21 is reported apart: it also compiles the path (and its query plan).
         const rounds: number[] = [];
@@ -295,7 +330,9 @@ async function main() {
       const lists = [await listFor(newEmail), await listFor(email)];
 
       print("\n## Bulk operations\n");
-      print("Server time: from the parsed request to the answer's last byte handed to the socket, timed in the server process. Round trip: as the client saw it, on loopback.\n");
+      print(
+        "Server time: from the parsed request to the answer's last byte handed to the socket, timed in the server process. Round trip: as the client saw it, on loopback.\n",
+      );
       print("| operation | server time | round trip |");
       print("|---|---:|---:|");
       const range = (values: number[]) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
@@ -307,7 +344,8 @@ async function main() {
         `| … its events heard by another listener (${bulkRuns.map((r) => r.heard).join(", ")}): the last one, from the request's start | | ${ms(bulkRuns.map((r) => r.heardMs))} |`,
       );
       for (const list of lists) {
-        const three = (x: { median: number; p95: number; max: number }) => `${x.median.toFixed(1)} / ${x.p95.toFixed(1)} / ${x.max.toFixed(1)} ms`;
+        const three = (x: { median: number; p95: number; max: number }) =>
+          `${x.median.toFixed(1)} / ${x.p95.toFixed(1)} / ${x.max.toFixed(1)} ms`;
         print(
           `| mySessions with ${listSessions} live sessions and ${list.ended} ended ones kept: the next 20 calls, median / p95 / max (the first call: ${list.first.toFixed(1)} ms in the server) | ${three(list.served)} | ${three(list.round)} |`,
         );
@@ -340,7 +378,9 @@ async function main() {
         print("|---|---:|");
         print(`| anonymous | ${anonymous.toFixed(0)} |`);
         print(`| Bearer token: verify (cached) + session check (cached) + activity bookkeeping | ${authenticated.toFixed(0)} |`);
-        print(`\nChecking the token and its session (revocation included) adds **${((authenticated - anonymous) / 1000).toFixed(2)} µs** per request.`);
+        print(
+          `\nChecking the token and its session (revocation included) adds **${((authenticated - anonymous) / 1000).toFixed(2)} µs** per request.`,
+        );
       } finally {
         await inProcess.stop();
       }
@@ -353,7 +393,9 @@ async function main() {
       print("```");
     }
 
-    print(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${database.embedded ? "embedded PostgreSQL 18" : "PostgreSQL from DATABASE_URL"}${quick ? " (--quick: figures not meaningful)" : ""}`);
+    print(
+      `\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${database.embedded ? "embedded PostgreSQL 18" : "PostgreSQL from DATABASE_URL"}${quick ? " (--quick: figures not meaningful)" : ""}`,
+    );
     // A full run is the record the docs link to; partial and smoke runs only print.
     const out = process.argv.find((a) => a.startsWith("--out="))?.slice("--out=".length) ?? (quick || only ? null : RESULTS_FILE);
     if (out) {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
+import { type RunningServer, startServer } from "../src/app/server";
 import { createServices, type Services } from "../src/app/services";
 import { loadConfig } from "../src/config/environment";
 import { createDataSource } from "../src/db/data-source";
@@ -12,7 +13,6 @@ import { createSchema } from "../src/graphql/schema";
 import { requestActor } from "../src/http/request-actor";
 import { createLogger } from "../src/lib/logger";
 import type { SessionEntity } from "../src/sessions/session.entity";
-import { startServer, type RunningServer } from "../src/app/server";
 
 /**
  * One server under load, in its own process so the load generator does not share its core.
@@ -39,7 +39,8 @@ function configure(services: Services) {
     services.sessionCache.peek = (id) => believed.get(id);
     services.sessionCache.load = async (id) => {
       const session = await load(id);
-      if (session) believed.set(id, { ...session, revokedAt: null, expiresAt: new Date(8.64e15), lastActiveAt: new Date(8.64e15) });
+      if (session)
+        believed.set(id, { ...session, revokedAt: null, expiresAt: new Date(8.64e15), lastActiveAt: new Date(8.64e15) });
       return believed.get(id) ?? null;
     };
     services.lastActive.seen = () => undefined;
@@ -88,9 +89,11 @@ async function main() {
 }
 
 // SIGTERM stops the real server gracefully (it leaves its lease, so nobody waits for it).
-let stopping: Promise<void> | undefined;
+let stopping = false;
 process.on("SIGTERM", () => {
-  stopping ??= (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+  if (stopping) return;
+  stopping = true;
+  void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
 });
 
 void main();

@@ -72,6 +72,7 @@ export function startTarget(
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the bench reads answers by shape, unchecked
 export async function gql<T = Record<string, any>>(url: string, query: string, token?: string, timingLabel?: string): Promise<T> {
   const res = await fetch(url, {
     method: "POST",

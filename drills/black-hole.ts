@@ -1,7 +1,7 @@
 import { startTcpProxy } from "../test/support/tcp-proxy";
 import { createDrillSchema, startDrillServer } from "./support/drill-server";
-import { startLoad, type Operation } from "./support/load";
-import { judgeOutage, type DrillFigures } from "./support/outage";
+import { type Operation, startLoad } from "./support/load";
+import { type DrillFigures, judgeOutage } from "./support/outage";
 
 export interface BlackHoleOptions {
   databaseUrl: string;
@@ -31,7 +31,11 @@ export async function blackHoleDrill(options: BlackHoleOptions): Promise<DrillFi
   url.host = `127.0.0.1:${proxy.port}`;
   const schema = await createDrillSchema(options.databaseUrl);
   const bound = String(options.boundSeconds);
-  const server = await startDrillServer(url.toString(), { DB_CONNECT_TIMEOUT: bound, DB_STATEMENT_TIMEOUT: bound }, { dbSchema: schema.name });
+  const server = await startDrillServer(
+    url.toString(),
+    { DB_CONNECT_TIMEOUT: bound, DB_STATEMENT_TIMEOUT: bound },
+    { dbSchema: schema.name },
+  );
   try {
     const load = await startLoad(server.url, { devices: options.devices, operations: OPERATIONS, pauseMs: options.pauseMs ?? 5 });
     await new Promise((r) => setTimeout(r, 500));
@@ -45,10 +49,15 @@ export async function blackHoleDrill(options: BlackHoleOptions): Promise<DrillFi
     // The bound a request may take: waiting for a connection, then one statement (the
     // client gives a statement one second longer than the server does).
     const boundMs = (options.boundSeconds * 2 + 1) * 1000 + 1000;
-    const figures = judgeOutage("database black-holed", samples, { faultAt, noticeMs: 0, restoredAt }, {
-      boundMs,
-      recoverWithinMs: (options.boundSeconds * 2 + 1) * 1000 + 1000,
-    });
+    const figures = judgeOutage(
+      "database black-holed",
+      samples,
+      { faultAt, noticeMs: 0, restoredAt },
+      {
+        boundMs,
+        recoverWithinMs: (options.boundSeconds * 2 + 1) * 1000 + 1000,
+      },
+    );
     for (const line of server.unexpected().slice(0, 5)) figures.violations.push(`logged: ${line.slice(0, 300)}`);
     figures.notes = `bound ${options.boundSeconds} s; slowest answer allowed ${boundMs} ms`;
     return figures;

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { hashSecret, parseRefreshToken } from "../src/sessions/refresh-token";
-import { startChildServer, urlInSchema, type ChildServer } from "./support/child-server";
+import { type ChildServer, startChildServer, urlInSchema } from "./support/child-server";
 import { createDrillSchema } from "./support/drill-server";
-import { gql, hasData, type Answer } from "./support/http";
+import { type Answer, gql, hasData } from "./support/http";
 import { DRILL_PASSWORD, OPERATIONS, uniqueEmail } from "./support/load";
 import type { DrillFigures } from "./support/outage";
 import { Random } from "./support/random";
@@ -40,14 +40,14 @@ function sessionOf(accessToken: string): string {
 async function account(url: string, devices: number): Promise<Account> {
   const email = uniqueEmail();
   const first = await gql(url, OPERATIONS.register, { e: email, p: DRILL_PASSWORD });
-  const list: Credentials[] = [(first.json?.data as { register: Credentials }).register];
+  const list: Credentials[] = [(first.json!.data as { register: Credentials }).register];
   for (let i = 1; i < devices; i++) {
     const login = await gql(url, OPERATIONS.login, { e: email, p: DRILL_PASSWORD });
-    list.push((login.json?.data as { login: Credentials }).login);
+    list.push((login.json!.data as { login: Credentials }).login);
   }
   const withIds = list.map((c) => ({ ...c, sessionId: sessionOf(c.accessToken) }));
   const me = await gql(url, OPERATIONS.me, undefined, { token: withIds[0].accessToken });
-  return { userId: (me.json?.data as { me: { id: string } }).me.id, email, devices: withIds };
+  return { userId: (me.json!.data as { me: { id: string } }).me.id, email, devices: withIds };
 }
 
 /**
@@ -60,7 +60,9 @@ async function account(url: string, devices: number): Promise<Account> {
  * - the refresh token is the session's current one or its just-spent one, never both;
  * - changePassword changed the password and ended the other sessions, or did neither.
  */
-export async function crashMidMutationDrill(options: CrashOptions): Promise<DrillFigures & { committed: number; rolledBack: number }> {
+export async function crashMidMutationDrill(
+  options: CrashOptions,
+): Promise<DrillFigures & { committed: number; rolledBack: number }> {
   const random = new Random(options.seed);
   const schema = await createDrillSchema(options.databaseUrl);
   const env = {
@@ -94,7 +96,12 @@ export async function crashMidMutationDrill(options: CrashOptions): Promise<Dril
       const calls = [
         gql(server.url, OPERATIONS.logoutAllDevices, undefined, { token: a.devices[0].accessToken }),
         gql(server.url, OPERATIONS.refreshSession, { t: b.devices[1].refreshToken }),
-        gql(server.url, CHANGE_PASSWORD, { c: DRILL_PASSWORD, n: `${DRILL_PASSWORD} ${round}` }, { token: c.devices[0].accessToken }),
+        gql(
+          server.url,
+          CHANGE_PASSWORD,
+          { c: DRILL_PASSWORD, n: `${DRILL_PASSWORD} ${round}` },
+          { token: c.devices[0].accessToken },
+        ),
       ];
       calls.forEach((call, i) => void call.then((answer) => (answers[i].answer = answer)));
       requests += calls.length;
@@ -117,7 +124,8 @@ export async function crashMidMutationDrill(options: CrashOptions): Promise<Dril
       for (const row of unlogged.rows) fail(`session ${row.id} revoked (${row.revoked_reason}) with no log entry`);
 
       const revoked = async (ids: string[]) =>
-        (await sql.query("SELECT count(*)::int AS n FROM sessions WHERE id = ANY($1) AND revoked_at IS NOT NULL", [ids])).rows[0].n as number;
+        (await sql.query("SELECT count(*)::int AS n FROM sessions WHERE id = ANY($1) AND revoked_at IS NOT NULL", [ids])).rows[0]
+          .n as number;
       const others = (acc: Account) => acc.devices.slice(1).map((d) => d.sessionId);
 
       const endedA = await revoked(others(a));
@@ -126,11 +134,13 @@ export async function crashMidMutationDrill(options: CrashOptions): Promise<Dril
       if (answeredBeforeKill[0] && endedA !== 3) fail("logoutAllDevices answered, then was undone");
       endedA === 3 ? committed++ : rolledBack++;
 
-      const [row] = (await sql.query("SELECT secret_hash, previous_secret_hash FROM sessions WHERE id = $1", [spent.sessionId])).rows;
+      const [row] = (await sql.query("SELECT secret_hash, previous_secret_hash FROM sessions WHERE id = $1", [spent.sessionId]))
+        .rows;
       const h = hashSecret(spent.secret);
       const current = Buffer.compare(row.secret_hash, h) === 0;
       const justSpent = row.previous_secret_hash !== null && Buffer.compare(row.previous_secret_hash, h) === 0;
-      if (current === justSpent) fail(`refresh token is ${current ? "both current and spent" : "neither current nor just spent"}`);
+      if (current === justSpent)
+        fail(`refresh token is ${current ? "both current and spent" : "neither current nor just spent"}`);
       if (answeredBeforeKill[1] && !justSpent) fail("refreshSession answered, then was undone");
       justSpent ? committed++ : rolledBack++;
 

@@ -1,6 +1,6 @@
 import { startDrillServer } from "./support/drill-server";
-import { startLoad, type Operation } from "./support/load";
-import { judgeOutage, type DrillFigures } from "./support/outage";
+import { type Operation, startLoad } from "./support/load";
+import { type DrillFigures, judgeOutage } from "./support/outage";
 import { startPrivatePostgres } from "./support/private-postgres";
 
 export interface DatabaseKillOptions {
@@ -37,10 +37,15 @@ export async function databaseKillDrill(options: DatabaseKillOptions): Promise<D
     // Long enough to recover and to show that it stays recovered.
     await new Promise((r) => setTimeout(r, 1500));
     const samples = await load.stop();
-    const figures = judgeOutage("database kill -9", samples, { faultAt, noticeMs: 100, restoredAt, backAt }, {
-      boundMs: 5000,
-      recoverWithinMs: 1000,
-    });
+    const figures = judgeOutage(
+      "database kill -9",
+      samples,
+      { faultAt, noticeMs: 100, restoredAt, backAt },
+      {
+        boundMs: 5000,
+        recoverWithinMs: 1000,
+      },
+    );
     for (const line of server.unexpected().slice(0, 5)) figures.violations.push(`logged: ${line.slice(0, 300)}`);
     return figures;
   } finally {

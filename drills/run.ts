@@ -26,7 +26,10 @@ interface Section {
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const only = args
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 const seed = seedFrom(process.env.FUZZ_SEED);
 const fuzzBudgetMs = Number(process.env.FUZZ_BUDGET_MS ?? (quick ? 10_000 : 60_000));
 
@@ -55,7 +58,8 @@ const SECTIONS: Section[] = [
   },
   {
     name: "blackhole",
-    run: (databaseUrl) => blackHoleDrill({ databaseUrl, outageMs: quick ? 4500 : 15_000, devices: quick ? 4 : 12, boundSeconds: 1 }),
+    run: (databaseUrl) =>
+      blackHoleDrill({ databaseUrl, outageMs: quick ? 4500 : 15_000, devices: quick ? 4 : 12, boundSeconds: 1 }),
   },
   {
     name: "crash",
@@ -64,7 +68,9 @@ const SECTIONS: Section[] = [
   {
     name: "stale",
     run: (databaseUrl) =>
-      withInstances(databaseUrl, 1, ([a]) => staleWindowTrials({ revokerUrl: a, observerUrl: a, trials: quick ? 10 : 100, label: "stale window, one instance" })),
+      withInstances(databaseUrl, 1, ([a]) =>
+        staleWindowTrials({ revokerUrl: a, observerUrl: a, trials: quick ? 10 : 100, label: "stale window, one instance" }),
+      ),
   },
   {
     name: "cross",
@@ -85,9 +91,14 @@ const SECTIONS: Section[] = [
           stale: 0,
           recoverMs: null,
           slowestMs: null,
-          violations: report.failures.map((f) => `${f.fuzzClass}:${f.index} ${f.problems.join("; ")} — sent ${f.sent.slice(0, 200)} — got ${f.answer.slice(0, 200)}`),
+          violations: report.failures.map(
+            (f) =>
+              `${f.fuzzClass}:${f.index} ${f.problems.join("; ")} — sent ${f.sent.slice(0, 200)} — got ${f.answer.slice(0, 200)}`,
+          ),
           notes:
-            `FUZZ_SEED=${seed}, ${fuzzBudgetMs / 1000} s: ${Object.entries(report.byClass).map(([c, n]) => `${c} ${n}`).join(", ")}; ` +
+            `FUZZ_SEED=${seed}, ${fuzzBudgetMs / 1000} s: ${Object.entries(report.byClass)
+              .map(([c, n]) => `${c} ${n}`)
+              .join(", ")}; ` +
             `codes seen ${[...report.codes].sort().join(" ")}; close codes seen ${[...report.closeCodes].sort().join(" ")}`,
         };
       } finally {
@@ -124,7 +135,9 @@ async function main() {
     await database.stop();
   }
 
-  console.log("\n| drill | outage | requests | refused (503) | stale answers | time to recover | slowest answer in the fault | result |");
+  console.log(
+    "\n| drill | outage | requests | refused (503) | stale answers | time to recover | slowest answer in the fault | result |",
+  );
   console.log("|---|---|---|---|---|---|---|---|");
   for (const { section, figures } of results) {
     if (!figures) {

@@ -1,4 +1,4 @@
-import { gql, hasData, type Answer } from "./support/http";
+import { type Answer, gql, hasData } from "./support/http";
 import { DRILL_PASSWORD, OPERATIONS, uniqueEmail } from "./support/load";
 import type { DrillFigures } from "./support/outage";
 
@@ -39,8 +39,12 @@ export async function staleWindowTrials(options: StaleWindowOptions): Promise<Dr
   const violations: string[] = [];
   for (let trial = 0; trial < options.trials; trial++) {
     const email = uniqueEmail();
-    const laptop = (await gql(options.revokerUrl, OPERATIONS.register, { e: email, p: DRILL_PASSWORD })).json?.data as { register: Credentials };
-    const phone = (await gql(options.revokerUrl, OPERATIONS.login, { e: email, p: DRILL_PASSWORD })).json?.data as { login: Credentials };
+    const laptop = (await gql(options.revokerUrl, OPERATIONS.register, { e: email, p: DRILL_PASSWORD })).json?.data as {
+      register: Credentials;
+    };
+    const phone = (await gql(options.revokerUrl, OPERATIONS.login, { e: email, p: DRILL_PASSWORD })).json?.data as {
+      login: Credentials;
+    };
     const token = phone.login.accessToken;
     const warm = await gql(options.observerUrl, OPERATIONS.me, undefined, { token });
     if (!hasData(warm)) throw new Error(`stale-window drill: the observer refused a live session (${warm.body.slice(0, 200)})`);
@@ -51,7 +55,12 @@ export async function staleWindowTrials(options: StaleWindowOptions): Promise<Dr
       while (Date.now() < returnedAt + tailMs) answers.push(await gql(options.observerUrl, OPERATIONS.me, undefined, { token }));
     });
     await new Promise((r) => setTimeout(r, 20 + (trial % 5) * 10));
-    const revoked = await gql(options.revokerUrl, REVOKE_SESSION, { id: sessionOf(token) }, { token: laptop.register.accessToken });
+    const revoked = await gql(
+      options.revokerUrl,
+      REVOKE_SESSION,
+      { id: sessionOf(token) },
+      { token: laptop.register.accessToken },
+    );
     returnedAt = revoked.answeredAt;
     if ((revoked.json?.data as { revokeSession?: boolean } | undefined)?.revokeSession !== true) {
       throw new Error(`stale-window drill: revokeSession failed (${revoked.body.slice(0, 200)})`);
@@ -62,7 +71,8 @@ export async function staleWindowTrials(options: StaleWindowOptions): Promise<Dr
       if (answer.sentAt < returnedAt || !hasData(answer)) continue;
       stale++;
       maxStaleMs = Math.max(maxStaleMs ?? 0, answer.sentAt - returnedAt);
-      if (violations.length < 10) violations.push(`trial ${trial}: answered with data ${answer.sentAt - returnedAt} ms after the revocation returned`);
+      if (violations.length < 10)
+        violations.push(`trial ${trial}: answered with data ${answer.sentAt - returnedAt} ms after the revocation returned`);
     }
   }
   return {

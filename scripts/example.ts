@@ -1,11 +1,11 @@
 import "reflect-metadata";
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { startServer } from "../src/app/server";
 import { keepDevJwtSecret, withJwtSecret } from "../src/config/dev-jwt-secret";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
-import { createLogger, usePrettyLogs } from "../src/lib/logger";
-import { startServer } from "../src/app/server";
+import { createLogger, wantsPrettyLogs } from "../src/lib/logger";
 
 /**
  * npm run example [-- --port 5173 --api-port 4000]
@@ -48,8 +48,7 @@ async function main() {
     CORS_ORIGINS: appOrigin,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
   });
-  // biome-ignore lint/correctness/useHookAtTopLevel: usePrettyLogs is a plain function, not a React hook
-  const logger = createLogger(config.logLevel, undefined, { pretty: usePrettyLogs(config.env, process.stdout.isTTY) });
+  const logger = createLogger(config.logLevel, undefined, { pretty: wantsPrettyLogs(config.env, process.stdout.isTTY) });
   // As `npm start` in development: the signing secret kept in the data folder, so a restart
   // of the example keeps its sessions.
   if (config.jwt.generated) config = withJwtSecret(config, (await keepDevJwtSecret(config.dataDir)).secret);

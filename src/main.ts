@@ -1,9 +1,9 @@
 import "reflect-metadata";
-import { keepDevJwtSecret, withJwtSecret } from "./config/dev-jwt-secret";
-import { ConfigError, loadConfig, type Config } from "./config/environment";
-import { resolveDatabase } from "./db/database-url";
-import { createLogger, usePrettyLogs } from "./lib/logger";
 import { startServer } from "./app/server";
+import { keepDevJwtSecret, withJwtSecret } from "./config/dev-jwt-secret";
+import { type Config, ConfigError, loadConfig } from "./config/environment";
+import { resolveDatabase } from "./db/database-url";
+import { createLogger, wantsPrettyLogs } from "./lib/logger";
 
 async function main() {
   let config: Config;
@@ -16,7 +16,7 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel, undefined, { pretty: usePrettyLogs(config.env, process.stdout.isTTY) });
+  const logger = createLogger(config.logLevel, undefined, { pretty: wantsPrettyLogs(config.env, process.stdout.isTTY) });
   if (config.env === "development" && config.jwt.generated) {
     const kept = await keepDevJwtSecret(config.dataDir);
     config = withJwtSecret(config, kept.secret);

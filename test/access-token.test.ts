@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
-import { LogoutAllDevicesDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { keyId } from "../src/sessions/access-token";
+import { LogoutAllDevicesDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { accessClaims, b64, forgeToken, nowSeconds as now } from "./support/tokens";
 import { signIn, signUp } from "./support/users";
@@ -108,9 +108,12 @@ describe("the context builder refuses a bad access token before any resolver run
     ["a wrong issuer", { iss: "someone-else" }],
     ["a wrong audience", { aud: "another-api" }],
     ["no session id", { sid: undefined }],
-  ])("refuses an expired token with %s as TOKEN_INVALID, not TOKEN_EXPIRED (refreshing would not help)", async (_name, overrides) => {
-    await expectRefused(hs256(claims({ iat: now() - 600, exp: now() - 60, ...overrides })), "TOKEN_INVALID");
-  });
+  ])(
+    "refuses an expired token with %s as TOKEN_INVALID, not TOKEN_EXPIRED (refreshing would not help)",
+    async (_name, overrides) => {
+      await expectRefused(hs256(claims({ iat: now() - 600, exp: now() - 60, ...overrides })), "TOKEN_INVALID");
+    },
+  );
 
   it.each([
     ["not yet valid", { nbf: now() + 3600 }],
@@ -161,7 +164,9 @@ describe("signing-key rotation", () => {
     try {
       expect((await rotated.request(MeDocument, {}, { token: user.accessToken })).data?.me.id).toBe(user.user.id);
       const fresh = await signIn(rotated, user.email);
-      expect(jwt.decode(fresh.accessToken, { complete: true })!.header.kid).toBe(keyId("the new signing secret, at least 32 chars"));
+      expect(jwt.decode(fresh.accessToken, { complete: true })!.header.kid).toBe(
+        keyId("the new signing secret, at least 32 chars"),
+      );
       // The old server does not know the new key: it refuses the new token.
       expect((await server.request(MeDocument, {}, { token: fresh.accessToken })).status).toBe(401);
     } finally {

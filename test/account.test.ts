@@ -10,7 +10,6 @@ import {
 } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
-import { sleep } from "./support/wait";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -28,23 +27,35 @@ describe("changeEmail", () => {
     const phone = await signIn(server, user.email);
     const tablet = await signIn(server, user.email);
     const newEmail = uniqueEmail();
-    const res = await server.request(ChangeEmailDocument, { newEmail: `  ${newEmail.toUpperCase()} `.trim(), currentPassword: PASSWORD }, { token: user.accessToken });
+    const res = await server.request(
+      ChangeEmailDocument,
+      { newEmail: `  ${newEmail.toUpperCase()} `.trim(), currentPassword: PASSWORD },
+      { token: user.accessToken },
+    );
     expect(res).toMatchObject({ status: 200, data: { changeEmail: 2 } });
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).data?.me.email).toBe(newEmail);
-    for (const other of [phone, tablet]) expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(401);
-    const reasons = await server.sql("SELECT DISTINCT revoked_reason FROM sessions WHERE user_id = $1 AND revoked_at IS NOT NULL", [user.user.id]);
+    for (const other of [phone, tablet])
+      expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(401);
+    const reasons = await server.sql(
+      "SELECT DISTINCT revoked_reason FROM sessions WHERE user_id = $1 AND revoked_at IS NOT NULL",
+      [user.user.id],
+    );
     expect(reasons).toEqual([{ revoked_reason: "EMAIL_CHANGED" }]);
     // The new email signs in; the old one no longer does.
     expect((await server.request(LoginDocument, { input: { email: newEmail, password: PASSWORD } })).data?.login).toBeTruthy();
-    expect((await server.request(LoginDocument, { input: { email: user.email, password: PASSWORD } })).errors?.[0].extensions.code).toBe(
-      "INVALID_CREDENTIALS",
-    );
+    expect(
+      (await server.request(LoginDocument, { input: { email: user.email, password: PASSWORD } })).errors?.[0].extensions.code,
+    ).toBe("INVALID_CREDENTIALS");
   });
 
   it("refuses a wrong password and changes nothing", async () => {
     const user = await signUp(server);
     const other = await signIn(server, user.email);
-    const res = await server.request(ChangeEmailDocument, { newEmail: uniqueEmail(), currentPassword: "not the password" }, { token: user.accessToken });
+    const res = await server.request(
+      ChangeEmailDocument,
+      { newEmail: uniqueEmail(), currentPassword: "not the password" },
+      { token: user.accessToken },
+    );
     expect(res.errors?.[0].extensions.code).toBe("INVALID_CREDENTIALS");
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).data?.me.email).toBe(user.email);
     expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(200);
@@ -54,59 +65,106 @@ describe("changeEmail", () => {
     const user = await signUp(server);
     const other = await signIn(server, user.email);
     const taken = await signUp(server);
-    const res = await server.request(ChangeEmailDocument, { newEmail: taken.email.toUpperCase(), currentPassword: PASSWORD }, { token: user.accessToken });
-    expect(res.errors?.[0]).toMatchObject({ message: "An account with this email already exists.", extensions: { code: "EMAIL_TAKEN" } });
+    const res = await server.request(
+      ChangeEmailDocument,
+      { newEmail: taken.email.toUpperCase(), currentPassword: PASSWORD },
+      { token: user.accessToken },
+    );
+    expect(res.errors?.[0]).toMatchObject({
+      message: "An account with this email already exists.",
+      extensions: { code: "EMAIL_TAKEN" },
+    });
     expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(200);
   });
 
   it("refuses an invalid email as BAD_USER_INPUT", async () => {
     const user = await signUp(server);
-    const res = await server.request(ChangeEmailDocument, { newEmail: "not-an-email", currentPassword: PASSWORD }, { token: user.accessToken });
+    const res = await server.request(
+      ChangeEmailDocument,
+      { newEmail: "not-an-email", currentPassword: PASSWORD },
+      { token: user.accessToken },
+    );
     expect(res.errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
   });
 });
 
 describe("freshness: a sensitive action needs a recent proof of the password", () => {
   const changes = [
-    ["changePassword", (token: string, currentPassword: string) => server.request(ChangePasswordDocument, { currentPassword, newPassword: "a new password!" }, { token })],
-    ["changeEmail", (token: string, currentPassword: string) => server.request(ChangeEmailDocument, { newEmail: uniqueEmail(), currentPassword }, { token })],
+    [
+      "changePassword",
+      (token: string, currentPassword: string) =>
+        server.request(ChangePasswordDocument, { currentPassword, newPassword: "a new password!" }, { token }),
+    ],
+    [
+      "changeEmail",
+      (token: string, currentPassword: string) =>
+        server.request(ChangeEmailDocument, { newEmail: uniqueEmail(), currentPassword }, { token }),
+    ],
   ] as const;
   const isFresh = async (sessionId: string) =>
-    (await server.sql<{ fresh: boolean }>("SELECT authenticated_at > now() - interval '5 seconds' AS fresh FROM sessions WHERE id = $1", [sessionId]))[0]
-      .fresh;
+    (
+      await server.sql<{ fresh: boolean }>(
+        "SELECT authenticated_at > now() - interval '5 seconds' AS fresh FROM sessions WHERE id = $1",
+        [sessionId],
+      )
+    )[0].fresh;
 
-  it.each(changes)("%s on a stale session succeeds in one call with the right current password, and leaves the session fresh", async (name, call) => {
-    const user = await signUp(server);
-    const other = await signIn(server, user.email);
-    await makeStale(user.session.id);
-    const res = await call(user.accessToken, PASSWORD);
-    expect(res).toMatchObject({ status: 200, data: { [name]: 1 } });
-    expect(res.errors).toBeUndefined();
-    expect((await server.request(MeDocument, {}, { token: other.accessToken })).errors?.[0].extensions.code).toBe("UNAUTHENTICATED");
-    // The password it just proved counts like reauthenticate: ending sessions needs no second prompt.
-    expect(await isFresh(user.session.id)).toBe(true);
-    expect((await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken })).data).toEqual({ logoutAllDevices: 0 });
-  });
+  it.each(changes)(
+    "%s on a stale session succeeds in one call with the right current password, and leaves the session fresh",
+    async (name, call) => {
+      const user = await signUp(server);
+      const other = await signIn(server, user.email);
+      await makeStale(user.session.id);
+      const res = await call(user.accessToken, PASSWORD);
+      expect(res).toMatchObject({ status: 200, data: { [name]: 1 } });
+      expect(res.errors).toBeUndefined();
+      expect((await server.request(MeDocument, {}, { token: other.accessToken })).errors?.[0].extensions.code).toBe(
+        "UNAUTHENTICATED",
+      );
+      // The password it just proved counts like reauthenticate: ending sessions needs no second prompt.
+      expect(await isFresh(user.session.id)).toBe(true);
+      expect((await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken })).data).toEqual({
+        logoutAllDevices: 0,
+      });
+    },
+  );
 
-  it.each(changes)("%s on a stale session with a wrong current password is INVALID_CREDENTIALS, changes nothing, leaves it stale, and is throttled", async (_name, call) => {
-    const user = await signUp(server);
-    const other = await signIn(server, user.email);
-    await makeStale(user.session.id);
-    const wrong = await call(user.accessToken, "not the password");
-    expect({ status: wrong.status, data: wrong.data, errors: wrong.errors }).toEqual({
-      status: 200,
-      data: null,
-      errors: [{ message: "The current password is not correct.", locations: expect.any(Array), path: [_name], extensions: { code: "INVALID_CREDENTIALS" } }],
-    });
-    expect((await server.request(MeDocument, {}, { token: other.accessToken })).data?.me.email).toBe(user.email);
-    expect(await isFresh(user.session.id)).toBe(false);
-    const [failed] = await server.sql<{ n: number }>("SELECT count(*)::int AS n FROM security_events WHERE user_id = $1 AND type = 'LOGIN_FAILED'", [user.user.id]);
-    expect(failed.n).toBe(1);
-    // The login throttle counts these guesses: past LOGIN_MAX_FAILURES_PER_ACCOUNT even the right password is refused.
-    for (let i = 1; i < 5; i++) expect((await call(user.accessToken, "not the password")).errors?.[0].extensions.code).toBe("INVALID_CREDENTIALS");
-    expect((await call(user.accessToken, PASSWORD)).errors?.[0].extensions).toEqual({ code: "RATE_LIMITED", retryAfter: expect.any(Number) });
-    expect((await server.request(MeDocument, {}, { token: other.accessToken })).data?.me.email).toBe(user.email);
-  });
+  it.each(changes)(
+    "%s on a stale session with a wrong current password is INVALID_CREDENTIALS, changes nothing, leaves it stale, and is throttled",
+    async (_name, call) => {
+      const user = await signUp(server);
+      const other = await signIn(server, user.email);
+      await makeStale(user.session.id);
+      const wrong = await call(user.accessToken, "not the password");
+      expect({ status: wrong.status, data: wrong.data, errors: wrong.errors }).toEqual({
+        status: 200,
+        data: null,
+        errors: [
+          {
+            message: "The current password is not correct.",
+            locations: expect.any(Array),
+            path: [_name],
+            extensions: { code: "INVALID_CREDENTIALS" },
+          },
+        ],
+      });
+      expect((await server.request(MeDocument, {}, { token: other.accessToken })).data?.me.email).toBe(user.email);
+      expect(await isFresh(user.session.id)).toBe(false);
+      const [failed] = await server.sql<{ n: number }>(
+        "SELECT count(*)::int AS n FROM security_events WHERE user_id = $1 AND type = 'LOGIN_FAILED'",
+        [user.user.id],
+      );
+      expect(failed.n).toBe(1);
+      // The login throttle counts these guesses: past LOGIN_MAX_FAILURES_PER_ACCOUNT even the right password is refused.
+      for (let i = 1; i < 5; i++)
+        expect((await call(user.accessToken, "not the password")).errors?.[0].extensions.code).toBe("INVALID_CREDENTIALS");
+      expect((await call(user.accessToken, PASSWORD)).errors?.[0].extensions).toEqual({
+        code: "RATE_LIMITED",
+        retryAfter: expect.any(Number),
+      });
+      expect((await server.request(MeDocument, {}, { token: other.accessToken })).data?.me.email).toBe(user.email);
+    },
+  );
 
   it("logoutAllDevices and revoking another session still need a fresh session, so a stale stolen token cannot sign the owner out everywhere", async () => {
     const user = await signUp(server);
@@ -133,7 +191,9 @@ describe("freshness: a sensitive action needs a recent proof of the password", (
     for (const res of [revoke, all]) expect(res.data).toBeNull();
     expect((await server.request(MeDocument, {}, { token: other.accessToken })).data?.me.id).toBe(user.user.id);
     // Ending one's own session never needs freshness.
-    expect((await server.request(RevokeSessionDocument, { id: user.session.id }, { token: user.accessToken })).data?.revokeSession).toBe(true);
+    expect(
+      (await server.request(RevokeSessionDocument, { id: user.session.id }, { token: user.accessToken })).data?.revokeSession,
+    ).toBe(true);
     expect((await server.request(LogoutDocument, {}, { token: other.accessToken })).data?.logout).toBe(true);
   });
 

@@ -50,7 +50,10 @@ function ruleViolations(files: readonly SourceFile[]): string[] {
 }
 
 function sourceTree(): SourceFile[] {
-  return sourceFiles(SRC).map((full) => ({ file: path.relative(SRC, full).split(path.sep).join("/"), imports: relativeImports(full) }));
+  return sourceFiles(SRC).map((full) => ({
+    file: path.relative(SRC, full).split(path.sep).join("/"),
+    imports: relativeImports(full),
+  }));
 }
 
 describe("the folder-level import rule", () => {

@@ -31,7 +31,12 @@ describe("a failure halfway through a mutation", () => {
     const res = await server.request(RegisterDocument, { input: { email, password: PASSWORD } });
     expect(res.data).toBeNull();
     expect(res.errors).toEqual([
-      { message: "Internal server error.", path: ["register"], locations: [{ line: 2, column: 3 }], extensions: { code: "INTERNAL_SERVER_ERROR" } },
+      {
+        message: "Internal server error.",
+        path: ["register"],
+        locations: [{ line: 2, column: 3 }],
+        extensions: { code: "INTERNAL_SERVER_ERROR" },
+      },
     ]);
     expect(await server.sql("SELECT id FROM users WHERE email = $1", [email])).toEqual([]);
 

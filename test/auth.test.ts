@@ -13,7 +13,9 @@ afterAll(() => server.stop());
 describe("register", () => {
   it("creates the user, signs in, and stores neither the password nor the refresh token in the clear", async () => {
     const email = uniqueEmail();
-    const res = await server.request(RegisterDocument, { input: { email: email.toUpperCase(), password: PASSWORD, deviceName: "Laptop" } });
+    const res = await server.request(RegisterDocument, {
+      input: { email: email.toUpperCase(), password: PASSWORD, deviceName: "Laptop" },
+    });
     const payload = res.data!.register;
     expect(payload.user.email).toBe(email);
     expect(payload.session).toMatchObject({ current: true, deviceName: "Laptop" });
@@ -86,7 +88,10 @@ describe("login", () => {
     const unknown = await server.request(LoginDocument, { input: { email: uniqueEmail(), password: "wrong password!" } });
     const shape = (r: typeof wrong) => ({ status: r.status, data: r.data, errors: r.errors });
     expect(shape(wrong)).toEqual(shape(unknown));
-    expect(wrong.errors?.[0]).toMatchObject({ message: "Invalid email or password.", extensions: { code: "INVALID_CREDENTIALS" } });
+    expect(wrong.errors?.[0]).toMatchObject({
+      message: "Invalid email or password.",
+      extensions: { code: "INVALID_CREDENTIALS" },
+    });
   });
 
   it("spends a password hash on an unknown email too, so both take about the same time", async () => {

@@ -1,4 +1,4 @@
-import { startTestServer, type GraphQLResponse, type TestServer } from "./support/test-server";
+import { type GraphQLResponse, startTestServer, type TestServer } from "./support/test-server";
 import { signUp } from "./support/users";
 
 /**
@@ -22,7 +22,11 @@ async function errorsOf(query: string, variables?: Record<string, unknown>, with
 
 describe("BAD_USER_INPUT", () => {
   it("from an input type's validation lists each field and its messages", async () => {
-    const res = await errorsOf(`mutation { register(input: { email: "not-an-email", password: "short" }) { accessToken } }`, undefined, false);
+    const res = await errorsOf(
+      `mutation { register(input: { email: "not-an-email", password: "short" }) { accessToken } }`,
+      undefined,
+      false,
+    );
     expect(res).toMatchObject({ status: 400, data: null });
     expect(res.errors).toEqual([
       {
@@ -69,13 +73,18 @@ describe("BAD_USER_INPUT", () => {
         message: "Invalid input: after must be an endCursor from a previous page",
         locations: [{ line: 1, column: 3 }],
         path: ["mySecurityEvents"],
-        extensions: { code: "BAD_USER_INPUT", fields: [{ field: "after", messages: ["after must be an endCursor from a previous page"] }] },
+        extensions: {
+          code: "BAD_USER_INPUT",
+          fields: [{ field: "after", messages: ["after must be an endCursor from a previous page"] }],
+        },
       },
     ]);
   });
 
   it("from a variable that cannot be coerced has the same shape, naming the variable, and the request is refused before execution", async () => {
-    const res = await errorsOf(`query Page($first: Int) { mySecurityEvents(first: $first) { pageInfo { hasNextPage } } }`, { first: "lots" });
+    const res = await errorsOf(`query Page($first: Int) { mySecurityEvents(first: $first) { pageInfo { hasNextPage } } }`, {
+      first: "lots",
+    });
     expect(res.status).toBe(400);
     expect(res).not.toHaveProperty("data");
     expect(res.errors).toEqual([
@@ -109,7 +118,10 @@ describe("BAD_USER_INPUT", () => {
       {
         message: "Invalid input: rememberMe is not a field of LoginInput",
         locations: [{ line: 1, column: 17 }],
-        extensions: { code: "BAD_USER_INPUT", fields: [{ field: "rememberMe", messages: ["rememberMe is not a field of LoginInput"] }] },
+        extensions: {
+          code: "BAD_USER_INPUT",
+          fields: [{ field: "rememberMe", messages: ["rememberMe is not a field of LoginInput"] }],
+        },
       },
     ]);
     // graphql-js's own message would have repeated the whole input, password and all.

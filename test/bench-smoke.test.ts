@@ -10,7 +10,19 @@ it("runs the benchmark suite in quick mode and prints every table", async () => 
   child.stderr.on("data", (c: Buffer) => (out += c));
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining("## Revocation check") });
-  for (const heading of ["## HTTP layer", "## Writes", "## Bulk operations", "## Cross-instance bound", "the revoking call (`logout`): p50 ms", "## The context builder alone", "## Live fan-out", "delivery latency", "stateless JWT", "JWT + PostgreSQL lookup", "ours: JWT + exact session cache"]) {
+  for (const heading of [
+    "## HTTP layer",
+    "## Writes",
+    "## Bulk operations",
+    "## Cross-instance bound",
+    "the revoking call (`logout`): p50 ms",
+    "## The context builder alone",
+    "## Live fan-out",
+    "delivery latency",
+    "stateless JWT",
+    "JWT + PostgreSQL lookup",
+    "ours: JWT + exact session cache",
+  ]) {
     expect(out).toContain(heading);
   }
   expect(out).not.toMatch(/\(errors: \d+\)/);

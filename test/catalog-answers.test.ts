@@ -25,7 +25,9 @@ async function acknowledgedSocket(token: string) {
   const socket = new WebSocket(server.wsUrl, "graphql-transport-ws");
   sockets.push(socket);
   const messages: Message[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once("close", (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once("close", (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   await new Promise((resolve) => socket.once("open", resolve));
   const acked = new Promise<void>((resolve) =>
     socket.on("message", (data) => {
@@ -69,18 +71,31 @@ describe("answers the fuzzer found outside the catalog", () => {
       variables: { i: { email: user.email, password: [PASSWORD] } },
     });
     expect(JSON.stringify(res.errors)).not.toContain(PASSWORD);
-    expect(res.errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", fields: [{ field: "password", messages: [expect.any(String)] }] });
+    expect(res.errors?.[0].extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      fields: [{ field: "password", messages: [expect.any(String)] }],
+    });
   });
 
   it("refuses an email its validator cannot even read (a lone surrogate) as BAD_USER_INPUT, not a 500", async () => {
     const user = await signUp(server);
     const res = await server.post(
-      { query: "mutation ($e: String!, $c: String!) { changeEmail(newEmail: $e, currentPassword: $c) }", variables: { e: "\ud800", c: PASSWORD } },
+      {
+        query: "mutation ($e: String!, $c: String!) { changeEmail(newEmail: $e, currentPassword: $c) }",
+        variables: { e: "\ud800", c: PASSWORD },
+      },
       { token: user.accessToken },
     );
     expect({ status: res.status, errors: res.errors }).toEqual({
       status: 400,
-      errors: [{ message: "Invalid input.", locations: [{ line: 1, column: 39 }], path: ["changeEmail"], extensions: { code: "BAD_USER_INPUT", fields: [] } }],
+      errors: [
+        {
+          message: "Invalid input.",
+          locations: [{ line: 1, column: 39 }],
+          path: ["changeEmail"],
+          extensions: { code: "BAD_USER_INPUT", fields: [] },
+        },
+      ],
     });
   });
 
@@ -120,17 +135,17 @@ describe("answers the fuzzer found outside the catalog", () => {
     for (const body of documents) {
       for (const token of [undefined, user.accessToken]) {
         const res = await server.post(body, { token });
-        expect({ status: res.status, codes: res.errors?.map((e) => e.extensions.code) }).toEqual({ status: 400, codes: ["GRAPHQL_VALIDATION_FAILED"] });
+        expect({ status: res.status, codes: res.errors?.map((e) => e.extensions.code) }).toEqual({
+          status: 400,
+          codes: ["GRAPHQL_VALIDATION_FAILED"],
+        });
       }
     }
   });
 
   it("gives that refusal the status and media type of any validation error, per Accept", async () => {
     const body = { query: "subscription { sessionRevoked @skip(if: true) { sessionId } }" };
-    const answers = await Promise.all([
-      server.post(body),
-      server.post(body, { headers: { accept: "application/json" } }),
-    ]);
+    const answers = await Promise.all([server.post(body), server.post(body, { headers: { accept: "application/json" } })]);
     expect(answers.map((a) => [a.status, a.headers.get("content-type"), a.errors?.[0].extensions.code])).toEqual([
       [400, "application/graphql-response+json; charset=utf-8", "GRAPHQL_VALIDATION_FAILED"],
       [200, "application/json; charset=utf-8", "GRAPHQL_VALIDATION_FAILED"],
@@ -140,11 +155,30 @@ describe("answers the fuzzer found outside the catalog", () => {
   it("answers the same documents over graphql-ws with an error message, the socket left open", async () => {
     const user = await signUp(server);
     const live = await acknowledgedSocket(user.accessToken);
-    live.socket.send(JSON.stringify({ id: "a", type: "subscribe", payload: { query: "subscription ($b: Boolean!) { sessionRevoked @include(if: $b) { sessionId } }", variables: { b: true } } }));
-    live.socket.send(JSON.stringify({ id: "b", type: "subscribe", payload: { query: "subscription { sessionRevoked @skip(if: true) { sessionId } }" } }));
+    live.socket.send(
+      JSON.stringify({
+        id: "a",
+        type: "subscribe",
+        payload: {
+          query: "subscription ($b: Boolean!) { sessionRevoked @include(if: $b) { sessionId } }",
+          variables: { b: true },
+        },
+      }),
+    );
+    live.socket.send(
+      JSON.stringify({
+        id: "b",
+        type: "subscribe",
+        payload: { query: "subscription { sessionRevoked @skip(if: true) { sessionId } }" },
+      }),
+    );
     for (const id of ["a", "b"]) {
       const error = await live.next((m) => m.id === id);
-      expect(error).toEqual({ id, type: "error", payload: [expect.objectContaining({ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })] });
+      expect(error).toEqual({
+        id,
+        type: "error",
+        payload: [expect.objectContaining({ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })],
+      });
     }
     expect(live.socket.readyState).toBe(WebSocket.OPEN);
   });
@@ -165,11 +199,17 @@ describe("answers the fuzzer found outside the catalog", () => {
     const user = await signUp(server);
     const live = await acknowledgedSocket(user.accessToken);
     live.socket.send(
-      JSON.stringify({ id: "v", type: "subscribe", payload: { query: "mutation ($p: String!) { reauthenticate(password: $p) }", variables: { p: [PASSWORD] } } }),
+      JSON.stringify({
+        id: "v",
+        type: "subscribe",
+        payload: { query: "mutation ($p: String!) { reauthenticate(password: $p) }", variables: { p: [PASSWORD] } },
+      }),
     );
     const next = await live.next((m) => m.id === "v" && m.type === "next");
     expect(JSON.stringify(next)).not.toContain(PASSWORD);
-    expect(next.payload).toEqual({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }) })] });
+    expect(next.payload).toEqual({
+      errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }) })],
+    });
   });
 
   it("closes a socket whose client sends connection_ack with 4400, as any protocol violation", async () => {
@@ -189,7 +229,13 @@ describe("answers the fuzzer found outside the catalog", () => {
       upgrade("GET /graphql HTTP/1.1", [`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 99"]),
       upgrade("GET /elsewhere HTTP/1.1", [`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13"]),
     ]);
-    expect(answers.map((a) => [a.status, /content-type: application\/json/.test(a.headers), (a.body as { errors: { extensions: unknown }[] }).errors[0].extensions])).toEqual([
+    expect(
+      answers.map((a) => [
+        a.status,
+        /content-type: application\/json/.test(a.headers),
+        (a.body as { errors: { extensions: unknown }[] }).errors[0].extensions,
+      ]),
+    ).toEqual([
       [405, true, { code: "BAD_REQUEST" }],
       [400, true, { code: "BAD_REQUEST" }],
       [400, true, { code: "BAD_REQUEST" }],

@@ -1,7 +1,7 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
-import { cacheExchange, Client as UrqlClient, fetchExchange } from "@urql/core";
+import { cacheExchange, fetchExchange, Client as UrqlClient } from "@urql/core";
 import { sessionLink } from "../client/src/apollo";
-import { createSessionClient, type AuthEvent, type SessionClient } from "../client/src/index";
+import { type AuthEvent, createSessionClient, type SessionClient } from "../client/src/index";
 import { sessionExchange } from "../client/src/urql";
 import { MeDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import {
-  createSessionClient,
-  SessionClientError,
   type AuthEvent,
+  createSessionClient,
   type SessionClient,
+  SessionClientError,
   type SessionClientOptions,
   type TokenStorage,
 } from "../client/src/index";
@@ -18,7 +18,12 @@ import { sleep, until } from "./support/wait";
  * Short real lifetimes: a 3 s access token, a session fresh for 2 s, lockout after 3 failures;
  * and 10 s for connection_init, so a slow one can arrive after its token expired.
  */
-const ENV = { ACCESS_TOKEN_TTL: "3", FRESH_SESSION_TTL: "2", LOGIN_MAX_FAILURES_PER_ACCOUNT: "3", WS_CONNECTION_INIT_TIMEOUT: "10" };
+const ENV = {
+  ACCESS_TOKEN_TTL: "3",
+  FRESH_SESSION_TTL: "2",
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: "3",
+  WS_CONNECTION_INIT_TIMEOUT: "10",
+};
 
 let server: TestServer;
 const disposers: (() => unknown)[] = [];
@@ -112,7 +117,13 @@ async function untilLive(auth: TestClient, email: string, on: TestServer = serve
     const other = await signIn(on, email);
     await on.request(LogoutDocument, {}, { token: other.accessToken });
     const heard = () => auth.events.some((e) => e.type === "OTHER_SESSION_ENDED" && e.sessionId === other.session.id);
-    if (await until(heard, 500).then(() => true, () => false)) return;
+    if (
+      await until(heard, 500).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
   }
   throw new Error("the live subscription did not become active");
 }
@@ -164,10 +175,19 @@ describe("typed errors", () => {
   it("tells wrong credentials from rate limiting, which carries retryAfter", async () => {
     const user = await signUp(server);
     const auth = client();
-    const attempt = () => auth.signIn({ email: user.email, password: "not the password" }).then(() => null, (e: unknown) => e);
+    const attempt = () =>
+      auth.signIn({ email: user.email, password: "not the password" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
     const wrong = await attempt();
     expect(wrong).toBeInstanceOf(SessionClientError);
-    expect(wrong).toMatchObject({ code: "INVALID_CREDENTIALS", retryAfter: undefined, needsReauthentication: false, isUnavailable: false });
+    expect(wrong).toMatchObject({
+      code: "INVALID_CREDENTIALS",
+      retryAfter: undefined,
+      needsReauthentication: false,
+      isUnavailable: false,
+    });
     let error = wrong as SessionClientError;
     for (let i = 0; i < 5 && error.code === "INVALID_CREDENTIALS"; i++) error = (await attempt()) as SessionClientError;
     expect(error).toMatchObject({ code: "RATE_LIMITED", status: 429 });
@@ -183,13 +203,17 @@ describe("typed errors", () => {
     await untilLive(auth, user.email);
     await sleep(2100); // past FRESH_SESSION_TTL
 
-    const stale = await auth.signOutOtherDevices().then(() => null, (e: unknown) => e);
+    const stale = await auth.signOutOtherDevices().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(stale).toMatchObject({ code: "FORBIDDEN", reason: "SESSION_NOT_FRESH", needsReauthentication: true });
     await expect(auth.reauthenticate("not the password")).rejects.toMatchObject({ code: "INVALID_CREDENTIALS" });
     await auth.reauthenticate(PASSWORD);
     expect(await auth.signOutOtherDevices()).toBe(2);
 
-    const ended = () => auth.events.filter((e) => e.type === "OTHER_SESSION_ENDED" && e.reason === "LOGOUT_ALL").map((e) => e.sessionId);
+    const ended = () =>
+      auth.events.filter((e) => e.type === "OTHER_SESSION_ENDED" && e.reason === "LOGOUT_ALL").map((e) => e.sessionId);
     await until(() => ended().length === 2, 2000);
     expect(ended().sort()).toEqual([user.session.id, second.session.id].sort());
     expect(auth.state.status).toBe("signed-in");
@@ -294,13 +318,17 @@ describe("the live connection", () => {
     await auth.signIn({ email: user.email, password: PASSWORD });
     const heard: string[] = [];
     let completed = false;
-    auth.subscribe(SessionRevokedDocument, {}, {
-      next: (result) => void heard.push(result.data!.sessionRevoked.sessionId),
-      error: (error) => {
-        throw error;
+    auth.subscribe(
+      SessionRevokedDocument,
+      {},
+      {
+        next: (result) => void heard.push(result.data!.sessionRevoked.sessionId),
+        error: (error) => {
+          throw error;
+        },
+        complete: () => (completed = true),
       },
-      complete: () => (completed = true),
-    });
+    );
     await untilLive(auth, user.email);
     const other = await signIn(server, user.email);
     await server.request(LogoutDocument, {}, { token: other.accessToken });
@@ -342,19 +370,22 @@ describe("the live connection", () => {
   });
 
   it("reconnects after a server restart (1001) with a fresh token, and hears revocations again", async () => {
-    await restarting(async (restart, current) => {
-      const user = await signUp(current());
-      const auth = client({}, current());
-      const state = await auth.signIn({ email: user.email, password: PASSWORD });
-      await untilLive(auth, user.email, current());
-      await restart(() => sleep(3100)); // down until the access token has expired
-      await untilLive(auth, user.email, current());
-      expect(auth.events.filter((e) => e.type === "TOKEN_REFRESHED").length).toBeGreaterThan(0);
-      const other = await signIn(current(), user.email);
-      await current().request(RevokeSessionDocument, { id: state.sessionId! }, { token: other.accessToken });
-      await until(() => auth.state.status === "signed-out", 1000);
-      expect(auth.events.at(-1)).toMatchObject({ type: "SIGNED_OUT", reason: "REVOKED" });
-    }, { ACCESS_TOKEN_TTL: "2" });
+    await restarting(
+      async (restart, current) => {
+        const user = await signUp(current());
+        const auth = client({}, current());
+        const state = await auth.signIn({ email: user.email, password: PASSWORD });
+        await untilLive(auth, user.email, current());
+        await restart(() => sleep(3100)); // down until the access token has expired
+        await untilLive(auth, user.email, current());
+        expect(auth.events.filter((e) => e.type === "TOKEN_REFRESHED").length).toBeGreaterThan(0);
+        const other = await signIn(current(), user.email);
+        await current().request(RevokeSessionDocument, { id: state.sessionId! }, { token: other.accessToken });
+        await until(() => auth.state.status === "signed-out", 1000);
+        expect(auth.events.at(-1)).toMatchObject({ type: "SIGNED_OUT", reason: "REVOKED" });
+      },
+      { ACCESS_TOKEN_TTL: "2" },
+    );
   });
 });
 
@@ -384,11 +415,14 @@ async function restarting(
   let running = await startTestServer(env, { dbSchema: schema.name, jwtSecret });
   const port = new URL(running.url).port;
   try {
-    await body(async (whileDown) => {
-      await running.stop();
-      await whileDown();
-      running = await startTestServer({ ...env, PORT: port }, { dbSchema: schema.name, jwtSecret });
-    }, () => running);
+    await body(
+      async (whileDown) => {
+        await running.stop();
+        await whileDown();
+        running = await startTestServer({ ...env, PORT: port }, { dbSchema: schema.name, jwtSecret });
+      },
+      () => running,
+    );
   } finally {
     for (const dispose of disposers.splice(0)) await dispose();
     await running.stop();
@@ -417,7 +451,10 @@ describe("when the server cannot reach its database", () => {
     proxy.cut();
     let error: unknown;
     for (let i = 0; i < 20; i++) {
-      error = await auth.request(MeDocument).then(() => undefined, (e: unknown) => e);
+      error = await auth.request(MeDocument).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       if (error) break;
       await sleep(100);
     }

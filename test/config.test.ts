@@ -41,12 +41,20 @@ describe("configuration", () => {
   it.each([
     ["duration", { ACCESS_TOKEN_TTL: "15m" }, 'ACCESS_TOKEN_TTL must be a whole number of seconds, got "15m"'],
     ["duration below its minimum", { SESSION_SWEEP_INTERVAL: "0" }, 'SESSION_SWEEP_INTERVAL must be at least 1 second, got "0"'],
-    ["duration that may be zero", { REFRESH_REUSE_GRACE: "1.5" }, 'REFRESH_REUSE_GRACE must be a whole number of seconds, got "1.5"'],
+    [
+      "duration that may be zero",
+      { REFRESH_REUSE_GRACE: "1.5" },
+      'REFRESH_REUSE_GRACE must be a whole number of seconds, got "1.5"',
+    ],
     ["count", { LOGIN_MAX_FAILURES_PER_IP: "lots" }, 'LOGIN_MAX_FAILURES_PER_IP must be a whole number, got "lots"'],
     ["count below its minimum", { GRAPHQL_MAX_DEPTH: "0" }, 'GRAPHQL_MAX_DEPTH must be at least 1, got "0"'],
     ["number in a range", { PASSWORD_HASH_COST: "99" }, 'PASSWORD_HASH_COST must be a whole number from 10 to 20, got "99"'],
     ["enum", { NODE_ENV: "prod" }, 'NODE_ENV must be one of development, production, test, got "prod"'],
-    ["log level (an enum)", { LOG_LEVEL: "verbose" }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [
+      "log level (an enum)",
+      { LOG_LEVEL: "verbose" },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    ],
     [
       "URL (its password masked)",
       { DATABASE_URL: "mysql://root:hunter2@db.internal/app" },

@@ -37,7 +37,11 @@ describe("browser cookie mode", () => {
   });
 
   it("works for register too", async () => {
-    const res = await server.request(RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } }, { headers: COOKIE });
+    const res = await server.request(
+      RegisterDocument,
+      { input: { email: uniqueEmail(), password: PASSWORD } },
+      { headers: COOKIE },
+    );
     expect(res.data?.register.refreshToken).toBeNull();
     expect(cookieOf(res)).toMatch(/^__Host-refresh_token=.+; Max-Age=\d+; Path=\/; Secure; HttpOnly; SameSite=Strict$/);
   });
@@ -45,7 +49,9 @@ describe("browser cookie mode", () => {
   it("refreshes from the cookie alone, rotating it, with Max-Age the session's remaining life", async () => {
     const user = await signUp(server);
     const { res, pair } = await cookieLogin(user.email);
-    await server.sql("UPDATE sessions SET expires_at = now() + interval '100 seconds' WHERE id = $1", [res.data!.login.session.id]);
+    await server.sql("UPDATE sessions SET expires_at = now() + interval '100 seconds' WHERE id = $1", [
+      res.data!.login.session.id,
+    ]);
     const refreshed = await server.request(RefreshSessionDocument, {}, { headers: { ...COOKIE, cookie: pair } });
     expect(refreshed.data?.refreshSession.session.id).toBe(res.data!.login.session.id);
     expect(refreshed.data?.refreshSession.refreshToken).toBeNull();
@@ -99,7 +105,11 @@ describe("browser cookie mode", () => {
     expect(bodyMode.data?.logout).toBe(true);
     expect(bodyMode.headers.get("clear-site-data")).toBeNull();
 
-    const out = await server.request(LogoutDocument, {}, { token: res.data!.login.accessToken, headers: { ...COOKIE, cookie: cookiePair(cookieOf(refreshed)) } });
+    const out = await server.request(
+      LogoutDocument,
+      {},
+      { token: res.data!.login.accessToken, headers: { ...COOKIE, cookie: cookiePair(cookieOf(refreshed)) } },
+    );
     expect(out.data?.logout).toBe(true);
     expect(out.headers.get("clear-site-data")).toBe('"cache", "storage"');
     expect(out.headers.get("cache-control")).toBe("no-store");
@@ -115,7 +125,9 @@ describe("browser cookie mode", () => {
       code: "UNAUTHENTICATED",
       reason: "SESSION_REVOKED",
     });
-    const [row] = await server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [res.data!.login.session.id]);
+    const [row] = await server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [
+      res.data!.login.session.id,
+    ]);
     expect(row.revoked_reason).toBe("LOGOUT");
     // The user's other session is untouched.
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).data?.me.id).toBe(user.user.id);
@@ -152,7 +164,9 @@ describe("CSRF protection", () => {
     const user = await signUp(server);
     const res = await server.post(loginBody(user.email), { headers: { "content-type": contentType, ...COOKIE } });
     expect(res.status).toBe(415);
-    expect(res.errors).toEqual([{ message: "Send the request as application/json.", extensions: { code: "UNSUPPORTED_MEDIA_TYPE" } }]);
+    expect(res.errors).toEqual([
+      { message: "Send the request as application/json.", extensions: { code: "UNSUPPORTED_MEDIA_TYPE" } },
+    ]);
     expect(await server.sql("SELECT count(*)::int AS n FROM sessions WHERE user_id = $1", [user.user.id])).toEqual([{ n: 1 }]);
   });
 
@@ -176,11 +190,17 @@ describe("CSRF protection", () => {
   it("refuses a request from an origin off the list that carries the refresh cookie or asks for cookie mode", async () => {
     const user = await signUp(server);
     const { pair } = await cookieLogin(user.email);
-    const attempts: Record<string, string>[] = [{ origin: EVIL, cookie: pair }, { origin: EVIL, ...COOKIE }, { origin: "null", ...COOKIE, cookie: pair }];
+    const attempts: Record<string, string>[] = [
+      { origin: EVIL, cookie: pair },
+      { origin: EVIL, ...COOKIE },
+      { origin: "null", ...COOKIE, cookie: pair },
+    ];
     for (const headers of attempts) {
       const res = await server.request(RefreshSessionDocument, {}, { headers });
       expect(res.status).toBe(403);
-      expect(res.errors).toEqual([{ message: "This origin may not use the refresh cookie.", extensions: { code: "FORBIDDEN_ORIGIN" } }]);
+      expect(res.errors).toEqual([
+        { message: "This origin may not use the refresh cookie.", extensions: { code: "FORBIDDEN_ORIGIN" } },
+      ]);
       expect(res.headers.get("access-control-allow-origin")).toBeNull();
     }
     // The cookie still works from the app's own origin.
@@ -209,7 +229,11 @@ describe("CORS", () => {
   it("answers a preflight from an allow-listed origin, allowing the cookie-mode header", async () => {
     const res = await fetch(server.url, {
       method: "OPTIONS",
-      headers: { origin: APP, "access-control-request-method": "POST", "access-control-request-headers": "content-type, x-auth-transport" },
+      headers: {
+        origin: APP,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, x-auth-transport",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe(APP);
@@ -218,9 +242,14 @@ describe("CORS", () => {
   });
 
   it("refuses a preflight from any other origin, without CORS headers", async () => {
-    const res = await fetch(server.url, { method: "OPTIONS", headers: { origin: EVIL, "access-control-request-method": "POST" } });
+    const res = await fetch(server.url, {
+      method: "OPTIONS",
+      headers: { origin: EVIL, "access-control-request-method": "POST" },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
-    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe("FORBIDDEN_ORIGIN");
+    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe(
+      "FORBIDDEN_ORIGIN",
+    );
   });
 });

@@ -63,7 +63,11 @@ describe("when the database connection is cut", () => {
   it("reports not ready on /readyz (503) while the database is away, stays live on /healthz, and is ready again once it returns", async () => {
     const probe = async (path: string) => {
       const res = await fetch(new URL(path, server.url));
-      return { status: res.status, cacheControl: res.headers.get("cache-control"), body: (await res.json()) as { checks?: Record<string, string> } };
+      return {
+        status: res.status,
+        cacheControl: res.headers.get("cache-control"),
+        body: (await res.json()) as { checks?: Record<string, string> },
+      };
     };
     const ready = async () => {
       let res = await probe("/readyz");

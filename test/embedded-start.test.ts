@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +13,14 @@ const children: ChildProcess[] = [];
 
 function start(port: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: dataDir, EMBEDDED_PG_DIR: path.join(dataDir, "pg"), PASSWORD_HASH_COST: "10", LOG_LEVEL: "info" },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      EMBEDDED_PG_DIR: path.join(dataDir, "pg"),
+      PASSWORD_HASH_COST: "10",
+      LOG_LEVEL: "info",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -36,7 +43,11 @@ function start(port: number): Promise<{ child: ChildProcess; url: string }> {
 const exited = (child: ChildProcess) => new Promise((r) => child.once("exit", r));
 
 async function gql(url: string, query: string) {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query }),
+  });
   return (await res.json()) as { data?: Record<string, { user: { email: string } }> };
 }
 
@@ -53,14 +64,20 @@ afterAll(async () => {
 it("runs on an embedded PostgreSQL, and keeps its data across a SIGKILL and a restart", async () => {
   const port = 40000 + Math.floor(Math.random() * 20000);
   const first = await start(port);
-  const registered = await gql(first.url, 'mutation { register(input: { email: "kill@example.test", password: "password123" }) { user { email } } }');
+  const registered = await gql(
+    first.url,
+    'mutation { register(input: { email: "kill@example.test", password: "password123" }) { user { email } } }',
+  );
   expect(registered.data?.register.user.email).toBe("kill@example.test");
 
   first.child.kill("SIGKILL");
   await exited(first.child);
 
   const second = await start(port);
-  const login = await gql(second.url, 'mutation { login(input: { email: "kill@example.test", password: "password123" }) { user { email } } }');
+  const login = await gql(
+    second.url,
+    'mutation { login(input: { email: "kill@example.test", password: "password123" }) { user { email } } }',
+  );
   expect(login.data?.login.user.email).toBe("kill@example.test");
   second.child.kill("SIGTERM");
   expect(await exited(second.child)).toBe(0);

@@ -1,5 +1,5 @@
 import { LogoutAllDevicesDocument, MeDocument, RefreshSessionDocument, RevokeSessionDocument } from "./gql/graphql";
-import { startTestServer, type GraphQLResponse, type TestServer } from "./support/test-server";
+import { type GraphQLResponse, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 import { sleep } from "./support/wait";
 
@@ -93,7 +93,9 @@ describe("the purge of ended sessions", () => {
     const deleted = await Promise.all([purging.purge.deleteExpiredSessions(), purging.purge.deleteExpiredSessions()]);
     expect(deleted[0] + deleted[1]).toBe(3);
 
-    const left = await purging.sql<{ id: string }>("SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at", [user.user.id]);
+    const left = await purging.sql<{ id: string }>("SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at", [
+      user.user.id,
+    ]);
     expect(left.map((r) => r.id).sort()).toEqual([user.session.id, live.session.id, recentlyRevoked.session.id].sort());
     expect(await purging.sql("SELECT count(*)::int AS n FROM security_events")).toEqual(eventsBefore);
     expect(await purging.sql("SELECT key FROM login_throttle WHERE key IN ('old', 'current')")).toEqual([{ key: "current" }]);

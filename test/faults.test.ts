@@ -17,16 +17,17 @@ describe("a refresh racing a logout", () => {
         server.request(LogoutDocument, {}, { token: user.accessToken }),
       ]);
       expect(logout.data?.logout).toBe(true);
-      const [row] = await server.sql<{ revoked: boolean }>("SELECT revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1", [
-        user.session.id,
-      ]);
+      const [row] = await server.sql<{ revoked: boolean }>(
+        "SELECT revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1",
+        [user.session.id],
+      );
       expect(row.revoked).toBe(true);
       const minted = refreshed.data?.refreshSession;
       if (minted) {
         expect((await server.request(MeDocument, {}, { token: minted.accessToken })).status).toBe(401);
-        expect((await server.request(RefreshSessionDocument, { refreshToken: minted.refreshToken })).errors?.[0].extensions.code).toBe(
-          "UNAUTHENTICATED",
-        );
+        expect(
+          (await server.request(RefreshSessionDocument, { refreshToken: minted.refreshToken })).errors?.[0].extensions.code,
+        ).toBe("UNAUTHENTICATED");
       }
     }
   });

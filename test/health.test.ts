@@ -10,7 +10,11 @@ async function probe(path: string, method = "GET") {
   const res = await fetch(new URL(path, server.url), { method });
   return {
     status: res.status,
-    headers: { contentType: res.headers.get("content-type"), cacheControl: res.headers.get("cache-control"), allow: res.headers.get("allow") },
+    headers: {
+      contentType: res.headers.get("content-type"),
+      cacheControl: res.headers.get("cache-control"),
+      allow: res.headers.get("allow"),
+    },
     body: await res.text(),
   };
 }

@@ -93,7 +93,13 @@ const cases: Case[] = [
     REFUSED(400),
     false,
   ],
-  ["a token the context builder refuses", "UNAUTHENTICATED", (a) => send({ query: "{ me { id } }" }, a, { token: "not.a.token" }), REFUSED(401), false],
+  [
+    "a token the context builder refuses",
+    "UNAUTHENTICATED",
+    (a) => send({ query: "{ me { id } }" }, a, { token: "not.a.token" }),
+    REFUSED(401),
+    false,
+  ],
   [
     "an argument that fails validation",
     "BAD_USER_INPUT",
@@ -101,7 +107,13 @@ const cases: Case[] = [
     FAILED(400),
     true,
   ],
-  ["a field that needs a signed-in viewer, without a token", "UNAUTHENTICATED", (a) => send({ query: "{ me { id } }" }, a), FAILED(401), true],
+  [
+    "a field that needs a signed-in viewer, without a token",
+    "UNAUTHENTICATED",
+    (a) => send({ query: "{ me { id } }" }, a),
+    FAILED(401),
+    true,
+  ],
   [
     "a wrong password",
     "INVALID_CREDENTIALS",
@@ -114,7 +126,10 @@ const cases: Case[] = [
     "EMAIL_TAKEN",
     async (a) => {
       const user = await signedIn();
-      return send({ query: `mutation { register(input: { email: "${user.email}", password: "${PASSWORD}" }) { accessToken } }` }, a);
+      return send(
+        { query: `mutation { register(input: { email: "${user.email}", password: "${PASSWORD}" }) { accessToken } }` },
+        a,
+      );
     },
     EXECUTED,
     true,
@@ -122,7 +137,8 @@ const cases: Case[] = [
   [
     "ending other sessions from a stale session",
     "FORBIDDEN",
-    async (a) => send({ query: "mutation { logoutAllDevices(keepCurrent: true) }" }, a, { token: (await staleSession()).accessToken }),
+    async (a) =>
+      send({ query: "mutation { logoutAllDevices(keepCurrent: true) }" }, a, { token: (await staleSession()).accessToken }),
     FAILED(403),
     true,
   ],
@@ -139,8 +155,20 @@ const cases: Case[] = [
     true,
   ],
   ["a request without a query", "BAD_REQUEST", (a) => send({}, a), MALFORMED(400), false],
-  ["variables that are not an object", "BAD_REQUEST", (a) => send({ query: "{ __typename }", variables: [1] }, a), MALFORMED(400), false],
-  ["a mutation over GET", "BAD_REQUEST", (a) => send({ query: "mutation { logout }" }, a, { method: "GET" }), MALFORMED(405), false],
+  [
+    "variables that are not an object",
+    "BAD_REQUEST",
+    (a) => send({ query: "{ __typename }", variables: [1] }, a),
+    MALFORMED(400),
+    false,
+  ],
+  [
+    "a mutation over GET",
+    "BAD_REQUEST",
+    (a) => send({ query: "mutation { logout }" }, a, { method: "GET" }),
+    MALFORMED(405),
+    false,
+  ],
   ["a body that is not JSON", "BAD_REQUEST", (a) => send("{not json", a), MALFORMED(400), false],
   [
     "a body that is not JSON by its content type",
@@ -149,17 +177,34 @@ const cases: Case[] = [
     MALFORMED(415),
     false,
   ],
-  ["a body over 100 KB", "PAYLOAD_TOO_LARGE", (a) => send({ query: "{ __typename }", pad: "x".repeat(101 * 1024) }, a), MALFORMED(413), false],
+  [
+    "a body over 100 KB",
+    "PAYLOAD_TOO_LARGE",
+    (a) => send({ query: "{ __typename }", pad: "x".repeat(101 * 1024) }, a),
+    MALFORMED(413),
+    false,
+  ],
 ];
 
-const TRANSPORT_REFUSALS = new Set(["a body that is not JSON", "a body that is not JSON by its content type", "a body over 100 KB"]);
+const TRANSPORT_REFUSALS = new Set([
+  "a body that is not JSON",
+  "a body that is not JSON by its content type",
+  "a body over 100 KB",
+]);
 
 describe("HTTP status of each outcome", () => {
   describe.each([
     ["application/graphql-response+json", "graphqlResponseJson", GRAPHQL_RESPONSE_JSON],
     ["application/json", "applicationJson", APPLICATION_JSON],
   ] as const)("with Accept: %s", (accept, column, contentType) => {
-    const titled = cases.map(([name, code, make, statuses, hasData]) => ({ title: code ? `${name}: ${code}` : name, name, code, make, statuses, hasData }));
+    const titled = cases.map(([name, code, make, statuses, hasData]) => ({
+      title: code ? `${name}: ${code}` : name,
+      name,
+      code,
+      make,
+      statuses,
+      hasData,
+    }));
     it.each(titled)("$title", async ({ name, code, make, statuses, hasData }) => {
       const res = await make(accept);
       expect({ status: res.status, codes: res.codes.slice(0, 1), hasData: res.hasData }).toEqual({
@@ -184,10 +229,17 @@ describe("HTTP status of each outcome", () => {
   it("answers RATE_LIMITED with 429 and Retry-After: the operation ran but produced nothing", async () => {
     const user = await signedIn();
     const login = (password: string) =>
-      send({ query: `mutation { login(input: { email: "${user.email}", password: "${password}" }) { accessToken } }` }, "application/graphql-response+json");
+      send(
+        { query: `mutation { login(input: { email: "${user.email}", password: "${password}" }) { accessToken } }` },
+        "application/graphql-response+json",
+      );
     expect((await login("wrong password")).codes).toEqual(["INVALID_CREDENTIALS"]);
     const limited = await login(PASSWORD);
-    expect({ status: limited.status, codes: limited.codes, hasData: limited.hasData }).toEqual({ status: 429, codes: ["RATE_LIMITED"], hasData: true });
+    expect({ status: limited.status, codes: limited.codes, hasData: limited.hasData }).toEqual({
+      status: 429,
+      codes: ["RATE_LIMITED"],
+      hasData: true,
+    });
     expect(limited.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
   });
 
@@ -201,17 +253,31 @@ describe("HTTP status of each outcome", () => {
       req.end(JSON.stringify({ query: "{ me { id } }" }));
     });
     expect(noAccept).toEqual({ status: 401, type: GRAPHQL_RESPONSE_JSON });
-    for (const accept of ["*/*", "application/*", "application/json;q=0.9, application/graphql-response+json", "application/graphql-response+json, application/json"]) {
+    for (const accept of [
+      "*/*",
+      "application/*",
+      "application/json;q=0.9, application/graphql-response+json",
+      "application/graphql-response+json, application/json",
+    ]) {
       expect((await send({ query: "{ __typename }" }, accept)).contentType).toBe(GRAPHQL_RESPONSE_JSON);
     }
-    expect((await send({ query: "{ __typename }" }, "application/json, application/graphql-response+json;q=0.5")).contentType).toBe(APPLICATION_JSON);
+    expect(
+      (await send({ query: "{ __typename }" }, "application/json, application/graphql-response+json;q=0.5")).contentType,
+    ).toBe(APPLICATION_JSON);
     expect((await send({ query: "{ __typename }" }, "text/html")).status).toBe(406);
   });
 
   it("refuses an Accept that allows neither JSON type with 406 before the operation runs, so a mutation changes nothing", async () => {
     const email = uniqueEmail();
-    const res = await send({ query: `mutation { register(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken } }` }, "text/html");
-    expect({ status: res.status, codes: res.codes, hasData: res.hasData }).toEqual({ status: 406, codes: ["BAD_REQUEST"], hasData: false });
+    const res = await send(
+      { query: `mutation { register(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken } }` },
+      "text/html",
+    );
+    expect({ status: res.status, codes: res.codes, hasData: res.hasData }).toEqual({
+      status: 406,
+      codes: ["BAD_REQUEST"],
+      hasData: false,
+    });
     expect(await server.sql("SELECT id FROM users WHERE email = $1", [email])).toEqual([]);
   });
 

@@ -31,7 +31,9 @@ describe("one logoutAllDevices ending many sessions with open sockets", () => {
     await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: keeper.accessToken });
     for (const [i, client] of othersLive.entries()) {
       expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
-      expect(client.events.slice(before[i])).toEqual([expect.objectContaining({ sessionId: others[i].session.id, current: true })]);
+      expect(client.events.slice(before[i])).toEqual([
+        expect.objectContaining({ sessionId: others[i].session.id, current: true }),
+      ]);
     }
     await Promise.all(others.map((o) => keeperLive.eventFor(o.session.id)));
     await sleep(200);

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { print } from "graphql";
-import { createClient, type ClientOptions } from "graphql-ws";
+import { type ClientOptions, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { LogoutDocument, MeDocument, RevokeSessionDocument, SessionRevokedDocument } from "./gql/graphql";
-import { liveClients, untilSubscribedAs, type Closed, type LiveClient } from "./support/live-client";
+import { type Closed, type LiveClient, liveClients, untilSubscribedAs } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
-import { accessClaims as claims, b64, forgeToken, nowSeconds as now } from "./support/tokens";
+import { b64, accessClaims as claims, forgeToken, nowSeconds as now } from "./support/tokens";
 import { signIn, signUp } from "./support/users";
 import { sleep, until } from "./support/wait";
 
@@ -70,7 +70,8 @@ async function ackedSocket(user: { accessToken: string }) {
   return { socket, closed, got };
 }
 
-const subscribed = (user: Awaited<ReturnType<typeof signUp>>, client: LiveClient) => untilSubscribedAs(server, user.email, [client]);
+const subscribed = (user: Awaited<ReturnType<typeof signUp>>, client: LiveClient) =>
+  untilSubscribedAs(server, user.email, [client]);
 
 describe("connection_init is authenticated by the same context builder as HTTP", () => {
   it("acknowledges a genuine token (the control for the refusals below)", async () => {
@@ -84,9 +85,21 @@ describe("connection_init is authenticated by the same context builder as HTTP",
     ["no authorization at all", () => ({}), "TOKEN_MISSING"],
     ["a garbage token", () => ({ authorization: "Bearer garbage" }), "TOKEN_INVALID"],
     ["a non-string authorization", () => ({ authorization: { token: 1 } }), "TOKEN_INVALID"],
-    ["alg: none", (u) => ({ authorization: `Bearer ${b64({ alg: "none", typ: "at+jwt" })}.${b64(claims(u))}.` }), "TOKEN_INVALID"],
-    ["a token signed with another key", (u) => ({ authorization: `Bearer ${sign(claims(u), "another secret that is long enough to pass")}` }), "TOKEN_INVALID"],
-    ["an expired token", (u) => ({ authorization: `Bearer ${sign(claims(u, { exp: now() - 10 }), server.services.config.jwt.secret)}` }), "TOKEN_EXPIRED"],
+    [
+      "alg: none",
+      (u) => ({ authorization: `Bearer ${b64({ alg: "none", typ: "at+jwt" })}.${b64(claims(u))}.` }),
+      "TOKEN_INVALID",
+    ],
+    [
+      "a token signed with another key",
+      (u) => ({ authorization: `Bearer ${sign(claims(u), "another secret that is long enough to pass")}` }),
+      "TOKEN_INVALID",
+    ],
+    [
+      "an expired token",
+      (u) => ({ authorization: `Bearer ${sign(claims(u, { exp: now() - 10 }), server.services.config.jwt.secret)}` }),
+      "TOKEN_EXPIRED",
+    ],
   ])("refuses %s with 4403 and no ack", async (_name, params, reason) => {
     const user = await signUp(server);
     const client = live.openWith(params(user)).subscribe();
@@ -103,7 +116,10 @@ describe("connection_init is authenticated by the same context builder as HTTP",
 
   it("refuses a genuine token whose session does not exist with 4403 SESSION_NOT_FOUND", async () => {
     const user = await signUp(server);
-    const { token } = server.services.accessTokens.sign({ userId: user.user.id, sessionId: randomUUID() }, new Date(Date.now() + 60_000));
+    const { token } = server.services.accessTokens.sign(
+      { userId: user.user.id, sessionId: randomUUID() },
+      new Date(Date.now() + 60_000),
+    );
     const client = live.open(token).subscribe();
     expect(await client.closedWithin()).toEqual({ code: 4403, reason: "SESSION_NOT_FOUND" });
   });
@@ -118,7 +134,9 @@ describe("connection_init is authenticated by the same context builder as HTTP",
   it("closes with 4401 a subscribe sent before connection_init was acknowledged", async () => {
     const { socket, opened, closed } = rawSocket();
     await opened;
-    socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { sessionRevoked { sessionId } }" } }));
+    socket.send(
+      JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { sessionRevoked { sessionId } }" } }),
+    );
     expect(await closed).toEqual({ code: 4401, reason: "Unauthorized" });
   });
 
@@ -157,7 +175,9 @@ describe("every subscribe re-checks the session", () => {
     const { socket, closed } = await ackedSocket(user);
     // Straight in the database: no NOTIFY, so only a fresh read can notice.
     await server.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [user.session.id]);
-    socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { sessionRevoked { sessionId } }" } }));
+    socket.send(
+      JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { sessionRevoked { sessionId } }" } }),
+    );
     expect(await closed).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
   });
 
@@ -183,8 +203,14 @@ describe("HTTP keeps refusing a revoked token at once", () => {
 
 describe("a subscribe on an acknowledged socket is refused with the same reasons as connection_init", () => {
   it.each<[string, (user: Awaited<ReturnType<typeof signUp>>) => Promise<unknown>]>([
-    ["SESSION_REVOKED", (u) => server.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [u.session.id])],
-    ["SESSION_EXPIRED", (u) => server.sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [u.session.id])],
+    [
+      "SESSION_REVOKED",
+      (u) => server.sql("UPDATE sessions SET revoked_at = now(), revoked_reason = 'REVOKED' WHERE id = $1", [u.session.id]),
+    ],
+    [
+      "SESSION_EXPIRED",
+      (u) => server.sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [u.session.id]),
+    ],
     ["SESSION_NOT_FOUND", (u) => server.sql("DELETE FROM sessions WHERE id = $1", [u.session.id])],
   ])("closes with 4403 %s when the session ended since, without any event", async (reason, end) => {
     const user = await signUp(server);
@@ -242,9 +268,13 @@ describe("connectionParams keys are matched regardless of letter case, as HTTP h
   it("accepts one token under two spellings, and refuses two different ones (4403 TOKEN_INVALID) rather than pick one", async () => {
     const user = await signUp(server);
     const other = await signIn(server, user.email);
-    const same = live.openWith({ authorization: `Bearer ${user.accessToken}`, Authorization: `Bearer ${user.accessToken}` }).subscribe();
+    const same = live
+      .openWith({ authorization: `Bearer ${user.accessToken}`, Authorization: `Bearer ${user.accessToken}` })
+      .subscribe();
     await subscribed(user, same);
-    const different = live.openWith({ authorization: `Bearer ${user.accessToken}`, Authorization: `Bearer ${other.accessToken}` }).subscribe();
+    const different = live
+      .openWith({ authorization: `Bearer ${user.accessToken}`, Authorization: `Bearer ${other.accessToken}` })
+      .subscribe();
     expect(await different.closedWithin()).toEqual({ code: 4403, reason: "TOKEN_INVALID" });
   });
 });
@@ -271,7 +301,10 @@ function countingClient(token: (attempt: number) => string, options: Partial<Cli
   });
   clients.push(client);
   const subscribe = () =>
-    client.subscribe({ query: print(SessionRevokedDocument) }, { next: (e) => void events.push(e), error: () => undefined, complete: () => undefined });
+    client.subscribe(
+      { query: print(SessionRevokedDocument) },
+      { next: (e) => void events.push(e), error: () => undefined, complete: () => undefined },
+    );
   return { client, events, closes, subscribe, attempts: () => attempts };
 }
 
@@ -304,7 +337,11 @@ describe("the client setup the README recommends", () => {
     for (let attempt = 0; live.events.length < 2; attempt++) {
       if (attempt === 20) throw new Error("subscriptions did not come back");
       live.events.length = 0;
-      await server.request(RevokeSessionDocument, { id: (await signIn(server, user.email)).session.id }, { token: user.accessToken });
+      await server.request(
+        RevokeSessionDocument,
+        { id: (await signIn(server, user.email)).session.id },
+        { token: user.accessToken },
+      );
       await sleep(100);
     }
     expect(live.events).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { MeDocument } from "./gql/graphql";
-import { liveClients, untilSubscribedAs, type LiveClient } from "./support/live-client";
+import { type LiveClient, liveClients, untilSubscribedAs } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 import { sleep } from "./support/wait";
@@ -22,7 +22,6 @@ afterAll(async () => {
 });
 
 const subscribed = (server: TestServer, email: string, ...clients: LiveClient[]) => untilSubscribedAs(server, email, clients);
-
 
 describe("a socket closes when its session expires", () => {
   it("at the absolute cap (SESSION_MAX_TTL), with an EXPIRED event that the user's other sockets hear too", async () => {
@@ -84,9 +83,10 @@ describe("the sweeper", () => {
     const mine = [...a, ...b].filter((r) => r.userId === user.user.id).map((r) => r.sessionId);
     // Either this race or the periodic sweep claimed them; never twice.
     expect(new Set(mine).size).toBe(mine.length);
-    const rows = await swept.sql("SELECT count(*)::int AS n FROM sessions WHERE id = ANY($1::uuid[]) AND revoked_reason = 'EXPIRED'", [
-      extra.map((s) => s.session.id),
-    ]);
+    const rows = await swept.sql(
+      "SELECT count(*)::int AS n FROM sessions WHERE id = ANY($1::uuid[]) AND revoked_reason = 'EXPIRED'",
+      [extra.map((s) => s.session.id)],
+    );
     expect(rows).toEqual([{ n: 3 }]);
   });
 });

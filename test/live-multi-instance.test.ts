@@ -1,6 +1,6 @@
 import { Client } from "pg";
 import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
-import { liveClients, untilSubscribedAs, type LiveClient } from "./support/live-client";
+import { type LiveClient, liveClients, untilSubscribedAs } from "./support/live-client";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 import { sleep, until } from "./support/wait";
@@ -30,7 +30,6 @@ async function acrossInstances() {
   await subscribed(laptop.email, laptopLive, phoneLive);
   return { laptop, phone, laptopLive, phoneLive };
 }
-
 
 describe("a revocation made on one instance", () => {
   it("is refused by the other instance as soon as the mutation returns, over HTTP and WebSocket", async () => {

@@ -5,7 +5,7 @@ import {
   RefreshSessionDocument,
   RevokeSessionDocument,
 } from "./gql/graphql";
-import { liveClients, sleep, untilSubscribedAs, type LiveClient } from "./support/live-client";
+import { type LiveClient, liveClients, sleep, untilSubscribedAs } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, PASSWORD, signIn, signUp } from "./support/users";
 
@@ -156,9 +156,10 @@ describe("a large logoutAllDevices", () => {
     const res = await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });
     expect(res.data).toEqual({ logoutAllDevices: 1000 });
 
-    const ended = await server.sql<{ id: string }>("SELECT id FROM sessions WHERE user_id = $1 AND revoked_reason = 'LOGOUT_ALL'", [
-      user.user.id,
-    ]);
+    const ended = await server.sql<{ id: string }>(
+      "SELECT id FROM sessions WHERE user_id = $1 AND revoked_reason = 'LOGOUT_ALL'",
+      [user.user.id],
+    );
     for (let waited = 0; client.events.length - before < 1000 && waited < 10_000; waited += 50) await sleep(50);
     const heard = client.events.slice(before);
     expect(new Set(heard.map((e) => e.sessionId))).toEqual(new Set(ended.map((r) => r.id)));

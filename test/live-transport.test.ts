@@ -23,7 +23,9 @@ afterAll(async () => {
 async function acknowledged(token: string, autoPong: boolean) {
   const socket = new WebSocket(server.wsUrl, "graphql-transport-ws", { autoPong });
   sockets.push(socket);
-  const closed = new Promise<Closed>((resolve) => socket.once("close", (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<Closed>((resolve) =>
+    socket.once("close", (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
   socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
   await new Promise<void>((resolve) => socket.once("message", (data) => String(data).includes("connection_ack") && resolve()));
@@ -33,7 +35,12 @@ async function acknowledged(token: string, autoPong: boolean) {
 /** A real graphql-ws client subscribed with `query`; every `next` payload lands in `results`. */
 function subscribeWith(token: string, query: string) {
   const results: unknown[] = [];
-  const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const client = createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
   disposers.push(() => client.dispose());
   client.subscribe({ query }, { next: (result) => void results.push(result), error: () => undefined, complete: () => undefined });
   return results;
@@ -72,7 +79,13 @@ describe("an event heard by several subscriptions", () => {
     await server.request(RevokeSessionDocument, { id: other.session.id }, { token: user.accessToken });
     await until(() => narrow.length > 0 && wide.length > 0 && aliased.length > 0, 5000);
     expect(narrow).toEqual([{ data: { sessionRevoked: { sessionId: other.session.id } } }]);
-    expect(wide).toEqual([{ data: { sessionRevoked: { __typename: "SessionRevokedEvent", sessionId: other.session.id, reason: "REVOKED", current: false } } }]);
+    expect(wide).toEqual([
+      {
+        data: {
+          sessionRevoked: { __typename: "SessionRevokedEvent", sessionId: other.session.id, reason: "REVOKED", current: false },
+        },
+      },
+    ]);
     expect(aliased).toEqual([{ data: { ended: { id: other.session.id } } }]);
   });
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { request } from "node:http";
@@ -29,7 +29,9 @@ interface Instance {
 }
 
 const exitOf = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code)),
+  );
 
 /** `node dist/src/main.js`, in a process group of its own (as a terminal's foreground job is). */
 function start(env: NodeJS.ProcessEnv = devEnv()): Promise<Instance> {
@@ -85,7 +87,8 @@ const me = async (url: string, token: string) => (await gql(url, "{ me { email }
 
 /** The embedded server's postmaster, from the cluster's lock file. */
 const postmasterPid = () => Number(readFileSync(path.join(CLUSTER, "postmaster.pid"), "utf8").split("\n")[0]);
-const isRunning = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].startsWith("Z");
+const isRunning = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].startsWith("Z");
 
 afterAll(async () => {
   const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
@@ -105,13 +108,20 @@ describe("a second local instance", () => {
     first = await start();
     const registered = await gql(first.url, `mutation { register(${credentials(email)}) { accessToken } }`);
     token = registered.data!.register!.accessToken as string;
-    expect(first.logs).toContainEqual(expect.objectContaining({ msg: "JWT_SECRET not set: made a development secret and kept it in the data folder" }));
+    expect(first.logs).toContainEqual(
+      expect.objectContaining({ msg: "JWT_SECRET not set: made a development secret and kept it in the data folder" }),
+    );
 
     const second = await start();
     expect(second.logs).toContainEqual(
-      expect.objectContaining({ ownerPid: first.child.pid, msg: expect.stringContaining("embedded PostgreSQL another local instance started") }),
+      expect.objectContaining({
+        ownerPid: first.child.pid,
+        msg: expect.stringContaining("embedded PostgreSQL another local instance started"),
+      }),
     );
-    expect(second.logs).toContainEqual(expect.objectContaining({ msg: "JWT_SECRET not set: using the development secret kept in the data folder" }));
+    expect(second.logs).toContainEqual(
+      expect.objectContaining({ msg: "JWT_SECRET not set: using the development secret kept in the data folder" }),
+    );
     expect(await me(second.url, token)).toBe(email);
     // Kept for the owner only.
     expect(statSync(path.join(DATA_DIR, "jwt-secret")).mode & 0o777).toBe(0o600);
@@ -125,7 +135,10 @@ describe("a second local instance", () => {
   }, 120_000);
 
   it("is what the migration CLI and the benchmark use too, instead of refusing", async () => {
-    const migrations = await run([path.join(ROOT, "node_modules", "typeorm", "cli.js"), "-d", "dist/src/db/cli-data-source.js", "migration:run"], devEnv());
+    const migrations = await run(
+      [path.join(ROOT, "node_modules", "typeorm", "cli.js"), "-d", "dist/src/db/cli-data-source.js", "migration:run"],
+      devEnv(),
+    );
     expect(migrations).toEqual({ code: 0, out: expect.stringContaining("No migrations are pending") });
 
     const bench = await run([path.join(ROOT, "dist", "bench", "run.js"), "--quick", "--only=context"], {
@@ -173,11 +186,20 @@ describe("Ctrl-C", () => {
     // A request whose body is still arriving when the signal comes.
     let inFlight!: ReturnType<typeof request>;
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path: "/graphql", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c));
-        res.on("end", () => resolve({ status: res.statusCode!, text }));
-      });
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/graphql",
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c));
+          res.on("end", () => resolve({ status: res.statusCode!, text }));
+        },
+      );
       req.on("error", reject);
       req.write(body.slice(0, 20));
       inFlight = req;
@@ -188,11 +210,16 @@ describe("Ctrl-C", () => {
     process.kill(-instance.child.pid!, "SIGINT");
     await new Promise((r) => setTimeout(r, 500));
     expect(isRunning(postmaster)).toBe(true);
-    expect(instance.logs).toContainEqual(expect.objectContaining({ signal: "SIGINT", msg: "shutting down: finishing in-flight requests" }));
+    expect(instance.logs).toContainEqual(
+      expect.objectContaining({ signal: "SIGINT", msg: "shutting down: finishing in-flight requests" }),
+    );
 
     inFlight.end(body.slice(20));
     const { status, text } = await response;
-    expect({ status, body: JSON.parse(text) as unknown }).toEqual({ status: 200, body: { data: { login: { user: { email } } } } });
+    expect({ status, body: JSON.parse(text) as unknown }).toEqual({
+      status: 200,
+      body: { data: { login: { user: { email } } } },
+    });
     expect(await instance.exit).toBe(0);
     expect(isRunning(postmaster)).toBe(false);
   }, 120_000);
@@ -209,6 +236,7 @@ describe("in a terminal", () => {
     children.push(child);
     const exit = exitOf(child);
     let screen = "";
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal's colour codes (ESC [ ... m)
     const plain = () => screen.replace(/\x1b\[[0-9;]*m/g, "");
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`not ready in time:\n${plain()}`)), 60_000);

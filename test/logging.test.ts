@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { createLogger, usePrettyLogs } from "../src/lib/logger";
+import { createLogger, wantsPrettyLogs } from "../src/lib/logger";
 
 describe("log format", () => {
   it.each([
@@ -9,7 +9,7 @@ describe("log format", () => {
     ["test", true, false],
     ["production", true, false],
   ] as const)("in %s with stdout a terminal: %s, is human-readable: %s", (env, isTTY, pretty) => {
-    expect(usePrettyLogs(env, isTTY)).toBe(pretty);
+    expect(wantsPrettyLogs(env, isTTY)).toBe(pretty);
   });
 
   it("prints pretty lines that still mask credentials", async () => {

@@ -29,11 +29,16 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** A token the server itself signed, genuine in every way, that expired a moment ago. */
 function expiredToken(user: { user: { id: string }; session: { id: string } }): string {
-  return server.services.accessTokens.sign({ userId: user.user.id, sessionId: user.session.id }, new Date(Date.now() - 1000)).token;
+  return server.services.accessTokens.sign({ userId: user.user.id, sessionId: user.session.id }, new Date(Date.now() - 1000))
+    .token;
 }
 
 /** Signs claims by hand with the server's key (or another), so one field can be made wrong. */
-function handSigned(claims: Record<string, unknown>, header: Record<string, unknown> = {}, key = server.services.config.jwt.secret) {
+function handSigned(
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  key = server.services.config.jwt.secret,
+) {
   const secret = server.services.config.jwt.secret;
   const head = b64({ alg: "HS256", typ: "at+jwt", kid: keyId(secret), ...header });
   const body = b64(claims);
@@ -41,7 +46,15 @@ function handSigned(claims: Record<string, unknown>, header: Record<string, unkn
 }
 
 function expiredClaims(user: User, overrides: Record<string, unknown> = {}) {
-  return { sub: user.user.id, sid: user.session.id, iss: "session-api", aud: "session-api", iat: now() - 600, exp: now() - 60, ...overrides };
+  return {
+    sub: user.user.id,
+    sid: user.session.id,
+    iss: "session-api",
+    aud: "session-api",
+    iat: now() - 600,
+    exp: now() - 60,
+    ...overrides,
+  };
 }
 
 interface SessionRow {
@@ -68,7 +81,9 @@ async function changedBy(action: () => Promise<unknown>): Promise<{ id: string; 
   const before = new Map((await snapshot()).map((row) => [row.id, JSON.stringify(row)]));
   await action();
   const after = await snapshot();
-  return after.filter((row) => before.get(row.id) !== JSON.stringify(row)).map(({ id, revoked_reason }) => ({ id, revoked_reason }));
+  return after
+    .filter((row) => before.get(row.id) !== JSON.stringify(row))
+    .map(({ id, revoked_reason }) => ({ id, revoked_reason }));
 }
 
 const endedByLogout = (...sessionIds: string[]) => sessionIds.map((id) => ({ id, revoked_reason: "LOGOUT" }));
@@ -97,20 +112,27 @@ describe("logout with an access token", () => {
     const user = await signUp(server);
     await signIn(server, user.email);
     const token = expiredToken(user);
-    expect((await server.request(MeDocument, {}, { token })).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "TOKEN_EXPIRED" });
+    expect((await server.request(MeDocument, {}, { token })).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "TOKEN_EXPIRED",
+    });
     let res: Awaited<ReturnType<typeof server.request>> | undefined;
     const changed = await changedBy(async () => (res = await server.request(LogoutDocument, {}, { token })));
     expect(res).toMatchObject({ status: 200, data: { logout: true } });
     expect(res!.errors).toBeUndefined();
     expect(changed).toEqual(endedByLogout(user.session.id));
-    const events = await server.sql("SELECT type, session_id FROM security_events WHERE user_id = $1 AND type = 'LOGOUT'", [user.user.id]);
+    const events = await server.sql("SELECT type, session_id FROM security_events WHERE user_id = $1 AND type = 'LOGOUT'", [
+      user.user.id,
+    ]);
     expect(events).toEqual([{ type: "LOGOUT", session_id: user.session.id }]);
   });
 
   it("accepts an expired token for logout under an alias, with __typename beside it", async () => {
     const user = await signUp(server);
     let res: Awaited<ReturnType<typeof server.request>> | undefined;
-    const changed = await changedBy(async () => (res = await server.request(LogoutAliasedDocument, {}, { token: expiredToken(user) })));
+    const changed = await changedBy(
+      async () => (res = await server.request(LogoutAliasedDocument, {}, { token: expiredToken(user) })),
+    );
     expect(res).toMatchObject({ status: 200, data: { signedOut: true, __typename: "Mutation" } });
     expect(changed).toEqual(endedByLogout(user.session.id));
   });
@@ -118,21 +140,29 @@ describe("logout with an access token", () => {
   it.each<[string, (user: User) => string]>([
     ["a garbage token", () => "garbage"],
     ["an expired token with alg: none", (u) => `${b64({ alg: "none", typ: "at+jwt" })}.${b64(expiredClaims(u))}.`],
-    ["an expired token signed with another key", (u) => handSigned(expiredClaims(u), {}, "another secret that is long enough to pass")],
+    [
+      "an expired token signed with another key",
+      (u) => handSigned(expiredClaims(u), {}, "another secret that is long enough to pass"),
+    ],
     ["an expired token with a wrong issuer", (u) => handSigned(expiredClaims(u, { iss: "someone-else" }))],
     ["an expired token with a wrong audience", (u) => handSigned(expiredClaims(u, { aud: "another-api" }))],
     ["an expired token with a wrong typ", (u) => handSigned(expiredClaims(u), { typ: "JWT" })],
     ["an expired token with an unknown kid", (u) => handSigned(expiredClaims(u), { kid: "unknown-key" })],
-    ["an expired token whose sid was changed without re-signing", (u) => {
-      const [head, , sig] = expiredToken(u).split(".");
-      return `${head}.${b64(expiredClaims(u, { sid: randomUUID() }))}.${sig}`;
-    }],
+    [
+      "an expired token whose sid was changed without re-signing",
+      (u) => {
+        const [head, , sig] = expiredToken(u).split(".");
+        return `${head}.${b64(expiredClaims(u, { sid: randomUUID() }))}.${sig}`;
+      },
+    ],
   ])("refuses, even for logout, %s (401 TOKEN_INVALID), ending nothing", async (_name, token) => {
     const user = await signUp(server);
     let res: Awaited<ReturnType<typeof server.request>> | undefined;
     const changed = await changedBy(async () => (res = await server.request(LogoutDocument, {}, { token: token(user) })));
     expect(res?.status).toBe(401);
-    expect(res?.errors).toEqual([{ message: "Not authenticated.", extensions: { code: "UNAUTHENTICATED", reason: "TOKEN_INVALID" } }]);
+    expect(res?.errors).toEqual([
+      { message: "Not authenticated.", extensions: { code: "UNAUTHENTICATED", reason: "TOKEN_INVALID" } },
+    ]);
     expect(changed).toEqual([]);
   });
 
@@ -155,8 +185,12 @@ describe("logout with an access token", () => {
     const phone = await signIn(server, user.email);
     // Revoked from another device, so the reason shows the row was left alone.
     await server.sql("UPDATE sessions SET authenticated_at = now() WHERE id = $1", [phone.session.id]);
-    expect((await server.request(RevokeSessionDocument, { id: user.session.id }, { token: phone.accessToken })).data).toEqual({ revokeSession: true });
-    expect((await server.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [user.session.id]))[0]).toEqual({ revoked_reason: "REVOKED" });
+    expect((await server.request(RevokeSessionDocument, { id: user.session.id }, { token: phone.accessToken })).data).toEqual({
+      revokeSession: true,
+    });
+    expect((await server.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [user.session.id]))[0]).toEqual({
+      revoked_reason: "REVOKED",
+    });
     let res: Awaited<ReturnType<typeof server.request>> | undefined;
     const changed = await changedBy(async () => (res = await server.request(LogoutDocument, {}, { token: token(user) })));
     expect(res).toMatchObject({ status: 200, data: { logout: true } });
@@ -200,10 +234,14 @@ describe("an expired token in anything but logout alone", () => {
     const user = await signUp(server);
     await signIn(server, user.email);
     let res: Awaited<ReturnType<typeof server.request>> | undefined;
-    const changed = await changedBy(async () => (res = await server.request(LogoutAndLogoutAllDevicesDocument, {}, { token: expiredToken(user) })));
+    const changed = await changedBy(
+      async () => (res = await server.request(LogoutAndLogoutAllDevicesDocument, {}, { token: expiredToken(user) })),
+    );
     expect(res?.status).toBe(401);
     expect(res?.data).toBeUndefined();
-    expect(res?.errors).toEqual([{ message: "Not authenticated.", extensions: { code: "UNAUTHENTICATED", reason: "TOKEN_EXPIRED" } }]);
+    expect(res?.errors).toEqual([
+      { message: "Not authenticated.", extensions: { code: "UNAUTHENTICATED", reason: "TOKEN_EXPIRED" } },
+    ]);
     expect(changed).toEqual([]);
   });
 
@@ -258,8 +296,15 @@ describe("logout with a refresh token and no access token (body mode)", () => {
     expect(res).toMatchObject({ status: 200, data: { logout: true } });
     expect((await server.request(MeDocument, {}, { token: user.accessToken })).status).toBe(401);
     expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(200);
-    const [event] = await server.sql("SELECT type, session_id, details FROM security_events WHERE user_id = $1 AND type = 'LOGOUT'", [user.user.id]);
-    expect(event).toEqual({ type: "LOGOUT", session_id: user.session.id, details: { reason: "LOGOUT", bySessionId: user.session.id } });
+    const [event] = await server.sql(
+      "SELECT type, session_id, details FROM security_events WHERE user_id = $1 AND type = 'LOGOUT'",
+      [user.user.id],
+    );
+    expect(event).toEqual({
+      type: "LOGOUT",
+      session_id: user.session.id,
+      details: { reason: "LOGOUT", bySessionId: user.session.id },
+    });
   });
 
   it("ends the session of a refresh token spent within the grace period (another tab just refreshed)", async () => {
@@ -267,10 +312,12 @@ describe("logout with a refresh token and no access token (body mode)", () => {
     const rotated = (await server.request(RefreshSessionDocument, { refreshToken: user.refreshToken })).data!.refreshSession;
     expect(await changedBy(() => logoutWith(user.refreshToken!))).toEqual(endedByLogout(user.session.id));
     // The other tab's new tokens end with it.
-    expect((await server.request(RefreshSessionDocument, { refreshToken: rotated.refreshToken })).errors?.[0].extensions).toEqual({
-      code: "UNAUTHENTICATED",
-      reason: "SESSION_REVOKED",
-    });
+    expect((await server.request(RefreshSessionDocument, { refreshToken: rotated.refreshToken })).errors?.[0].extensions).toEqual(
+      {
+        code: "UNAUTHENTICATED",
+        reason: "SESSION_REVOKED",
+      },
+    );
   });
 
   it("answers true and ends nothing for a refresh token spent before the grace period, or unknown", async () => {
@@ -301,7 +348,12 @@ describe("logout with a refresh token and no access token (body mode)", () => {
     const user = await signUp(server);
     let res: Awaited<ReturnType<typeof server.request>> | undefined;
     const changed = await changedBy(
-      async () => (res = await server.request(LogoutWithRefreshTokenDocument, { refreshToken: user.accessToken }, { token: user.accessToken })),
+      async () =>
+        (res = await server.request(
+          LogoutWithRefreshTokenDocument,
+          { refreshToken: user.accessToken },
+          { token: user.accessToken },
+        )),
     );
     expect(changed).toEqual([]);
     expect(res).toMatchObject({ status: 400, data: null }); // the operation ran but produced nothing: the code's status
@@ -310,7 +362,12 @@ describe("logout with a refresh token and no access token (body mode)", () => {
         message: "Invalid input: refreshToken must be a refresh token (the access token was likely sent instead)",
         extensions: {
           code: "BAD_USER_INPUT",
-          fields: [{ field: "refreshToken", messages: ["refreshToken must be a refresh token (the access token was likely sent instead)"] }],
+          fields: [
+            {
+              field: "refreshToken",
+              messages: ["refreshToken must be a refresh token (the access token was likely sent instead)"],
+            },
+          ],
         },
       }),
     ]);
@@ -322,18 +379,32 @@ describe("logout with a refresh token and no access token (body mode)", () => {
       server.request(LogoutWithRefreshTokenDocument, { refreshToken: user.refreshToken! }, { token: expiredToken(user) }),
     );
     expect(changed).toEqual(endedByLogout(user.session.id));
-    expect(await server.sql("SELECT count(*)::int AS n FROM security_events WHERE session_id = $1 AND type = 'LOGOUT'", [user.session.id])).toEqual([
-      { n: 1 },
-    ]);
+    expect(
+      await server.sql("SELECT count(*)::int AS n FROM security_events WHERE session_id = $1 AND type = 'LOGOUT'", [
+        user.session.id,
+      ]),
+    ).toEqual([{ n: 1 }]);
   });
 });
 
 describe("logout in cookie mode", () => {
-  const logout = (headers: Record<string, string>, token?: string) => server.request(LogoutDocument, {}, { token, headers: { ...COOKIE, ...headers } });
+  const logout = (headers: Record<string, string>, token?: string) =>
+    server.request(LogoutDocument, {}, { token, headers: { ...COOKIE, ...headers } });
 
-  it.each<[string, (s: { login: { accessToken: string; session: { id: string } }; cookie: string }, u: User) => [Record<string, string>, string?]]>([
+  it.each<
+    [
+      string,
+      (
+        s: { login: { accessToken: string; session: { id: string } }; cookie: string },
+        u: User,
+      ) => [Record<string, string>, string?],
+    ]
+  >([
     ["a live access token and the cookie", (s) => [{ cookie: s.cookie }, s.login.accessToken]],
-    ["an expired access token and the cookie", (s, u) => [{ cookie: s.cookie }, expiredToken({ user: u.user, session: s.login.session })]],
+    [
+      "an expired access token and the cookie",
+      (s, u) => [{ cookie: s.cookie }, expiredToken({ user: u.user, session: s.login.session })],
+    ],
     ["an expired access token alone", (s, u) => [{}, expiredToken({ user: u.user, session: s.login.session })]],
     ["the cookie alone", (s) => [{ cookie: s.cookie }]],
   ])("with %s ends the session and clears the cookie", async (_name, credentials) => {
@@ -380,7 +451,11 @@ describe("logout in cookie mode", () => {
   it("refuses a forged access token (401) and leaves the session and the cookie alone", async () => {
     const user = await signUp(server);
     const signedIn = await cookieLogin(user.email);
-    const forged = handSigned(expiredClaims({ ...user, session: signedIn.login.session } as User), {}, "another secret that is long enough to pass");
+    const forged = handSigned(
+      expiredClaims({ ...user, session: signedIn.login.session } as User),
+      {},
+      "another secret that is long enough to pass",
+    );
     let res: Awaited<ReturnType<typeof logout>> | undefined;
     expect(await changedBy(async () => (res = await logout({ cookie: signedIn.cookie }, forged)))).toEqual([]);
     expect(res?.status).toBe(401);
@@ -410,6 +485,8 @@ describe("a token that expired on its own", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { logout: true } });
-    expect(await shortLived.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [user.session.id])).toEqual([{ revoked_reason: "LOGOUT" }]);
+    expect(await shortLived.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [user.session.id])).toEqual([
+      { revoked_reason: "LOGOUT" },
+    ]);
   });
 });

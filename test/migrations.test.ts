@@ -71,7 +71,10 @@ it("applies every migration, leaves nothing for migration:generate to find, and 
   expect(await query("SELECT to_regclass('stale_leftover') AS t", url.toString())).toEqual([{ t: null }]);
 
   const check = typeorm("migration:generate", "--check", "--dr", "migrations/Drift");
-  expect({ status: check.status, out: check.stdout }).toEqual({ status: 0, out: expect.stringContaining("No changes in database schema were found") });
+  expect({ status: check.status, out: check.stdout }).toEqual({
+    status: 0,
+    out: expect.stringContaining("No changes in database schema were found"),
+  });
 
   const revert = typeorm("migration:revert");
   expect(revert.status).toBe(0);

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { LogoutDocument } from "./gql/graphql";
-import { launchBrowser, openPage, type IsolatedPage } from "./support/browser";
+import { type IsolatedPage, launchBrowser, openPage } from "./support/browser";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 
@@ -53,7 +53,7 @@ async function shows(page: Page, text: string) {
     .filter({ hasText: text })
     .waitFor({ timeout: 10_000 })
     .catch(async () => {
-      throw new Error(`the result pane never showed ${text}; it shows: ${await response(page).innerText()}`);
+      throw new Error(`the result pane never showed ${text}; it shows: ${await response(page).textContent()}`);
     });
 }
 

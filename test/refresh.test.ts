@@ -58,7 +58,9 @@ describe("refreshSession", () => {
     }
     const newToken = winners[0].data!.refreshSession.refreshToken!;
     expect((await refresh(newToken)).data?.refreshSession.session.id).toBe(user.session.id);
-    const live = await server.sql("SELECT count(*)::int AS n FROM sessions WHERE id = $1 AND revoked_at IS NULL", [user.session.id]);
+    const live = await server.sql("SELECT count(*)::int AS n FROM sessions WHERE id = $1 AND revoked_at IS NULL", [
+      user.session.id,
+    ]);
     expect(live).toEqual([{ n: 1 }]);
   });
 
@@ -66,7 +68,10 @@ describe("refreshSession", () => {
     const user = await signUp(server);
     const forged = `${user.session.id}.${"A".repeat(43)}`;
     expect((await refresh(forged)).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_INVALID" });
-    expect((await refresh("garbage")).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_INVALID" });
+    expect((await refresh("garbage")).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "REFRESH_TOKEN_INVALID",
+    });
     expect((await refresh(user.refreshToken!)).data?.refreshSession.session.id).toBe(user.session.id);
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { buildSchema, isEnumType, isNonNullType, type GraphQLEnumType, type GraphQLObjectType } from "graphql";
+import { buildSchema, type GraphQLEnumType, type GraphQLObjectType, isEnumType, isNonNullType } from "graphql";
 import { printSchemaFile } from "../src/graphql/print-schema";
 import { createSchema } from "../src/graphql/schema";
 
@@ -13,9 +13,16 @@ describe("schema.graphql", () => {
 
   it("describes every value of every enum, so a frontend's generated types explain each one", () => {
     const schema = buildSchema(checkedIn);
-    const enums = Object.values(schema.getTypeMap()).filter((t): t is GraphQLEnumType => isEnumType(t) && !t.name.startsWith("__"));
+    const enums = Object.values(schema.getTypeMap()).filter(
+      (t): t is GraphQLEnumType => isEnumType(t) && !t.name.startsWith("__"),
+    );
     expect(enums.map((e) => e.name)).toEqual(expect.arrayContaining(["RevocationReason", "SecurityEventType"]));
-    const undescribed = enums.flatMap((e) => e.getValues().filter((v) => !v.description?.trim()).map((v) => `${e.name}.${v.name}`));
+    const undescribed = enums.flatMap((e) =>
+      e
+        .getValues()
+        .filter((v) => !v.description?.trim())
+        .map((v) => `${e.name}.${v.name}`),
+    );
     expect(undescribed).toEqual([]);
     for (const e of enums) expect(e.description?.trim()).toBeTruthy();
   });

@@ -1,3 +1,4 @@
+import type { MySecurityEventsQuery } from "./gql/graphql";
 import {
   ChangeEmailDocument,
   ChangePasswordDocument,
@@ -9,7 +10,6 @@ import {
   RefreshSessionDocument,
   RevokeSessionDocument,
 } from "./gql/graphql";
-import type { MySecurityEventsQuery } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
 
@@ -49,7 +49,12 @@ describe("the security activity log", () => {
     const user = await signUp(server);
     await server.request(LoginDocument, { input: { email: user.email, password: "not my password" } });
     const [failed] = await eventsOf(user.accessToken);
-    expect(failed).toMatchObject({ type: "LOGIN_FAILED", sessionId: null, ipAddress: "127.0.0.1", details: { reason: "INVALID_CREDENTIALS" } });
+    expect(failed).toMatchObject({
+      type: "LOGIN_FAILED",
+      sessionId: null,
+      ipAddress: "127.0.0.1",
+      details: { reason: "INVALID_CREDENTIALS" },
+    });
   });
 
   it("records a failed login for an unknown email with no user and no email", async () => {
@@ -99,7 +104,11 @@ describe("the security activity log", () => {
   it("records reauthentication, a password change and an email change", async () => {
     const user = await signUp(server);
     await server.request(ReauthenticateDocument, { password: PASSWORD }, { token: user.accessToken });
-    await server.request(ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: "a brand new password" }, { token: user.accessToken });
+    await server.request(
+      ChangePasswordDocument,
+      { currentPassword: PASSWORD, newPassword: "a brand new password" },
+      { token: user.accessToken },
+    );
     const newEmail = uniqueEmail();
     await server.request(ChangeEmailDocument, { newEmail, currentPassword: "a brand new password" }, { token: user.accessToken });
     const events = await eventsOf(user.accessToken);
@@ -119,7 +128,11 @@ describe("the security activity log", () => {
       CREATE TRIGGER refuse_revocation BEFORE UPDATE OF revoked_at ON sessions FOR EACH ROW EXECUTE FUNCTION refuse_revocation();
     `);
     try {
-      const res = await server.request(ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: "never stored pw" }, { token: user.accessToken });
+      const res = await server.request(
+        ChangePasswordDocument,
+        { currentPassword: PASSWORD, newPassword: "never stored pw" },
+        { token: user.accessToken },
+      );
       expect(res.errors?.[0].extensions.code).toBe("INTERNAL_SERVER_ERROR");
     } finally {
       await server.sql("DROP TRIGGER refuse_revocation ON sessions; DROP FUNCTION refuse_revocation();");
@@ -142,7 +155,7 @@ describe("the security activity log", () => {
 
     const seen: string[] = [];
     const cursors: string[] = [];
-    let after: string | null | undefined = undefined;
+    let after: string | null | undefined;
     for (;;) {
       const res = await server.request(MySecurityEventsDocument, { first: 2, after }, { token: user.accessToken });
       const page: MySecurityEventsQuery["mySecurityEvents"] = res.data!.mySecurityEvents;
@@ -176,7 +189,11 @@ describe("the security activity log", () => {
     const other = await signIn(server, user.email);
     await server.request(LoginDocument, { input: { email: user.email, password: "a wrong guess!" } });
     const rotated = (await server.request(RefreshSessionDocument, { refreshToken: other.refreshToken })).data!.refreshSession;
-    await server.request(ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: "the next password" }, { token: user.accessToken });
+    await server.request(
+      ChangePasswordDocument,
+      { currentPassword: PASSWORD, newPassword: "the next password" },
+      { token: user.accessToken },
+    );
     // An unexpected database failure mid-login is logged with its error, never its parameters.
     await server.sql("ALTER TABLE sessions RENAME TO sessions_gone");
     try {
@@ -186,8 +203,12 @@ describe("the security activity log", () => {
     }
     expect(logLines.length).toBeGreaterThan(0);
 
-    const [{ password_hash }] = await server.sql<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [user.user.id]);
-    const hashes = await server.sql<{ h: string }>("SELECT encode(secret_hash, 'hex') AS h FROM sessions WHERE user_id = $1", [user.user.id]);
+    const [{ password_hash }] = await server.sql<{ password_hash: string }>("SELECT password_hash FROM users WHERE id = $1", [
+      user.user.id,
+    ]);
+    const hashes = await server.sql<{ h: string }>("SELECT encode(secret_hash, 'hex') AS h FROM sessions WHERE user_id = $1", [
+      user.user.id,
+    ]);
     const secrets = [
       PASSWORD,
       "a wrong guess!",

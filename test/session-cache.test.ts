@@ -20,7 +20,6 @@ afterAll(async () => {
 
 const me = (server: TestServer, token: string) => server.request(MeDocument, {}, { token });
 
-
 describe("the session cache", () => {
   it("serves a live session from memory: repeated requests read the database once", async () => {
     const user = await signUp(a);
@@ -37,7 +36,11 @@ describe("the session cache", () => {
     for (let round = 0; round < 10; round++) {
       const user = await signUp(a);
       await Promise.all(Array.from({ length: 5 }, () => me(a, user.accessToken))); // warm
-      const [, , logout] = await Promise.all([me(a, user.accessToken), me(a, user.accessToken), a.request(LogoutDocument, {}, { token: user.accessToken })]);
+      const [, , logout] = await Promise.all([
+        me(a, user.accessToken),
+        me(a, user.accessToken),
+        a.request(LogoutDocument, {}, { token: user.accessToken }),
+      ]);
       expect(logout.data).toEqual({ logout: true });
       expect((await me(a, user.accessToken)).status).toBe(401);
     }
@@ -51,7 +54,10 @@ describe("the session cache", () => {
       const phone = await signIn(a, laptop.email);
       expect((await me(b, phone.accessToken)).status).toBe(200); // cached on b
       await a.request(RevokeSessionDocument, { id: phone.session.id }, { token: laptop.accessToken });
-      expect((await me(b, phone.accessToken)).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" });
+      expect((await me(b, phone.accessToken)).errors?.[0].extensions).toEqual({
+        code: "UNAUTHENTICATED",
+        reason: "SESSION_REVOKED",
+      });
     }
   });
 
@@ -63,7 +69,9 @@ describe("the session cache", () => {
     const user = await signUp(a);
     await addSessionsLike(a, user.session.id, 400);
     const heard = new Set<string>();
-    const stopHearing = a.fanout.onRevoked((revocations) => revocations.forEach((r) => heard.add(r.sessionId)));
+    const stopHearing = a.fanout.onRevoked((revocations) => {
+      for (const r of revocations) heard.add(r.sessionId);
+    });
     try {
       const busy = a.fanout.stall(150);
       const res = await a.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken });

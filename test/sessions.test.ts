@@ -1,13 +1,7 @@
 import { randomUUID } from "node:crypto";
-import {
-  LogoutAllDevicesDocument,
-  LogoutDocument,
-  MeDocument,
-  MySessionsDocument,
-  RevokeSessionDocument,
-} from "./gql/graphql";
 import { render } from "../src/db/sql";
 import { revokeStatement } from "../src/sessions/session.store";
+import { LogoutAllDevicesDocument, LogoutDocument, MeDocument, MySessionsDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, signIn, signUp } from "./support/users";
 
@@ -94,7 +88,9 @@ describe("logoutAllDevices", () => {
     try {
       const statement = render(revokeStatement({ kind: "user-sessions", userId: user.user.id }, "LOGOUT_ALL"));
       const batches = await server.sql<{ ids: string }>(statement.text, statement.values);
-      const [{ hot }] = await server.sql<{ hot: string }>("SELECT pg_stat_get_xact_tuples_hot_updated('sessions'::regclass) AS hot");
+      const [{ hot }] = await server.sql<{ hot: string }>(
+        "SELECT pg_stat_get_xact_tuples_hot_updated('sessions'::regclass) AS hot",
+      );
       expect(batches.flatMap((b) => JSON.parse(b.ids) as string[])).toHaveLength(21);
       expect(Number(hot)).toBe(21);
     } finally {
@@ -125,7 +121,12 @@ describe("mySessions", () => {
       userAgent: SAFARI_IPHONE,
       ipAddress: "127.0.0.1",
     });
-    expect(sessions[1]).toMatchObject({ deviceName: "Work laptop", browser: "Chrome 126", os: "Mac OS 10.15.7", deviceType: "desktop" });
+    expect(sessions[1]).toMatchObject({
+      deviceName: "Work laptop",
+      browser: "Chrome 126",
+      os: "Mac OS 10.15.7",
+      deviceType: "desktop",
+    });
     expect(Object.keys(sessions[0])).not.toContain("secretHash");
   });
 

@@ -46,7 +46,11 @@ describe("login throttling per account", () => {
     await failThreeTimes(user.email);
     const wrong = await login(user.email, "wrong password");
     const right = await login(user.email, PASSWORD);
-    const strip = (r: typeof wrong) => ({ status: r.status, data: r.data, errors: r.errors?.map((e) => ({ ...e, extensions: { ...e.extensions, retryAfter: 0 } })) });
+    const strip = (r: typeof wrong) => ({
+      status: r.status,
+      data: r.data,
+      errors: r.errors?.map((e) => ({ ...e, extensions: { ...e.extensions, retryAfter: 0 } })),
+    });
     expect(strip(right)).toEqual(strip(wrong));
     expect(right.errors?.[0].extensions.code).toBe("RATE_LIMITED");
     expect(right.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);

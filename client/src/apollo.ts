@@ -1,4 +1,4 @@
-import { ApolloLink, type ApolloClient } from "@apollo/client";
+import { type ApolloClient, ApolloLink } from "@apollo/client";
 import { Observable, type Subscription } from "rxjs";
 import type { GraphQLErrorLike } from "./errors.js";
 import type { SessionClient } from "./session-client.js";
@@ -52,7 +52,8 @@ export function sessionLink(auth: SessionClient): ApolloLink {
         // A refused token: hold the answer back until it is known whether to send again.
         const settle = (outcome: { result: ApolloLink.Result } | { error: unknown }) => {
           const errors = errorsOf("result" in outcome ? outcome.result : outcome.error);
-          const decision = errors?.length && auth.state.sessionId ? auth.handleErrors(errors, { token, retried }) : Promise.resolve("none");
+          const decision =
+            errors?.length && auth.state.sessionId ? auth.handleErrors(errors, { token, retried }) : Promise.resolve("none");
           void decision.then((next) => {
             if (closed) return;
             if (next === "retry" && !retried) return void attempt(true);

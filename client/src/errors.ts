@@ -72,7 +72,14 @@ export class SessionClientError extends Error {
   constructor(
     code: SessionErrorCode,
     message: string,
-    details: { reason?: string; retryAfter?: number; status?: number; errors?: readonly GraphQLErrorLike[]; fields?: { field: string; messages: string[] }[]; cause?: unknown } = {},
+    details: {
+      reason?: string;
+      retryAfter?: number;
+      status?: number;
+      errors?: readonly GraphQLErrorLike[];
+      fields?: { field: string; messages: string[] }[];
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;

@@ -1,4 +1,4 @@
-import { SessionClientError, type GraphQLErrorLike } from "./errors.js";
+import { type GraphQLErrorLike, SessionClientError } from "./errors.js";
 
 /** The header that asks the API for browser cookie mode (the refresh token only in its HttpOnly cookie). */
 export const TRANSPORT_HEADER = "x-auth-transport";

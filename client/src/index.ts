@@ -1,5 +1,5 @@
+export { type GraphQLErrorLike, isSessionClientError, SessionClientError, type SessionErrorCode } from "./errors.js";
 export { createSessionClient, SessionClient } from "./session-client.js";
-export { SessionClientError, isSessionClientError, type SessionErrorCode, type GraphQLErrorLike } from "./errors.js";
 export type {
   AuthEvent,
   AuthListener,

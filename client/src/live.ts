@@ -1,5 +1,5 @@
-import { createClient, type Client } from "graphql-ws";
-import { SESSION_ENDED_REASONS, TOKEN_REASONS, unauthenticatedReason, type GraphQLErrorLike } from "./errors.js";
+import { type Client, createClient } from "graphql-ws";
+import { type GraphQLErrorLike, SESSION_ENDED_REASONS, TOKEN_REASONS, unauthenticatedReason } from "./errors.js";
 import { SessionEventsDocument, type SessionEventsSubscription } from "./gql/graphql.js";
 import type { ExecutionResultLike, RevocationReason, SubscriptionSink } from "./types.js";
 
@@ -21,7 +21,9 @@ interface CloseEventLike {
 }
 
 function isCloseEvent(value: unknown): value is CloseEventLike {
-  return value !== null && typeof value === "object" && typeof (value as { code?: unknown }).code === "number" && "reason" in value;
+  return (
+    value !== null && typeof value === "object" && typeof (value as { code?: unknown }).code === "number" && "reason" in value
+  );
 }
 
 /** "SESSION_REVOKED", "Session revoked", "session-revoked" all read as SESSION_REVOKED. */
@@ -85,7 +87,11 @@ export class LiveConnection {
   /** Whether the socket is open and acknowledged (the fallback checks run while it is not). */
   connected = false;
 
-  constructor(url: string, webSocketImpl: unknown, private readonly callbacks: LiveCallbacks) {
+  constructor(
+    url: string,
+    webSocketImpl: unknown,
+    private readonly callbacks: LiveCallbacks,
+  ) {
     this.client = createClient({
       url,
       webSocketImpl,
@@ -177,7 +183,10 @@ export class LiveConnection {
 
   private onSessionEvent(result: ExecutionResultLike<SessionEventsSubscription>): void {
     if (this.stopped) return;
-    if (result.errors?.length) return this.onErrors(result.errors);
+    if (result.errors?.length) {
+      this.onErrors(result.errors);
+      return;
+    }
     const event = result.data?.sessionRevoked;
     if (!event) return;
     if (event.current) {
@@ -198,10 +207,16 @@ export class LiveConnection {
   /** Why the connection ended for good (graphql-ws hands the close or error to every sink). */
   private onFatal(error: unknown): void {
     if (this.stopped || error instanceof SignedOut) return;
-    if (Array.isArray(error)) return this.onErrors(error as GraphQLErrorLike[]);
+    if (Array.isArray(error)) {
+      this.onErrors(error as GraphQLErrorLike[]);
+      return;
+    }
     if (isCloseEvent(error) && error.code === 4403) {
       const ended = signOutReasonFor(closeReason(error.reason), this.heard);
-      if (ended) return this.callbacks.sessionEnded(ended);
+      if (ended) {
+        this.callbacks.sessionEnded(ended);
+        return;
+      }
     }
     this.callbacks.unusable();
   }

@@ -1,20 +1,26 @@
-import { print, type DocumentNode } from "graphql";
-import { accessToken, isExpired, needsRefresh, type AccessToken } from "./access-token.js";
+import { type DocumentNode, print } from "graphql";
+import { type AccessToken, accessToken, isExpired, needsRefresh } from "./access-token.js";
 import { absoluteUrl, globalWebSocket, onPageRestored, onPageVisible } from "./browser.js";
-import { SESSION_ENDED_REASONS, SessionClientError, TOKEN_REASONS, unauthenticatedReason, type GraphQLErrorLike } from "./errors.js";
+import {
+  type GraphQLErrorLike,
+  SESSION_ENDED_REASONS,
+  SessionClientError,
+  TOKEN_REASONS,
+  unauthenticatedReason,
+} from "./errors.js";
 import {
   ReauthenticateDocument,
   RefreshDocument,
   SessionCheckDocument,
+  type SignedInFragment,
   SignInDocument,
   SignOutDocument,
   SignOutOtherDevicesDocument,
   SignUpDocument,
-  type SignedInFragment,
 } from "./gql/graphql.js";
-import { dataOrThrow, postGraphQL, type GraphQLAnswer } from "./http.js";
+import { dataOrThrow, type GraphQLAnswer, postGraphQL } from "./http.js";
 import { LiveConnection, signOutReasonFor } from "./live.js";
-import { TabSync, type TabMessage } from "./tab-sync.js";
+import { type TabMessage, TabSync } from "./tab-sync.js";
 import type {
   AuthEvent,
   AuthListener,
@@ -246,7 +252,9 @@ export class SessionClient {
       }
       const live = this.ensureLive();
       if (!live) {
-        sink.error(new SessionClientError("NETWORK_ERROR", "No live connection: no WebSocket, `live: false`, or it could not be held."));
+        sink.error(
+          new SessionClientError("NETWORK_ERROR", "No live connection: no WebSocket, `live: false`, or it could not be held."),
+        );
         return;
       }
       unsubscribe = live.subscribe(query, variables, sink as SubscriptionSink);
@@ -266,7 +274,10 @@ export class SessionClient {
    */
   async handleErrors(
     errors: readonly GraphQLErrorLike[] | undefined,
-    options: { /** The token the refused request carried. */ token?: string | null; /** This was the retry already. */ retried?: boolean } = {},
+    options: {
+      /** The token the refused request carried. */ token?: string | null /** This was the retry already. */;
+      retried?: boolean;
+    } = {},
   ): Promise<"retry" | "none"> {
     const reason = unauthenticatedReason(errors);
     if (!reason || this.status !== "signed-in") return "none";
@@ -330,11 +341,7 @@ export class SessionClient {
     for (let attempt = 0; ; attempt++) {
       const sent = this.cookieMode ? null : ((await this.storage.get(this.storageKey)) ?? null);
       if (!this.cookieMode && !sent) throw new SessionOver(undefined);
-      const answer = await this.post(
-        RefreshDocument,
-        this.cookieMode ? {} : { refreshToken: sent },
-        { cookie: this.cookieMode },
-      );
+      const answer = await this.post(RefreshDocument, this.cookieMode ? {} : { refreshToken: sent }, { cookie: this.cookieMode });
       const payload = answer.data?.refreshSession;
       if (payload) {
         this.lastMinted = { sessionId: payload.session.id, accessToken: payload.accessToken, refreshToken: payload.refreshToken };
@@ -364,7 +371,8 @@ export class SessionClient {
     const previous = this.status === "signed-in" && this.token?.sessionId !== sessionId ? this.token : null;
     const previousRefreshToken = previous && !this.cookieMode ? ((await this.storage.get(this.storageKey)) ?? null) : null;
     this.lastMinted = { sessionId, accessToken: payload.accessToken, refreshToken: payload.refreshToken };
-    if (!this.cookieMode && !options.refreshed && payload.refreshToken) await this.storage.set(this.storageKey, payload.refreshToken);
+    if (!this.cookieMode && !options.refreshed && payload.refreshToken)
+      await this.storage.set(this.storageKey, payload.refreshToken);
     this.token = accessToken(payload.accessToken, sessionId, payload.accessTokenExpiresAt);
     this.adopt(payload.user, this.token, this.status === "signed-in" && !previous ? "TOKEN_REFRESHED" : "SIGNED_IN");
     this.tabs.post({
@@ -406,11 +414,16 @@ export class SessionClient {
     this.stopLive();
     this.liveUnusable = false;
     this.stopChecks();
-    const cleared = this.cookieMode ? Promise.resolve() : Promise.resolve(this.storage.remove(this.storageKey)).catch(() => undefined);
+    const cleared = this.cookieMode
+      ? Promise.resolve()
+      : Promise.resolve(this.storage.remove(this.storageKey)).catch(() => undefined);
     const event: SignedOutEvent = { type: "SIGNED_OUT", ...(reason ? { reason } : {}), ...(sessionId ? { sessionId } : {}) };
     this.emit(event);
     if (options.tellTabs && wasSignedIn) this.tabs.post({ type: "signed-out", sessionId: sessionId ?? null, reason });
-    const hook = wasSignedIn && this.options.onSignedOut ? Promise.resolve().then(() => this.options.onSignedOut?.(event)) : Promise.resolve();
+    const hook =
+      wasSignedIn && this.options.onSignedOut
+        ? Promise.resolve().then(() => this.options.onSignedOut?.(event))
+        : Promise.resolve();
     return Promise.allSettled([cleared, hook]);
   }
 

@@ -1,4 +1,4 @@
-import { lockManager, openChannel, type ChannelLike } from "./browser.js";
+import { type ChannelLike, lockManager, openChannel } from "./browser.js";
 import type { SignOutReason, User } from "./types.js";
 
 /** What one tab tells the others of the same browser (and API). */

@@ -1,4 +1,4 @@
-import { makeOperation, type Exchange, type Operation, type OperationResult } from "@urql/core";
+import { type Exchange, makeOperation, type Operation, type OperationResult } from "@urql/core";
 import { filter, fromPromise, fromValue, makeSubject, merge, mergeMap, pipe, share, takeUntil } from "wonka";
 import type { SessionClient } from "./session-client.js";
 import { onUserChange } from "./user-change.js";
@@ -7,7 +7,9 @@ type Context = Operation["context"] & { sessionRetried?: boolean };
 
 function withToken(operation: Operation, token: string | null, extra: Partial<Context> = {}): Operation {
   const fetchOptions =
-    typeof operation.context.fetchOptions === "function" ? operation.context.fetchOptions() : (operation.context.fetchOptions ?? {});
+    typeof operation.context.fetchOptions === "function"
+      ? operation.context.fetchOptions()
+      : (operation.context.fetchOptions ?? {});
   const headers = { ...(fetchOptions.headers as Record<string, string> | undefined) };
   if (token) headers.authorization = `Bearer ${token}`;
   else delete headers.authorization;
@@ -79,7 +81,8 @@ export function sessionExchange(auth: SessionClient): Exchange {
           const context = result.operation.context as Context;
           const errors = result.error?.graphQLErrors;
           if (!errors?.length || !auth.state.sessionId) return fromValue(result);
-          const sent = (result.operation.context.fetchOptions as { headers?: Record<string, string> } | undefined)?.headers?.authorization;
+          const sent = (result.operation.context.fetchOptions as { headers?: Record<string, string> } | undefined)?.headers
+            ?.authorization;
           const decision = auth.handleErrors(errors, { token: sent?.replace(/^Bearer /, ""), retried: context.sessionRetried });
           return pipe(
             fromPromise(

@@ -1,5 +1,5 @@
-import { MARKER, OPERATIONS, VOCABULARY, type Operation } from "./corpus";
 import type { Random } from "../support/random";
+import { MARKER, OPERATIONS, type Operation, VOCABULARY } from "./corpus";
 
 /**
  * The fuzzer's cases, each made from a seeded generator alone: the same (seed, class, index)
@@ -134,7 +134,7 @@ function mutatedDocument(r: Random, operation: Operation): string {
 function randomDocument(r: Random): string {
   if (r.chance(0.4)) return r.pick(OPERATIONS).document;
   if (r.chance(0.8)) return mutatedDocument(r, r.pick(OPERATIONS));
-  return r.string(r.int(0, 200), PRINTABLE + "\n\t\u00e9\u0000");
+  return r.string(r.int(0, 200), `${PRINTABLE}\n\t\u00e9\u0000`);
 }
 
 const CONTENT_TYPES = [
@@ -149,7 +149,14 @@ const CONTENT_TYPES = [
   "",
 ];
 
-const ACCEPTS = ["application/json", "application/graphql-response+json", "multipart/mixed; deferSpec=20220824", "text/html", "*/*", ""];
+const ACCEPTS = [
+  "application/json",
+  "application/graphql-response+json",
+  "multipart/mixed; deferSpec=20220824",
+  "text/html",
+  "*/*",
+  "",
+];
 
 function withSomeHeaders(r: Random, headers: Record<string, string>): Record<string, string> {
   if (r.chance(0.2)) headers.accept = r.pick(ACCEPTS);
@@ -161,7 +168,13 @@ function withSomeHeaders(r: Random, headers: Record<string, string>): Record<str
 }
 
 function json(r: Random, headers: Record<string, string>, body: unknown): HttpCase {
-  return { kind: "http", method: "POST", path: "/graphql", headers: withSomeHeaders(r, { "content-type": "application/json", ...headers }), body: JSON.stringify(body) };
+  return {
+    kind: "http",
+    method: "POST",
+    path: "/graphql",
+    headers: withSomeHeaders(r, { "content-type": "application/json", ...headers }),
+    body: JSON.stringify(body),
+  };
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -169,7 +182,9 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 /** Request bodies, methods, paths and content types, mostly not what the API expects. */
 function httpBody(r: Random): HttpCase {
   const method = r.chance(0.75) ? "POST" : r.pick(["GET", "PUT", "DELETE", "PATCH", "OPTIONS"]);
-  const path = r.chance(0.85) ? "/graphql" : r.pick(["/", "/graphql/", "/GRAPHQL", "/graphql?x=1", "/%zz", "/graphql/../graphql", "/nope"]);
+  const path = r.chance(0.85)
+    ? "/graphql"
+    : r.pick(["/", "/graphql/", "/GRAPHQL", "/graphql?x=1", "/%zz", "/graphql/../graphql", "/nope"]);
   let body: string | Buffer | undefined;
   switch (r.int(0, 8)) {
     case 0:
@@ -192,11 +207,14 @@ function httpBody(r: Random): HttpCase {
       break;
     case 4: {
       const depth = r.int(100, 20_000);
-      body = r.chance(0.5) ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+      body = r.chance(0.5) ? "[".repeat(depth) + "]".repeat(depth) : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
       break;
     }
     case 5:
-      body = JSON.stringify({ query: "{ __typename }", variables: { pad: "x".repeat(r.chance(0.5) ? r.int(1000, 90_000) : r.int(100_001, 150_000)) } });
+      body = JSON.stringify({
+        query: "{ __typename }",
+        variables: { pad: "x".repeat(r.chance(0.5) ? r.int(1000, 90_000) : r.int(100_001, 150_000)) },
+      });
       break;
     case 6:
       body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ query: "{ __typename }" }))]);
@@ -211,7 +229,8 @@ function httpBody(r: Random): HttpCase {
   if (!headers["content-type"]) delete headers["content-type"];
   if (method === "GET") {
     const search = new URLSearchParams({ query: randomDocument(r), variables: JSON.stringify({ p: MARKER }) });
-    if (r.chance(0.5)) search.set("extensions", r.pick(['{"persistedQuery":{"version":1,"sha256Hash":"abc"}}', "not json", "[]"]));
+    if (r.chance(0.5))
+      search.set("extensions", r.pick(['{"persistedQuery":{"version":1,"sha256Hash":"abc"}}', "not json", "[]"]));
     return { kind: "http", method, path: `${path}${path.includes("?") ? "&" : "?"}${search}`, headers };
   }
   return { kind: "http", method, path, headers, body: method === "OPTIONS" ? undefined : body };
@@ -233,14 +252,19 @@ function variables(r: Random): HttpCase {
   const values: Record<string, unknown> = {};
   for (const [name, type] of Object.entries(operation.variables)) if (r.chance(0.9)) values[name] = variableValue(r, type);
   if (r.chance(0.1)) values.extra = MARKER;
-  const body: Record<string, unknown> = { query: operation.document, variables: r.chance(0.9) ? values : r.pick([[values], MARKER, 1, null]) };
+  const body: Record<string, unknown> = {
+    query: operation.document,
+    variables: r.chance(0.9) ? values : r.pick([[values], MARKER, 1, null]),
+  };
   return json(r, r.chance(0.6) ? bearer(ACCESS) : {}, body);
 }
 
 /** Authorization headers of every wrong shape, with secrets in them. */
 function authorization(r: Random): HttpCase {
   const jwtLike = (payload: unknown, alg = "HS256") =>
-    [{ alg, typ: "JWT" }, payload].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".") + "." + r.string(43, "abcdefABCDEF0123456789_-");
+    [{ alg, typ: "JWT" }, payload].map((p) => Buffer.from(JSON.stringify(p)).toString("base64url")).join(".") +
+    "." +
+    r.string(43, "abcdefABCDEF0123456789_-");
   const value = r.pick([
     `Bearer ${MARKER}`,
     `bearer ${ACCESS}`,
@@ -281,7 +305,9 @@ function persistedQuery(r: Random): HttpCase {
 
 /** graphql-transport-ws frames: in order, out of order, server-only, malformed, oversized. */
 function websocket(r: Random): WsCase {
-  const protocols = r.chance(0.85) ? ["graphql-transport-ws"] : r.pick([[], ["graphql-ws"], [MARKER], ["graphql-transport-ws", "graphql-ws"]]);
+  const protocols = r.chance(0.85)
+    ? ["graphql-transport-ws"]
+    : r.pick([[], ["graphql-ws"], [MARKER], ["graphql-transport-ws", "graphql-ws"]]);
   const init = () =>
     JSON.stringify({
       type: "connection_init",
@@ -306,7 +332,9 @@ function websocket(r: Random): WsCase {
             const operation = r.pick(OPERATIONS);
             return {
               query: r.chance(0.6) ? operation.document : mutatedDocument(r, operation),
-              variables: Object.fromEntries(Object.entries(operation.variables).map(([name, type]) => [name, variableValue(r, type)])),
+              variables: Object.fromEntries(
+                Object.entries(operation.variables).map(([name, type]) => [name, variableValue(r, type)]),
+              ),
             };
           })()
         : jsonValue(r),
@@ -322,7 +350,12 @@ function websocket(r: Random): WsCase {
       case 4:
         // graphql-ws answers a ping with a pong carrying the same payload, to the sender only:
         // the client's own bytes coming back to it, so no secret is planted there.
-        return { text: JSON.stringify({ type: r.pick(["ping", "pong"]), payload: JSON.parse(JSON.stringify(jsonValue(r) ?? null).replaceAll(MARKER, "x")) }) };
+        return {
+          text: JSON.stringify({
+            type: r.pick(["ping", "pong"]),
+            payload: JSON.parse(JSON.stringify(jsonValue(r) ?? null).replaceAll(MARKER, "x")),
+          }),
+        };
       case 5:
         return { text: JSON.stringify({ id: r.pick(["1", "2"]), type: "complete" }) };
       case 6:
@@ -355,7 +388,7 @@ function upgrade(r: Random): RawCase {
   if (r.chance(0.7)) headers.push(`Sec-WebSocket-Key: ${r.pick(["dGhlIHNhbXBsZSBub25jZQ==", "short", MARKER, ""])}`);
   if (r.chance(0.8)) headers.push(`Sec-WebSocket-Version: ${r.pick(["13", "8", "99", "x"])}`);
   if (r.chance(0.5)) headers.push(`Sec-WebSocket-Protocol: ${r.pick(["graphql-transport-ws", "graphql-ws", ",,,", MARKER])}`);
-  if (r.chance(0.2)) headers.push(`Sec-WebSocket-Extensions: ${r.pick(["permessage-deflate", "x; y=\"", MARKER])}`);
+  if (r.chance(0.2)) headers.push(`Sec-WebSocket-Extensions: ${r.pick(["permessage-deflate", 'x; y="', MARKER])}`);
   if (r.chance(0.2)) headers.push(`Authorization: Bearer ${MARKER}`);
   const body = method === "POST" ? `{"query":"{ __typename }","p":"${MARKER}"}` : "";
   if (body) headers.push("Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`);

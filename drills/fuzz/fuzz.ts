@@ -2,7 +2,17 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import WebSocket from "ws";
 import { Random } from "../support/random";
-import { ACCESS, CLASSES, REFRESH, SESSION, type FuzzCase, type FuzzClass, type HttpCase, type RawCase, type WsCase } from "./cases";
+import {
+  ACCESS,
+  CLASSES,
+  type FuzzCase,
+  type FuzzClass,
+  type HttpCase,
+  type RawCase,
+  REFRESH,
+  SESSION,
+  type WsCase,
+} from "./cases";
 import { MARKER } from "./corpus";
 import { checkHttpAnswer, checkWsOutcome, type HttpAnswer, type WsOutcome } from "./properties";
 
@@ -51,7 +61,13 @@ export function caseRandom(seed: number, fuzzClass: FuzzClass, index: number): R
 }
 
 function fill(text: string, credentials: Credentials): string {
-  return text.split(ACCESS).join(credentials.accessToken).split(REFRESH).join(credentials.refreshToken).split(SESSION).join(credentials.sessionId);
+  return text
+    .split(ACCESS)
+    .join(credentials.accessToken)
+    .split(REFRESH)
+    .join(credentials.refreshToken)
+    .split(SESSION)
+    .join(credentials.sessionId);
 }
 
 const truncate = (text: string, max = 600) => (text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text);
@@ -68,7 +84,11 @@ function sendHttp(url: URL, c: HttpCase, credentials: Credentials): Promise<Http
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString("utf8") }),
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers["content-type"] ?? ""),
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
         );
         res.on("error", () => resolve({ status: 0, contentType: "", body: "(response aborted)" }));
       },
@@ -100,7 +120,11 @@ function sendWs(url: URL, c: WsCase, credentials: Credentials): Promise<WsOutcom
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
-        outcome.refused = { status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString("utf8") };
+        outcome.refused = {
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers["content-type"] ?? ""),
+          body: Buffer.concat(chunks).toString("utf8"),
+        };
         done();
       });
     });
@@ -167,11 +191,14 @@ async function signIn(url: string, label: string): Promise<Credentials> {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      query: "mutation ($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { accessToken refreshToken session { id } } }",
+      query:
+        "mutation ($e: String!, $p: String!) { register(input: { email: $e, password: $p }) { accessToken refreshToken session { id } } }",
       variables: { e: email, p: MARKER },
     }),
   });
-  const json = (await res.json()) as { data?: { register: { accessToken: string; refreshToken: string; session: { id: string } } } };
+  const json = (await res.json()) as {
+    data?: { register: { accessToken: string; refreshToken: string; session: { id: string } } };
+  };
   if (!json.data) throw new Error(`fuzz: could not register the fuzz user: ${JSON.stringify(json)}`);
   const { accessToken, refreshToken, session } = json.data.register;
   return { accessToken, refreshToken, sessionId: session.id };
@@ -180,7 +207,12 @@ async function signIn(url: string, label: string): Promise<Credentials> {
 /** `{ __typename }` still answers: the class left the server working. */
 async function stillAnswers(url: string): Promise<string | null> {
   try {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}', signal: AbortSignal.timeout(5000) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query":"{ __typename }"}',
+      signal: AbortSignal.timeout(5000),
+    });
     const body = await res.text();
     const typename = (JSON.parse(body) as { data?: { __typename?: string } }).data?.__typename;
     return res.status === 200 && typename === "Query" ? null : `{ __typename } answered ${res.status} ${body}`;
@@ -191,10 +223,14 @@ async function stillAnswers(url: string): Promise<string | null> {
 
 function describeCase(c: FuzzCase): string {
   if (c.kind === "http") {
-    const body = c.body === undefined ? "" : typeof c.body === "string" ? c.body : `<${c.body.length} bytes> ${c.body.toString("utf8")}`;
+    const body =
+      c.body === undefined ? "" : typeof c.body === "string" ? c.body : `<${c.body.length} bytes> ${c.body.toString("utf8")}`;
     return truncate(`${c.method} ${c.path} ${JSON.stringify(c.headers)} ${body}`);
   }
-  if (c.kind === "ws") return truncate(`ws ${JSON.stringify(c.protocols)} ${c.frames.map((f) => ("text" in f ? f.text : "binary" in f ? `<binary ${f.binary.toString("utf8")}>` : "<invalid UTF-8>")).join(" | ")}`);
+  if (c.kind === "ws")
+    return truncate(
+      `ws ${JSON.stringify(c.protocols)} ${c.frames.map((f) => ("text" in f ? f.text : "binary" in f ? `<binary ${f.binary.toString("utf8")}>` : "<invalid UTF-8>")).join(" | ")}`,
+    );
   return truncate(JSON.stringify(c.request));
 }
 
@@ -215,7 +251,8 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     const logsBefore = options.logLines?.().length ?? 0;
     const deadline = Date.now() + perClassMs;
     const fail = (index: number, problems: string[], c: FuzzCase, answer: string) =>
-      report.failures.length < 50 && report.failures.push({ fuzzClass, index, problems, sent: describeCase(c), answer: truncate(answer) });
+      report.failures.length < 50 &&
+      report.failures.push({ fuzzClass, index, problems, sent: describeCase(c), answer: truncate(answer) });
 
     const runOne = async (index: number) => {
       const c = CLASSES[fuzzClass](caseRandom(options.seed, fuzzClass, index));
@@ -255,7 +292,14 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     const alive = await stillAnswers(options.url);
     if (alive) report.failures.push({ fuzzClass, index: -1, problems: [alive], sent: "(after the class)", answer: "" });
     const logged = (options.logLines?.() ?? []).slice(logsBefore).filter((line) => /"level":(50|60)/.test(line));
-    for (const line of logged.slice(0, 3)) report.failures.push({ fuzzClass, index: -1, problems: ["the server logged an error"], sent: "(during the class)", answer: truncate(line) });
+    for (const line of logged.slice(0, 3))
+      report.failures.push({
+        fuzzClass,
+        index: -1,
+        problems: ["the server logged an error"],
+        sent: "(during the class)",
+        answer: truncate(line),
+      });
   }
   return report;
 }

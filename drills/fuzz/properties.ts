@@ -112,7 +112,8 @@ export function checkWsOutcome(outcome: WsOutcome): string[] {
   if (outcome.close) {
     problems.push(...leaks(outcome.close.reason).map((p) => `close reason ${p}`));
     if (!CLOSE_CODES.has(outcome.close.code)) problems.push(`close code ${outcome.close.code} is not in the close-code catalog`);
-    if (FORBIDDEN_CLOSE_CODES.has(outcome.close.code)) problems.push(`closed with ${outcome.close.code} (${outcome.close.reason})`);
+    if (FORBIDDEN_CLOSE_CODES.has(outcome.close.code))
+      problems.push(`closed with ${outcome.close.code} (${outcome.close.reason})`);
   }
   return problems;
 }

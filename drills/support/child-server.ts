@@ -1,8 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 
 /** The project folder, from the sources (jest) or from dist/ (npm run drills). */
-const ROOT = path.resolve(__dirname, "..", "..", ...(path.basename(path.resolve(__dirname, "..", "..")) === "dist" ? [".."] : []));
+const ROOT = path.resolve(
+  __dirname,
+  "..",
+  "..",
+  ...(path.basename(path.resolve(__dirname, "..", "..")) === "dist" ? [".."] : []),
+);
 /** The built server, as `npm start` runs it (`npm run build` first). */
 export const MAIN = path.join(ROOT, "dist", "src", "main.js");
 

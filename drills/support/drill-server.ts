@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
+import { type RunningServer, startServer } from "../../src/app/server";
 import { loadConfig } from "../../src/config/environment";
 import { createLogger } from "../../src/lib/logger";
-import { startServer, type RunningServer } from "../../src/app/server";
 
 /** Settings every drill server starts with; a drill sets the database bounds it is about. */
 export const DRILL_ENV = {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { codes, gql, hasData, type Answer } from "./http";
+import { type Answer, codes, gql, hasData } from "./http";
 
 /**
  * Steady load on one server from a few simulated devices, each a signed-in user running a

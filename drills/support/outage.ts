@@ -81,9 +81,12 @@ export function judgeOutage(
   const backAt = timeline.backAt ?? timeline.restoredAt;
   const recoverMs = firstBack ? Math.max(0, firstBack.answer.answeredAt - backAt) : null;
   if (recoverMs === null || recoverMs > limits.recoverWithinMs) {
-    violations.push(`did not recover within ${limits.recoverWithinMs} ms of the database being back (first answer with data: ${recoverMs ?? "none"})`);
+    violations.push(
+      `did not recover within ${limits.recoverWithinMs} ms of the database being back (first answer with data: ${recoverMs ?? "none"})`,
+    );
   } else {
-    for (const s of samples) if (s.answer.sentAt > firstBack.answer.answeredAt && s.answer.status === 503) note("refused after recovering", s);
+    for (const s of samples)
+      if (s.answer.sentAt > firstBack.answer.answeredAt && s.answer.status === 503) note("refused after recovering", s);
   }
   if (refused === 0) violations.push("no request was refused: the drill did not reach the outage");
   return {

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/dev/embedded-postgres";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/dev/embedded-postgres";
 
 /**
  * A PostgreSQL cluster of the drill's own (the embedded binaries, a fresh data folder, a free

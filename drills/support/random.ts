@@ -43,7 +43,8 @@ export class Random {
 export function seedFrom(value: string | undefined): number {
   if (value !== undefined && value !== "") {
     const seed = Number(value);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`seed must be a whole number from 0 to 4294967295, got "${value}"`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new Error(`seed must be a whole number from 0 to 4294967295, got "${value}"`);
     return seed;
   }
   return Math.floor(Math.random() * 0xffffffff);

@@ -77,10 +77,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
     options.configureServices?.(services);
     const schema = await createSchema();
     const buildContext = contextBuilder(services);
-    const http = await startHttpServer({ logger, config, buildContext }, schema, { host: config.host, port: config.port }, {
-      database: () => db.query("SELECT 1"),
-      revocationListener: () => fanout.connected,
-    });
+    const http = await startHttpServer(
+      { logger, config, buildContext },
+      schema,
+      { host: config.host, port: config.port },
+      {
+        database: () => db.query("SELECT 1"),
+        revocationListener: () => fanout.connected,
+      },
+    );
     const live = startLiveServer(
       http.server,
       {

@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccountService } from "../auth/account.service";
 import { AuthService } from "../auth/auth.service";
 import { LoginThrottle } from "../auth/login-throttle";
@@ -8,17 +9,16 @@ import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
-import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
 import { SessionEvents } from "../sessions/revocation/revocation";
 import type { RevocationFanout } from "../sessions/revocation/revocation-fanout";
 import { wireRevocations } from "../sessions/revocation/wire-revocations";
-import { SessionCache } from "../sessions/session-cache";
 import { SessionService } from "../sessions/session.service";
-import { SessionPurge } from "../sessions/session-purge";
 import { PgSessionStore, type SessionStore } from "../sessions/session.store";
+import { SessionCache } from "../sessions/session-cache";
+import { SessionPurge } from "../sessions/session-purge";
 import { SessionValidator } from "../sessions/validate-session";
 import { UserService } from "../users/user.service";
 
@@ -55,16 +55,22 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
-  const accessTokens = new AccessTokenService({ current: config.jwt.secret, previous: config.jwt.previousSecrets }, {
-    issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-    ttlSeconds: config.accessTokenTtl,
-  });
+  const accessTokens = new AccessTokenService(
+    { current: config.jwt.secret, previous: config.jwt.previousSecrets },
+    {
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      ttlSeconds: config.accessTokenTtl,
+    },
+  );
   // Activity is recorded at most once per tenth of the idle window (and at least once a
   // minute), so the idle deadline moves while a device is in use without a write per request.
   const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
-  const lastActive = new LastActiveWriter((ids) => sessionStore.touchSessions(ids), intervalMs, 1000, (error) =>
-    logger.error({ err: error }, "recording session activity failed"),
+  const lastActive = new LastActiveWriter(
+    (ids) => sessionStore.touchSessions(ids),
+    intervalMs,
+    1000,
+    (error) => logger.error({ err: error }, "recording session activity failed"),
   );
   const validator = new SessionValidator(accessTokens, sessionCache, sessionStore, lastActive, {
     idleTtl: config.sessionIdleTtl,

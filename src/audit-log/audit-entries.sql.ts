@@ -1,4 +1,4 @@
-import { sql, type Param, type Sql } from "../db/sql";
+import { type Param, type Sql, sql } from "../db/sql";
 import { AuditEventType } from "./audit-event-type";
 import type { Actor } from "./request-actor";
 

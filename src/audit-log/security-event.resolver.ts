@@ -20,7 +20,8 @@ class SecurityEventsArgs {
 @Resolver()
 export class SecurityEventResolver {
   @Query(() => SecurityEventConnection, {
-    description: "Your security activity log (sign-ins, failures, logouts, revocations, password and email changes), newest first.",
+    description:
+      "Your security activity log (sign-ins, failures, logouts, revocations, password and email changes), newest first.",
   })
   async mySecurityEvents(@Args(() => SecurityEventsArgs) { first, after }: SecurityEventsArgs, @Ctx() ctx: GraphQLContext) {
     const viewer = requireViewer(ctx);

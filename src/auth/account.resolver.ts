@@ -32,4 +32,3 @@ export class AccountResolver {
     return ctx.services.account.changeEmail(await requireAuthoritativeViewer(ctx), newEmail, currentPassword, ctx.actor);
   }
 }
-

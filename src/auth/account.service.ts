@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from "typeorm";
+import { type Actor, setActor } from "../audit-log/request-actor";
 import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
-import { setActor, type Actor } from "../audit-log/request-actor";
 import type { SessionEventSink } from "../sessions/revocation/revocation";
 import type { RevocationReason } from "../sessions/revocation/revocation-reason";
 import type { SessionService } from "../sessions/session.service";
@@ -59,7 +59,9 @@ export class AccountService {
     const user = await this.provePassword(viewer, currentPassword, actor);
     const email = normalizeEmail(newEmail);
     try {
-      const ended = await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) => this.users.updateEmail(m, user.id, email));
+      const ended = await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) =>
+        this.users.updateEmail(m, user.id, email),
+      );
       this.events.userChanged(user.id);
       return ended;
     } catch (error) {

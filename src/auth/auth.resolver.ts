@@ -4,8 +4,8 @@ import { unauthenticated } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { Session } from "../sessions/session.type";
 import { User } from "../users/user.type";
-import { AuthPayload } from "./auth-payload.type";
 import type { SignedIn } from "./auth.service";
+import { AuthPayload } from "./auth-payload.type";
 import { LoginInput, RegisterInput } from "./credentials.input";
 
 /**

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { DataSource } from "typeorm";
+import { type Actor, setActor } from "../audit-log/request-actor";
 import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
-import { setActor, type Actor } from "../audit-log/request-actor";
+import type { AccessTokenService } from "../sessions/access-token";
 import type { SessionEntity } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
 import { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
-import type { AccessTokenService } from "../sessions/access-token";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
 

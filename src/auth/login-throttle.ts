@@ -11,7 +11,7 @@ export interface ThrottlePolicy {
 
 export type ThrottleDecision =
   | { allowed: true }
-  | { allowed: false; retryAfterSeconds: number; /** True for the attempt that started the lockout. */ lockoutStarted: boolean };
+  | { allowed: false; retryAfterSeconds: number /** True for the attempt that started the lockout. */; lockoutStarted: boolean };
 
 /**
  * Password-guessing throttle, per account and per client IP, kept in PostgreSQL

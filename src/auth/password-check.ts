@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { appError, rateLimited } from "../errors/error-codes";
-import type { Actor } from "../audit-log/request-actor";
 import type { AuditLogService } from "../audit-log/audit-log.service";
+import type { Actor } from "../audit-log/request-actor";
+import { appError, rateLimited } from "../errors/error-codes";
 import type { UserEntity } from "../users/user.entity";
 import type { LoginThrottle } from "./login-throttle";
 import type { PasswordHasher } from "./password";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { count, integer, isSecret, oneOf, origins, postgresUrl, secret, secrets, seconds, text } from "./variable-kinds";
+import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, secret, secrets, text } from "./variable-kinds";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up: every problem is reported at

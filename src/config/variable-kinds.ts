@@ -97,7 +97,9 @@ export function postgresUrl(): Variable<string | undefined> {
     } catch {
       valid = false;
     }
-    return valid ? { value: raw } : { expected: "must be a postgres:// or postgresql:// URL, such as postgres://user@localhost:5432/db" };
+    return valid
+      ? { value: raw }
+      : { expected: "must be a postgres:// or postgresql:// URL, such as postgres://user@localhost:5432/db" };
   });
 }
 
@@ -106,10 +108,15 @@ const ORIGIN = /^https?:\/\/[^/\s*]+$/;
 /** Comma-separated browser origins (scheme, host, optional port; a trailing slash is dropped). Unset: none. */
 export function origins(): Variable<string[]> {
   return variable<string[]>([], (raw) => {
-    const list = raw.split(",").map((o) => o.trim().replace(/\/$/, "")).filter(Boolean);
+    const list = raw
+      .split(",")
+      .map((o) => o.trim().replace(/\/$/, ""))
+      .filter(Boolean);
     const bad = list.find((o) => !ORIGIN.test(o));
     if (bad !== undefined) {
-      return { expected: `must be comma-separated origins such as https://app.example.com (no path, no "*"; "${bad}" is not one)` };
+      return {
+        expected: `must be comma-separated origins such as https://app.example.com (no path, no "*"; "${bad}" is not one)`,
+      };
     }
     return { value: list };
   });
@@ -127,8 +134,13 @@ export function secret(min: number): Variable<string | undefined> {
 /** Comma-separated secrets of at least `min` characters each. Unset: none. */
 export function secrets(min: number): Variable<string[]> {
   const kind = variable<string[]>([], (raw) => {
-    const list = raw.split(",").map((s) => s.trim()).filter(Boolean);
-    return list.every((s) => s.length >= min) ? { value: list } : { expected: `must be comma-separated secrets of at least ${min} characters each` };
+    const list = raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return list.every((s) => s.length >= min)
+      ? { value: list }
+      : { expected: `must be comma-separated secrets of at least ${min} characters each` };
   });
   secretKinds.add(kind);
   return kind;

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { loadConfig } from "../config/environment";
-import { resolveDatabase } from "./database-url";
 import { createDataSource } from "./data-source";
+import { resolveDatabase } from "./database-url";
 
 /**
  * The data source the TypeORM CLI uses (`npm run migration:*`): the same entities, migrations

@@ -2,7 +2,7 @@ import { DataSource } from "typeorm";
 import { SessionEntity } from "../sessions/session.entity";
 import { UserEntity } from "../users/user.entity";
 import { MIGRATIONS } from "./migrations";
-import { boundedClientConfig, BoundedClient, type DatabaseTimeouts } from "./pg-timeouts";
+import { BoundedClient, boundedClientConfig, type DatabaseTimeouts } from "./pg-timeouts";
 
 export const ENTITIES = [UserEntity, SessionEntity];
 

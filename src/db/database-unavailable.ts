@@ -64,7 +64,14 @@ const isUnavailableCode = (code: string) => NETWORK_CODES.has(code) || SQLSTATES
 
 function seen(error: unknown, depth: number): boolean {
   if (depth > 5 || error === null || typeof error !== "object") return false;
-  const e = error as { code?: unknown; message?: unknown; cause?: unknown; driverError?: unknown; originalError?: unknown; errors?: unknown };
+  const e = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    driverError?: unknown;
+    originalError?: unknown;
+    errors?: unknown;
+  };
   if (typeof e.code === "string" && isUnavailableCode(e.code)) return true;
   // TypeORM releases a transaction's connection by itself when the connection fails; the
   // transaction's next statement then meets this instead of the connection's own error.

@@ -34,7 +34,8 @@ export class BoundedClient extends Client {
         return query(...args);
       }
       const result = query(...args);
-      if (typeof (result as Promise<unknown> | undefined)?.then === "function") (result as Promise<unknown>).catch(dropIfTimedOut);
+      if (typeof (result as Promise<unknown> | undefined)?.then === "function")
+        (result as Promise<unknown>).catch(dropIfTimedOut);
       return result;
     }) as Client["query"];
   }

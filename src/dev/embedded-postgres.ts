@@ -20,15 +20,15 @@
  * process group, which PostgreSQL takes as "fast shutdown") does not reach it: the owner stops it
  * after its own requests have finished.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import * as net from 'node:net';
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { Client } from 'pg';
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs/promises";
+import { createRequire } from "node:module";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { Client } from "pg";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -46,13 +46,13 @@ export interface StartEmbeddedPostgresOptions {
   log?: (msg: string) => void;
 }
 
-const DATABASE = 'sessions';
-const SUPERUSER = 'postgres';
-const PASSWORD_FILE = 'embedded-password';
-const OWNER_FILE = 'embedded-owner.pid';
+const DATABASE = "sessions";
+const SUPERUSER = "postgres";
+const PASSWORD_FILE = "embedded-password";
+const OWNER_FILE = "embedded-owner.pid";
 // Persistent (not /var/tmp: systemd-tmpfiles would age the cluster out) and
 // reachable by the `postgres` user, unlike a clone inside /root.
-const ROOT_BASE_DIR = '/var/lib/embedded-postgres';
+const ROOT_BASE_DIR = "/var/lib/embedded-postgres";
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -66,18 +66,16 @@ interface RunAs {
 
 export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = options.log ?? ((): void => undefined);
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const runAs = isRoot ? await ensurePostgresUser() : undefined;
   const binDir = await prepareBinaries(isRoot);
-  const clusterDir = isRoot
-    ? await rootClusterDir(path.resolve(options.dataDir), runAs as RunAs)
-    : path.resolve(options.dataDir);
+  const clusterDir = isRoot ? await rootClusterDir(path.resolve(options.dataDir), runAs as RunAs) : path.resolve(options.dataDir);
 
-  if (!(await exists(path.join(clusterDir, 'PG_VERSION')))) {
+  if (!(await exists(path.join(clusterDir, "PG_VERSION")))) {
     log(`embedded-postgres: initialising a new cluster in ${clusterDir}`);
     await initCluster(binDir, clusterDir, runAs);
   }
-  const password = (await fs.readFile(path.join(clusterDir, PASSWORD_FILE), 'utf8')).trim();
+  const password = (await fs.readFile(path.join(clusterDir, PASSWORD_FILE), "utf8")).trim();
   const urlFor = (port: number, database: string) =>
     `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
@@ -87,39 +85,43 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   if (options.port !== undefined && !(await isPortFree(port))) {
     throw new Error(
       `embedded-postgres: port ${port} on 127.0.0.1 is already in use (another instance or a system PostgreSQL?). ` +
-        'Pass another port, or omit it to pick a free one.',
+        "Pass another port, or omit it to pick a free one.",
     );
   }
 
   const child = spawn(
-    path.join(binDir, 'bin', 'postgres'),
+    path.join(binDir, "bin", "postgres"),
     [
-      '-D', clusterDir,
-      '-p', String(port),
-      '-c', 'listen_addresses=127.0.0.1',
+      "-D",
+      clusterDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
       // TCP only: avoids clashing with a system PostgreSQL's socket in /tmp and
       // the 107-byte socket path limit for deep project paths.
-      '-c', 'unix_socket_directories=',
+      "-c",
+      "unix_socket_directories=",
     ],
     // detached: a session of its own, out of reach of the terminal's Ctrl-C (see above).
-    { ...runAs, cwd: clusterDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    { ...runAs, cwd: clusterDir, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } },
   );
-  let output = '';
+  let output = "";
   const onOutput = (chunk: Buffer): void => {
-    const text = chunk.toString('utf8');
+    const text = chunk.toString("utf8");
     output = (output + text).slice(-4000);
-    for (const line of text.split('\n')) if (line.trim()) log(`postgres: ${line}`);
+    for (const line of text.split("\n")) if (line.trim()) log(`postgres: ${line}`);
   };
-  child.stdout?.on('data', onOutput);
-  child.stderr?.on('data', onOutput);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdout?.on("data", onOutput);
+  child.stderr?.on("data", onOutput);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Without a listener a spawn error (e.g. EACCES) would crash the whole process.
-  child.once('error', (err) => (output += `\n${err.message}`));
+  child.once("error", (err) => (output += `\n${err.message}`));
   // Lets the next start tell an orphan (our owner died) from a live instance.
   const ownerFile = path.join(clusterDir, OWNER_FILE);
   await fs.writeFile(ownerFile, `${process.pid}\n`).catch(() => undefined);
 
-  const adminUrl = urlFor(port, 'postgres');
+  const adminUrl = urlFor(port, "postgres");
   try {
     await waitUntilReady(adminUrl, exited, () => output);
     await ensureDatabase(adminUrl, DATABASE);
@@ -128,7 +130,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     // Started at the same moment as another process, which won the cluster's lock: use its
     // server, and give the owner file (overwritten above) back to that process.
     const winner = await readPostmaster(binDir, clusterDir);
-    if (typeof winner === 'object' && winner.ppid !== process.pid && winner.ppid > 1 && winner.port > 0) {
+    if (typeof winner === "object" && winner.ppid !== process.pid && winner.ppid > 1 && winner.port > 0) {
       await fs.writeFile(ownerFile, `${winner.ppid}\n`).catch(() => undefined);
       return reuse({ pid: winner.pid, owner: winner.ppid, port: winner.port }, urlFor, log);
     }
@@ -156,7 +158,7 @@ async function reuse(
   urlFor: (port: number, database: string) => string,
   log: (msg: string) => void,
 ): Promise<EmbeddedPostgres> {
-  const adminUrl = urlFor(running.port, 'postgres');
+  const adminUrl = urlFor(running.port, "postgres");
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await canConnect(adminUrl))) {
     if ((await processInfo(running.pid)) === undefined || Date.now() > deadline) {
@@ -169,7 +171,7 @@ async function reuse(
   await ensureDatabase(adminUrl, DATABASE);
   log(
     `embedded-postgres: using the PostgreSQL already running on 127.0.0.1:${running.port} for process ${running.owner}; ` +
-      'that process stops it when it stops',
+      "that process stops it when it stops",
   );
   return { url: urlFor(running.port, DATABASE), sharedWith: running.owner, stop: async () => undefined };
 }
@@ -177,17 +179,22 @@ async function reuse(
 /** Root only: PostgreSQL refuses to run as root, so it runs as `postgres`. */
 async function ensurePostgresUser(): Promise<RunAs> {
   const lookup = async (): Promise<RunAs> => ({
-    uid: Number((await execFileAsync('id', ['-u', SUPERUSER])).stdout.trim()),
-    gid: Number((await execFileAsync('id', ['-g', SUPERUSER])).stdout.trim()),
+    uid: Number((await execFileAsync("id", ["-u", SUPERUSER])).stdout.trim()),
+    gid: Number((await execFileAsync("id", ["-g", SUPERUSER])).stdout.trim()),
   });
   try {
     return await lookup();
   } catch {
-    await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SUPERUSER]).catch(
-      (err: Error) => {
-        throw new Error(`embedded-postgres: running as root needs an OS user "${SUPERUSER}" and useradd failed: ${err.message}`);
-      },
-    );
+    await execFileAsync("useradd", [
+      "--system",
+      "--user-group",
+      "--no-create-home",
+      "--shell",
+      "/usr/sbin/nologin",
+      SUPERUSER,
+    ]).catch((err: Error) => {
+      throw new Error(`embedded-postgres: running as root needs an OS user "${SUPERUSER}" and useradd failed: ${err.message}`);
+    });
     return lookup();
   }
 }
@@ -203,20 +210,20 @@ async function prepareBinaries(isRoot: boolean): Promise<string> {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
-    const req = typeof require === 'function' ? require : createRequire(path.join(process.cwd(), 'package.json'));
+    const req = typeof require === "function" ? require : createRequire(path.join(process.cwd(), "package.json"));
     entry = req.resolve(pkg);
   } catch {
     throw new Error(`embedded-postgres: package ${pkg} is not installed (add it to dependencies), or set DATABASE_URL`);
   }
-  const pkgDir = path.resolve(path.dirname(entry), '..');
-  const srcDir = path.join(pkgDir, 'native');
+  const pkgDir = path.resolve(path.dirname(entry), "..");
+  const srcDir = path.join(pkgDir, "native");
   if (!isRoot) {
     await hydrateSymlinks(srcDir);
     return srcDir;
   }
-  const { version } = JSON.parse(await fs.readFile(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string };
-  const destDir = path.join(ROOT_BASE_DIR, 'bin', `${process.platform}-${process.arch}-${version}`);
-  if (await exists(path.join(destDir, 'bin', 'postgres'))) return destDir;
+  const { version } = JSON.parse(await fs.readFile(path.join(pkgDir, "package.json"), "utf8")) as { version: string };
+  const destDir = path.join(ROOT_BASE_DIR, "bin", `${process.platform}-${process.arch}-${version}`);
+  if (await exists(path.join(destDir, "bin", "postgres"))) return destDir;
   await fs.mkdir(path.dirname(destDir), { recursive: true, mode: 0o755 });
   const tmpDir = `${destDir}.tmp-${process.pid}`;
   await fs.rm(tmpDir, { recursive: true, force: true });
@@ -231,13 +238,13 @@ async function prepareBinaries(isRoot: boolean): Promise<string> {
 async function hydrateSymlinks(nativeDir: string): Promise<void> {
   let links: { source: string; target: string }[] = [];
   try {
-    links = JSON.parse(await fs.readFile(path.join(nativeDir, 'pg-symlinks.json'), 'utf8')) as typeof links;
+    links = JSON.parse(await fs.readFile(path.join(nativeDir, "pg-symlinks.json"), "utf8")) as typeof links;
   } catch {
     return;
   }
   for (const { source, target } of links) {
     // Entries are relative to the package root ("native/lib/libpq.so" -> "native/lib/libpq.so.5.18").
-    const linkPath = path.join(nativeDir, path.relative('native', target));
+    const linkPath = path.join(nativeDir, path.relative("native", target));
     await fs.symlink(path.relative(path.dirname(target), source), linkPath).catch(() => undefined); // EEXIST is fine
   }
 }
@@ -259,12 +266,12 @@ async function rootClusterDir(dataDir: string, runAs: RunAs): Promise<string> {
     if ((await fs.readdir(dataDir)).length > 0) {
       throw new Error(
         `embedded-postgres: ${dataDir} is a real folder, but as root the cluster must live under ${ROOT_BASE_DIR} ` +
-          '(the postgres user cannot reach a private home). Remove it (or move its contents there and replace it with a symlink).',
+          "(the postgres user cannot reach a private home). Remove it (or move its contents there and replace it with a symlink).",
       );
     }
     await fs.rmdir(dataDir);
   }
-  const target = path.join(ROOT_BASE_DIR, 'clusters', `${path.basename(dataDir)}-${randomBytes(6).toString('hex')}`);
+  const target = path.join(ROOT_BASE_DIR, "clusters", `${path.basename(dataDir)}-${randomBytes(6).toString("hex")}`);
   await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
   await fs.mkdir(target, { mode: 0o700 });
   await fs.chown(target, runAs.uid, runAs.gid);
@@ -277,16 +284,16 @@ async function initCluster(binDir: string, clusterDir: string, runAs: RunAs | un
   await fs.mkdir(clusterDir, { recursive: true, mode: 0o700 });
   if (runAs) await fs.chown(clusterDir, runAs.uid, runAs.gid);
   // Random password: the port is reachable by every local user of the machine.
-  const password = randomBytes(18).toString('base64url');
-  const pwDir = await fs.mkdtemp(path.join(os.tmpdir(), 'embedded-pg-'));
-  const pwFile = path.join(pwDir, 'pw');
+  const password = randomBytes(18).toString("base64url");
+  const pwDir = await fs.mkdtemp(path.join(os.tmpdir(), "embedded-pg-"));
+  const pwFile = path.join(pwDir, "pw");
   try {
     await fs.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
     if (runAs) await Promise.all([fs.chown(pwDir, runAs.uid, runAs.gid), fs.chown(pwFile, runAs.uid, runAs.gid)]);
     await execFileAsync(
-      path.join(binDir, 'bin', 'initdb'),
-      ['-D', clusterDir, '-U', SUPERUSER, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale'],
-      { ...runAs, env: { ...process.env, LC_ALL: 'C' } },
+      path.join(binDir, "bin", "initdb"),
+      ["-D", clusterDir, "-U", SUPERUSER, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale"],
+      { ...runAs, env: { ...process.env, LC_ALL: "C" } },
     ).catch((err: Error & { stderr?: string }) => {
       throw new Error(`embedded-postgres: initdb failed: ${err.stderr ?? err.message}`);
     });
@@ -303,15 +310,14 @@ async function initCluster(binDir: string, clusterDir: string, runAs: RunAs | un
 async function readPostmaster(
   binDir: string,
   clusterDir: string,
-): Promise<{ pid: number; ppid: number; port: number; owner: number } | 'stale' | undefined> {
+): Promise<{ pid: number; ppid: number; port: number; owner: number } | "stale" | undefined> {
   // Lines: pid, data dir, start time, port, socket dir, listen address, shared memory key, status.
-  const lines = (await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+  const lines = (await fs.readFile(path.join(clusterDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n");
   const pid = Number(lines[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   const info = await processInfo(pid);
-  const ours = info !== undefined && info.command.includes(path.join(binDir, 'bin', 'postgres')) && info.command.includes(clusterDir);
-  if (!ours) return 'stale';
-  const owner = Number((await fs.readFile(path.join(clusterDir, OWNER_FILE), 'utf8').catch(() => '')).trim());
+  if (!info?.command.includes(path.join(binDir, "bin", "postgres")) || !info.command.includes(clusterDir)) return "stale";
+  const owner = Number((await fs.readFile(path.join(clusterDir, OWNER_FILE), "utf8").catch(() => "")).trim());
   return { pid, ppid: info.ppid, port: Number(lines[3]), owner };
 }
 
@@ -327,10 +333,10 @@ async function clearPreviousPostmaster(
   clusterDir: string,
   log: (msg: string) => void,
 ): Promise<RunningPostmaster | undefined> {
-  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  const pidFile = path.join(clusterDir, "postmaster.pid");
   const found = await readPostmaster(binDir, clusterDir);
   if (found === undefined) return undefined;
-  if (found === 'stale') {
+  if (found === "stale") {
     log(`embedded-postgres: removing stale ${pidFile} (its pid is not our postmaster)`);
     await fs.rm(pidFile, { force: true });
     return undefined;
@@ -338,7 +344,11 @@ async function clearPreviousPostmaster(
   const { pid, ppid, port, owner } = found;
   if (owner > 0 && ppid === owner && Number.isInteger(port) && port > 0) return { pid, owner, port };
   log(`embedded-postgres: stopping orphaned postmaster ${pid} left by a killed run`);
-  for (const [signal, waitMs] of [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
+  for (const [signal, waitMs] of [
+    ["SIGINT", 10_000],
+    ["SIGQUIT", 5_000],
+    ["SIGKILL", 5_000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {
@@ -356,17 +366,17 @@ async function clearPreviousPostmaster(
 async function processInfo(pid: number): Promise<{ ppid: number; command: string } | undefined> {
   try {
     // /proc on Linux; the "(comm)" field may contain spaces, so parse after ')'.
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return undefined; // zombie = gone
-    const command = (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
-    return { ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), command };
+    const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8");
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return undefined; // zombie = gone
+    const command = (await fs.readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").join(" ");
+    return { ppid: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]), command };
   } catch {
-    if (process.platform === 'linux') return undefined;
+    if (process.platform === "linux") return undefined;
   }
   try {
-    const { stdout } = await execFileAsync('ps', ['-o', 'ppid=,command=', '-p', String(pid)]);
+    const { stdout } = await execFileAsync("ps", ["-o", "ppid=,command=", "-p", String(pid)]);
     const match = /^\s*(\d+)\s+(.*)$/s.exec(stdout.trim());
-    return match ? { ppid: Number(match[1]), command: match[2] ?? '' } : undefined;
+    return match ? { ppid: Number(match[1]), command: match[2] ?? "" } : undefined;
   } catch {
     return undefined;
   }
@@ -375,18 +385,18 @@ async function processInfo(pid: number): Promise<{ ppid: number; command: string
 function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
     });
   });
 }
@@ -406,10 +416,10 @@ async function waitUntilReady(adminUrl: string, exited: Promise<void>, output: (
 
 async function canConnect(adminUrl: string): Promise<boolean> {
   const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => undefined);
+  client.on("error", () => undefined);
   try {
     await client.connect();
-    await client.query('SELECT 1');
+    await client.query("SELECT 1");
     return true;
   } catch {
     return false;
@@ -422,11 +432,11 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
     // 42P04: another process sharing the server created it meanwhile.
     if (found.rowCount === 0) {
       await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err;
+        if (err.code !== "42P04") throw err;
       });
     }
   } finally {
@@ -437,10 +447,10 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
 /** SIGINT = PostgreSQL "fast" shutdown: aborts sessions, writes a checkpoint. */
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGINT');
-  const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS).unref());
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    child.kill('SIGQUIT'); // immediate shutdown; crash recovery runs at next start
+  child.kill("SIGINT");
+  const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), STOP_TIMEOUT_MS).unref());
+  if ((await Promise.race([exited, timer])) === "timeout") {
+    child.kill("SIGQUIT"); // immediate shutdown; crash recovery runs at next start
     await exited;
   }
 }

@@ -79,8 +79,14 @@ export function appError(
  * The body of an error the HTTP transport answers by itself, before GraphQL runs: the shape
  * of a GraphQL error response, with the catalog's status.
  */
-export function transportError(code: ErrorCode, message?: string): { status: number; body: { errors: [{ message: string; extensions: { code: ErrorCode } }] } } {
-  return { status: ErrorCode[code].status, body: { errors: [{ message: message ?? ErrorCode[code].message, extensions: { code } }] } };
+export function transportError(
+  code: ErrorCode,
+  message?: string,
+): { status: number; body: { errors: [{ message: string; extensions: { code: ErrorCode } }] } } {
+  return {
+    status: ErrorCode[code].status,
+    body: { errors: [{ message: message ?? ErrorCode[code].message, extensions: { code } }] },
+  };
 }
 
 /** One input that was refused, and why: an entry of BAD_USER_INPUT's `extensions.fields`. */

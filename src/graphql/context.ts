@@ -1,11 +1,11 @@
 import DataLoader from "dataloader";
+import type { AuditLogService } from "../audit-log/audit-log.service";
+import type { Actor } from "../audit-log/request-actor";
 import type { AccountService } from "../auth/account.service";
 import type { AuthService } from "../auth/auth.service";
-import { serviceUnavailable, unauthenticated, type UnauthenticatedReason } from "../errors/error-codes";
+import { serviceUnavailable, type UnauthenticatedReason, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { Logger } from "../lib/logger";
-import type { Actor } from "../audit-log/request-actor";
-import type { AuditLogService } from "../audit-log/audit-log.service";
 import type { RevokedEventPayload } from "../sessions/revocation/revocation";
 import type { SessionService } from "../sessions/session.service";
 import type { SessionCheck, SessionRef, Viewer } from "../sessions/validate-session";
@@ -144,7 +144,8 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
     check = await deps.sessions.validateSession({ token }, { authoritative });
     // The operation is looked at only once the credential has turned out unusable, and at most once.
     if (!check.ok && check.reason !== "TOKEN_INVALID" && isLogoutOnly(input.operation, deps.config.queryLimits.maxTokens)) {
-      if (check.reason === "TOKEN_EXPIRED") check = await deps.sessions.validateSession({ token }, { authoritative, acceptExpiredToken: true });
+      if (check.reason === "TOKEN_EXPIRED")
+        check = await deps.sessions.validateSession({ token }, { authoritative, acceptExpiredToken: true });
       // Already over: logging it out again changes nothing and answers true.
       if (!check.ok && check.reason !== "TOKEN_INVALID") return contextFor(deps, input, null);
     }

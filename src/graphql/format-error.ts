@@ -1,5 +1,5 @@
 import { unwrapResolverError } from "@apollo/server/errors";
-import { GraphQLError, Kind, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, Kind } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
 import { isDatabaseUnavailable } from "../db/database-unavailable";
 import { badUserInputMessage, ErrorCode, type FieldProblem } from "../errors/error-codes";
@@ -54,7 +54,12 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema) {
         loggedAt = Date.now();
         refused = 0;
       }
-      return { message: ErrorCode.SERVICE_UNAVAILABLE.message, locations: formatted.locations, path: formatted.path, extensions: { code: "SERVICE_UNAVAILABLE" } };
+      return {
+        message: ErrorCode.SERVICE_UNAVAILABLE.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: "SERVICE_UNAVAILABLE" },
+      };
     }
     const { http: _http, stacktrace: _stack, exception: _ex, ...extensions } = formatted.extensions ?? {};
     const code = extensions.code;
@@ -74,7 +79,12 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema) {
     if (catalogued && code !== "INTERNAL_SERVER_ERROR") return { ...formatted, extensions };
     if (intentional && code === "INTERNAL_SERVER_ERROR") return { ...formatted, extensions };
     logger.error({ err: original, code }, catalogued ? "unexpected error" : "error code missing from the catalog");
-    return { message: "Internal server error.", locations: formatted.locations, path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    return {
+      message: "Internal server error.",
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    };
   };
 }
 

@@ -1,15 +1,15 @@
 import {
+  type GraphQLError,
+  type GraphQLSchema,
+  type GraphQLType,
   getNamedType,
   getNullableType,
   isInputObjectType,
   isListType,
   Kind,
   print,
-  typeFromAST,
-  type GraphQLError,
-  type GraphQLSchema,
-  type GraphQLType,
   type TypeNode,
+  typeFromAST,
 } from "graphql";
 import type { ArgumentValidationError } from "type-graphql";
 import type { FieldProblem } from "../errors/error-codes";
@@ -24,7 +24,10 @@ import type { FieldProblem } from "../errors/error-codes";
 
 // class-validator errors carry the whole input (`target`) and the bad `value`: only field
 // names and messages leave the server.
-export function validationProblems(errors: ArgumentValidationError["extensions"]["validationErrors"], prefix = ""): FieldProblem[] {
+export function validationProblems(
+  errors: ArgumentValidationError["extensions"]["validationErrors"],
+  prefix = "",
+): FieldProblem[] {
   const list = (errors ?? []) as {
     property: string;
     constraints?: Record<string, string>;

@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, parse, type DocumentNode } from "graphql";
+import { type DocumentNode, getOperationAST, Kind, parse } from "graphql";
 
 /** The root fields an operation of `logout` alone may hold besides `logout`. */
 const HARMLESS_ROOT_FIELDS = new Set(["__typename"]);

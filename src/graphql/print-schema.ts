@@ -1,4 +1,4 @@
-import { printSchema, type GraphQLSchema } from "graphql";
+import { type GraphQLSchema, printSchema } from "graphql";
 
 /** The text of schema.graphql, in declaration order so it reads like the contract. */
 export function printSchemaFile(schema: GraphQLSchema): string {

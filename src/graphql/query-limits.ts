@@ -1,8 +1,8 @@
 import {
-  GraphQLError,
-  Kind,
   type ASTVisitor,
   type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
@@ -21,7 +21,14 @@ export interface QueryLimits {
 }
 
 /** Root fields that check or mint credentials: one of them per operation, never a batch. */
-export const CREDENTIAL_FIELDS = new Set(["login", "register", "refreshSession", "changePassword", "changeEmail", "reauthenticate"]);
+export const CREDENTIAL_FIELDS = new Set([
+  "login",
+  "register",
+  "refreshSession",
+  "changePassword",
+  "changeEmail",
+  "reauthenticate",
+]);
 
 function refuse(context: ValidationContext, message: string, reason: string, node: OperationDefinitionNode) {
   context.reportError(new GraphQLError(message, { nodes: [node], extensions: { reason } }));

@@ -12,7 +12,8 @@ export function withoutStringLiterals(message: string, source: string | undefine
   const lexer = new Lexer(new Source(source));
   try {
     for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
-      if ((token.kind === TokenKind.STRING || token.kind === TokenKind.BLOCK_STRING) && token.value !== "") literals.add(token.value);
+      if ((token.kind === TokenKind.STRING || token.kind === TokenKind.BLOCK_STRING) && token.value !== "")
+        literals.add(token.value);
     }
   } catch {
     // The literals up to a character the lexer refuses are all there is to hide.

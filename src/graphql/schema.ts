@@ -1,12 +1,12 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type PubSub } from "type-graphql";
+import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
-import { SecurityEventResolver } from "../audit-log/security-event.resolver";
+import { invariant } from "../lib/invariant";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
-import { invariant } from "../lib/invariant";
 import { DateTimeScalar } from "./scalars";
 
 export const RESOLVERS = [

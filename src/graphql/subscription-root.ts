@@ -1,12 +1,12 @@
 import {
-  GraphQLError,
-  Kind,
-  validate,
   type ASTVisitor,
   type DocumentNode,
+  GraphQLError,
   type GraphQLSchema,
+  Kind,
   type SelectionSetNode,
   type ValidationContext,
+  validate,
 } from "graphql";
 
 /**
@@ -22,9 +22,12 @@ export function NoSkippedSubscriptionRootRule(context: ValidationContext): ASTVi
       for (const directive of selection.directives ?? []) {
         if (directive.name.value !== "skip" && directive.name.value !== "include") continue;
         context.reportError(
-          new GraphQLError(`${name} must not use @${directive.name.value} in its root selection: a subscription has exactly one root field.`, {
-            nodes: [directive],
-          }),
+          new GraphQLError(
+            `${name} must not use @${directive.name.value} in its root selection: a subscription has exactly one root field.`,
+            {
+              nodes: [directive],
+            },
+          ),
         );
       }
       if (selection.kind === Kind.INLINE_FRAGMENT) check(selection.selectionSet, name, seen);

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { transportError, type ErrorCode } from "../errors/error-codes";
+import { type ErrorCode, transportError } from "../errors/error-codes";
 
 /**
  * Requests Node's HTTP parser refuses before any handler sees them (malformed, headers too
@@ -12,7 +12,11 @@ export function answerClientErrors(server: Server): void {
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
     const code: ErrorCode =
-      error.code === "HPE_HEADER_OVERFLOW" ? "REQUEST_HEADERS_TOO_LARGE" : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "REQUEST_TIMEOUT" : "BAD_REQUEST";
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? "REQUEST_HEADERS_TOO_LARGE"
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "REQUEST_TIMEOUT"
+          : "BAD_REQUEST";
     const answer = transportError(code, code === "BAD_REQUEST" ? "Malformed HTTP request." : undefined);
     const { status } = answer;
     const body = JSON.stringify(answer.body);

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { parse, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, parse } from "graphql";
 import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
 
 /**
@@ -32,7 +32,11 @@ export function refusePersistedQueries(): ApolloServerPlugin {
  * that throws with a 500. Only a document that mentions a subscription and @skip or @include
  * is parsed here (by name: commas are whitespace in GraphQL, so "@, skip" is a directive too).
  */
-export function refusedBeforeValidation(query: unknown, schema: GraphQLSchema, maxTokens: number): GraphQLFormattedError[] | null {
+export function refusedBeforeValidation(
+  query: unknown,
+  schema: GraphQLSchema,
+  maxTokens: number,
+): GraphQLFormattedError[] | null {
   if (typeof query !== "string" || !/subscription/.test(query) || !/\b(skip|include)\b/.test(query)) return null;
   let document: DocumentNode;
   try {

@@ -155,7 +155,12 @@ export function createPlayground(): Playground {
   return {
     async sendPage(req, res) {
       if (!(await installed())) {
-        send(res, 404, "text/plain; charset=utf-8", "The playground needs the devDependencies graphiql, react and react-dom: run npm ci.\n");
+        send(
+          res,
+          404,
+          "text/plain; charset=utf-8",
+          "The playground needs the devDependencies graphiql, react and react-dom: run npm ci.\n",
+        );
         return;
       }
       send(res, 200, "text/html; charset=utf-8", PAGE, {

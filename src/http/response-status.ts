@@ -1,8 +1,8 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
 import Negotiator from "negotiator";
+import { ErrorCode } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import type { Outcome } from "../graphql/response-hints";
-import { ErrorCode } from "../errors/error-codes";
 
 /**
  * HTTP statuses as the GraphQL-over-HTTP spec has them. The status says how far the request
@@ -58,9 +58,9 @@ export function responseMediaType(accept: string | undefined): ResponseMediaType
 export function responseStatus(mediaType: ResponseMediaType, outcome: Outcome, errorStatus: number): number {
   if (outcome === "executed") return 200;
   if (outcome === "failed") return mediaType === APPLICATION_JSON || errorStatus < 400 ? 200 : errorStatus;
-  if (outcome === "malformed") return errorStatus >= 400 ? errorStatus : 400;
+  if (outcome === "malformed") return Math.max(errorStatus, 400);
   if (mediaType === APPLICATION_JSON) return 200;
-  return errorStatus >= 400 ? errorStatus : 400;
+  return Math.max(errorStatus, 400);
 }
 
 function catalogStatus(code: unknown): number {

@@ -1,27 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import {
-  ApolloServerPluginCacheControlDisabled,
-  ApolloServerPluginLandingPageDisabled,
-} from "@apollo/server/plugin/disabled";
 import type { GraphQLSchema } from "graphql";
 import type { Config } from "../config/environment";
-import { transportError, type ErrorCode } from "../errors/error-codes";
+import { type ErrorCode, transportError } from "../errors/error-codes";
 import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import type { Logger } from "../lib/logger";
-import { requestActor } from "./request-actor";
 import { answerClientErrors } from "./client-errors";
-import { corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog, type CorsPolicy } from "./cors";
+import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
+import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
-import { readRefreshCookie, REFRESH_COOKIE, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { BodyTooLargeError, readBody } from "./read-body";
-import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
+import { REFRESH_COOKIE, readRefreshCookie, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
+import { requestActor } from "./request-actor";
 import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
@@ -246,7 +243,11 @@ export async function startHttpServer(
     res.statusCode = response.status ?? 200;
     // A GraphQL response (not the landing page): the spec's status and media type.
     const mediaType = responseMediaType(req.headers.accept);
-    if (mediaType && response.body.kind === "complete" && /^application\/(graphql-response\+)?json/.test(response.headers.get("content-type") ?? "")) {
+    if (
+      mediaType &&
+      response.body.kind === "complete" &&
+      /^application\/(graphql-response\+)?json/.test(response.headers.get("content-type") ?? "")
+    ) {
       res.setHeader("content-type", mediaType);
       res.setHeader("vary", `${res.getHeader("vary")}, Accept`);
       res.statusCode = responseStatus(mediaType, hints.outcome ?? "malformed", hints.failedStatus ?? res.statusCode);

@@ -16,7 +16,9 @@ export function serviceUnavailableStatus(): ApolloServerPlugin {
         async willSendResponse({ response }) {
           if (response.body.kind !== "single") return;
           if (!response.body.singleResult.errors?.some((e) => e.extensions?.code === "SERVICE_UNAVAILABLE")) return;
-          response.body.singleResult = { errors: [{ message: ErrorCode.SERVICE_UNAVAILABLE.message, extensions: { code: "SERVICE_UNAVAILABLE" } }] };
+          response.body.singleResult = {
+            errors: [{ message: ErrorCode.SERVICE_UNAVAILABLE.message, extensions: { code: "SERVICE_UNAVAILABLE" } }],
+          };
           response.http.status = 503;
           response.http.headers.set("retry-after", String(SERVICE_UNAVAILABLE_RETRY_AFTER));
         },

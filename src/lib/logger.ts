@@ -7,7 +7,7 @@ export type Logger = pino.Logger;
  * Human-readable lines for a person at a terminal in development; JSON everywhere else (a file,
  * a pipe, a log collector, production).
  */
-export function usePrettyLogs(env: string, stdoutIsTTY: boolean | undefined): boolean {
+export function wantsPrettyLogs(env: string, stdoutIsTTY: boolean | undefined): boolean {
   return env === "development" && stdoutIsTTY === true;
 }
 

@@ -138,7 +138,12 @@ export class LiveConnections implements RevocationConsumer {
     for (const revocation of fresh) {
       const entry = this.bySession.get(revocation.sessionId);
       if (!entry) continue;
-      const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt, current: true };
+      const event = {
+        sessionId: revocation.sessionId,
+        reason: revocation.reason,
+        revokedAt: revocation.revokedAt,
+        current: true,
+      };
       for (const connection of [...entry.connections]) {
         for (const queue of connection.subscriptions) queue.push(event);
         this.end(connection, closeReason(revocation.reason));
@@ -148,7 +153,12 @@ export class LiveConnections implements RevocationConsumer {
     for (const revocation of fresh) {
       const connections = this.byUser.get(revocation.userId);
       if (!connections) continue;
-      const event = { sessionId: revocation.sessionId, reason: revocation.reason, revokedAt: revocation.revokedAt, current: false };
+      const event = {
+        sessionId: revocation.sessionId,
+        reason: revocation.reason,
+        revokedAt: revocation.revokedAt,
+        current: false,
+      };
       for (const connection of connections) {
         for (const queue of connection.subscriptions) queue.push(event);
       }
@@ -220,7 +230,10 @@ export class LiveConnections implements RevocationConsumer {
     const entry = this.bySession.get(sessionId);
     if (!entry) return;
     try {
-      const check = await this.sessions.validateSession({ session: { userId: entry.userId, sessionId } }, { authoritative: true });
+      const check = await this.sessions.validateSession(
+        { session: { userId: entry.userId, sessionId } },
+        { authoritative: true },
+      );
       if (check.ok) return this.scheduleExpiry(sessionId, this.sessions.expiresAt(check.viewer.session));
       const session = check.session;
       if (session && !session.revokedAt) {

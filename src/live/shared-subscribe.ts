@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
+import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from "graphql";
 import type { PromiseOrValue } from "graphql/jsutils/PromiseOrValue";
 
 /**

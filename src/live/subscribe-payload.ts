@@ -1,4 +1,4 @@
-import { getOperationAST, GraphQLError, parse, type DocumentNode } from "graphql";
+import { type DocumentNode, GraphQLError, getOperationAST, parse } from "graphql";
 import { UNKNOWN_OPERATION } from "../graphql/format-error";
 import { withoutStringLiterals } from "../graphql/redact-literals";
 
@@ -9,7 +9,10 @@ import { withoutStringLiterals } from "../graphql/redact-literals";
  * message, coded as over HTTP (GRAPHQL_PARSE_FAILED, OPERATION_RESOLUTION_FAILURE); null when
  * graphql-ws may go on.
  */
-export function subscribePayloadProblems(payload: { query: string; operationName?: string | null }, maxTokens: number): GraphQLError[] | null {
+export function subscribePayloadProblems(
+  payload: { query: string; operationName?: string | null },
+  maxTokens: number,
+): GraphQLError[] | null {
   let document: DocumentNode;
   try {
     document = parse(payload.query, { maxTokens });

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema, specifiedRules, validate } from "graphql";
 import { makeServer } from "graphql-ws";
 import { WebSocketServer } from "ws";
 import type { Config } from "../config/environment";
@@ -10,14 +10,14 @@ import { queryLimitRules } from "../graphql/query-limits";
 import { withoutStringLiterals } from "../graphql/redact-literals";
 import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
 import { requestActor } from "../http/request-actor";
-import { serveGraphqlWs, type SocketExtra } from "./graphql-ws-transport";
+import type { Logger } from "../lib/logger";
+import type { SessionEntity } from "../sessions/session.entity";
+import { connectionParam } from "./connection-params";
+import { type SocketExtra, serveGraphqlWs } from "./graphql-ws-transport";
+import type { LiveConnection, LiveConnections } from "./live-connections";
 import { subscribeSharingResults } from "./shared-subscribe";
 import { subscribePayloadProblems } from "./subscribe-payload";
 import { routeUpgrades } from "./upgrade-refusals";
-import { connectionParam } from "./connection-params";
-import type { Logger } from "../lib/logger";
-import type { SessionEntity } from "../sessions/session.entity";
-import type { LiveConnection, LiveConnections } from "./live-connections";
 
 interface SocketState extends SocketExtra {
   connection?: LiveConnection;
@@ -99,7 +99,10 @@ export function startLiveServer(
       }
       const problems = subscribePayloadProblems(payload, config.queryLimits.maxTokens);
       if (problems) return problems;
-      (ctx.extra.contexts ??= new Map()).set(id, { ...context, connection: { sessionRevoked: () => live.subscribe(connection) } });
+      (ctx.extra.contexts ??= new Map()).set(id, {
+        ...context,
+        connection: { sessionRevoked: () => live.subscribe(connection) },
+      });
       return undefined;
     },
     context: (ctx, id) => {
@@ -115,7 +118,11 @@ export function startLiveServer(
       if (ctx.extra.connection) live.closed(ctx.extra.connection);
     },
   });
-  const transport = serveGraphqlWs(wss, server, { logger, isProduction: config.isProduction, keepAliveMs: config.wsKeepAliveInterval * 1000 });
+  const transport = serveGraphqlWs(wss, server, {
+    logger,
+    isProduction: config.isProduction,
+    keepAliveMs: config.wsKeepAliveInterval * 1000,
+  });
 
   /** The shared context builder; on refusal the socket is closed here with the reason. */
   async function authenticate(authorization: unknown, extra: SocketExtra) {

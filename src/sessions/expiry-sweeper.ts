@@ -17,8 +17,10 @@ export class ExpirySweeper {
     intervalMs: number,
     private readonly batchSize = 5000,
   ) {
-    this.task = new PeriodicTask(() => this.sweep(), intervalMs, (error) =>
-      logger.error({ err: error }, "sweeping expired sessions failed"),
+    this.task = new PeriodicTask(
+      () => this.sweep(),
+      intervalMs,
+      (error) => logger.error({ err: error }, "sweeping expired sessions failed"),
     );
   }
 

@@ -32,10 +32,7 @@ export class SessionCache {
   /** Bumped by every invalidation; a load started under an older epoch is not stored. */
   private epoch = 0;
 
-  constructor(
-    load: (ids: readonly string[]) => Promise<(SessionEntity | null)[]>,
-    options: { max: number; maxAgeMs: number },
-  ) {
+  constructor(load: (ids: readonly string[]) => Promise<(SessionEntity | null)[]>, options: { max: number; maxAgeMs: number }) {
     this.entries = new LRUCache({ max: options.max, ttl: options.maxAgeMs, ttlAutopurge: false });
     this.loader = new DataLoader(load, { cache: false });
   }
@@ -49,7 +46,8 @@ export class SessionCache {
   async load(sessionId: string): Promise<SessionEntity | null> {
     const epoch = this.epoch;
     const session = await this.loader.load(sessionId);
-    if (session && !session.revokedAt && epoch === this.epoch && performance.now() < this.trustedUntil) this.entries.set(sessionId, session);
+    if (session && !session.revokedAt && epoch === this.epoch && performance.now() < this.trustedUntil)
+      this.entries.set(sessionId, session);
     return session;
   }
 

@@ -47,7 +47,11 @@ export class SessionPurge {
   async deleteExpiredSessions(): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.store.deleteExpiredSessions({ retention: this.policy.retention, idleTtl: this.policy.idleTtl, limit: BATCH });
+      const deleted = await this.store.deleteExpiredSessions({
+        retention: this.policy.retention,
+        idleTtl: this.policy.idleTtl,
+        limit: BATCH,
+      });
       total += deleted;
       if (deleted < BATCH) break;
     }

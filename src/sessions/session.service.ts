@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
-import { setActor, type Actor } from "../audit-log/request-actor";
+import { type Actor, setActor } from "../audit-log/request-actor";
 import { parseDevice } from "../lib/device";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
 import type { RevocationReason } from "./revocation/revocation-reason";
 import { SessionEntity } from "./session.entity";
-import { invalidReason, sessionExpiresAt, type SessionInvalidReason } from "./session-lifetime";
 import type { SessionStore } from "./session.store";
+import { invalidReason, type SessionInvalidReason, sessionExpiresAt } from "./session-lifetime";
 import type { SessionCheck, SessionCredential, SessionRequirements, SessionValidator } from "./validate-session";
 
 export interface SessionPolicy {
@@ -97,7 +97,12 @@ export class SessionService {
       if (secretMatches(parsed.secret, session.secretHash)) {
         const { secret, hash } = generateSecret();
         await this.store.rotateSecret(m, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
-        Object.assign(session, { previousSecretHash: session.secretHash, secretHash: hash, secretRotatedAt: now, lastActiveAt: now });
+        Object.assign(session, {
+          previousSecretHash: session.secretHash,
+          secretHash: hash,
+          secretRotatedAt: now,
+          lastActiveAt: now,
+        });
         return { result: { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) } as const };
       }
       if (secretMatches(parsed.secret, session.previousSecretHash)) {

@@ -1,10 +1,10 @@
 import type { Pool } from "pg";
 import type { EntityManager } from "typeorm";
-import { poolRunner, transactionRunner, type SqlRunner } from "../db/pg-pool";
-import { joinSql, param, rawSql, sql, type Sql } from "../db/sql";
-import { invariant } from "../lib/invariant";
 import { reauthenticatedEntry, revocationEntries } from "../audit-log/audit-entries.sql";
 import type { Actor } from "../audit-log/request-actor";
+import { poolRunner, type SqlRunner, transactionRunner } from "../db/pg-pool";
+import { joinSql, param, rawSql, type Sql, sql } from "../db/sql";
+import { invariant } from "../lib/invariant";
 import { UserEntity } from "../users/user.entity";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
 import { notifyBatchSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
@@ -273,7 +273,9 @@ export class PgSessionStore implements SessionStore {
           ORDER BY s.last_active_at DESC, s.created_at DESC`,
       "list_user_sessions",
     );
-    return rows.map((row) => listedSession(row, new Date(row.created_ms), new Date(row.last_active_ms), new Date(row.expires_ms)));
+    return rows.map((row) =>
+      listedSession(row, new Date(row.created_ms), new Date(row.last_active_ms), new Date(row.expires_ms)),
+    );
   }
 
   async createSession(tx: EntityManager, s: SessionEntity): Promise<void> {
@@ -296,7 +298,11 @@ export class PgSessionStore implements SessionStore {
     return row ? toSessionWithSecrets(row) : null;
   }
 
-  async rotateSecret(tx: EntityManager, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void> {
+  async rotateSecret(
+    tx: EntityManager,
+    id: string,
+    secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date },
+  ): Promise<void> {
     await transactionRunner(tx).rows(
       sql`UPDATE sessions
           SET previous_secret_hash = ${secret.previousHash}, secret_hash = ${secret.hash},

@@ -1,10 +1,10 @@
 import type { EntityManager } from "typeorm";
 import type { AccessTokenService } from "./access-token";
 import type { LastActiveWriter } from "./last-active-writer";
-import type { SessionCache } from "./session-cache";
 import type { SessionEntity } from "./session.entity";
-import { invalidReason, isFresh, type SessionInvalidReason } from "./session-lifetime";
 import type { SessionStore } from "./session.store";
+import type { SessionCache } from "./session-cache";
+import { invalidReason, isFresh, type SessionInvalidReason } from "./session-lifetime";
 
 /** A session named by a credential: its user and its id. */
 export interface SessionRef {
@@ -84,12 +84,15 @@ export class SessionValidator {
     }
     const { sessionId } = named;
     const session =
-      require.authoritative || require.fresh || require.lockIn ? await this.authoritative(sessionId, require.lockIn) : await this.signedIn(sessionId);
+      require.authoritative || require.fresh || require.lockIn
+        ? await this.authoritative(sessionId, require.lockIn)
+        : await this.signedIn(sessionId);
     // The session must belong to the token's subject.
     if (session && session.userId !== named.userId) return { ok: false, reason: "TOKEN_INVALID", sessionId, session };
     const invalid = invalidReason(session, this.policy.idleTtl);
     if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND", sessionId, session };
-    if (require.fresh && !isFresh(session, this.policy.freshTtl)) return { ok: false, reason: "SESSION_NOT_FRESH", sessionId, session };
+    if (require.fresh && !isFresh(session, this.policy.freshTtl))
+      return { ok: false, reason: "SESSION_NOT_FRESH", sessionId, session };
     // A request with a usable token is activity; a guard's second look is not another one.
     if ("token" in credential && !expiredToken) this.lastActive.seen(session);
     return { ok: true, viewer: { userId: named.userId, sessionId, session }, expiredToken };

@@ -1,4 +1,4 @@
-import { In, type DataSource, type EntityManager } from "typeorm";
+import { type DataSource, type EntityManager, In } from "typeorm";
 import { UserEntity } from "./user.entity";
 
 export function normalizeEmail(email: string): string {

@@ -2,10 +2,10 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { currentSessionId, openDevice, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
 import { launchBrowser } from "../support/browser";
 import { type ExampleApp, serveExampleApp } from "../support/example-app";
+import { keepScreenshot } from "../support/screenshots";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
-import { keepScreenshot } from "../support/screenshots";
 
 /** A session counts as fresh for 2 s after its password was proved; then sensitive actions ask again. */
 const FRESH_SESSION_TTL = 2;

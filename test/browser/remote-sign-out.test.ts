@@ -15,10 +15,10 @@ import {
 } from "../support/app-driver";
 import { launchBrowser } from "../support/browser";
 import { ELSEWHERE_PATH, type ExampleApp, serveExampleApp } from "../support/example-app";
+import { keepScreenshot } from "../support/screenshots";
 import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
-import { keepScreenshot } from "../support/screenshots";
 
 /** Two browser contexts are two devices of one user, both on the example app against the real server. */
 

@@ -1,5 +1,5 @@
 import chromiumBinary from "@sparticuz/chromium";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 /**
  * A real headless Chromium for browser tests: the build the npm package @sparticuz/chromium

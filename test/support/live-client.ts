@@ -1,5 +1,5 @@
 import { print } from "graphql";
-import { createClient, type Client } from "graphql-ws";
+import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { LogoutDocument, SessionRevokedDocument, type SessionRevokedSubscription } from "../gql/graphql";
 import type { TestServer } from "./test-server";
@@ -136,7 +136,14 @@ export async function untilSubscribed(
 ): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     const sessionId = await signInAndLogout();
-    const heard = await Promise.all(clients.map((c) => c.eventFor(sessionId, 500).then(() => true, () => false)));
+    const heard = await Promise.all(
+      clients.map((c) =>
+        c.eventFor(sessionId, 500).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     if (heard.every(Boolean)) return;
   }
   throw new Error("subscriptions did not become active");

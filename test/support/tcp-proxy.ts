@@ -1,5 +1,5 @@
-import { createConnection, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { createConnection, createServer, type Socket } from "node:net";
 
 /**
  * A TCP relay in front of PostgreSQL that a test can cut, black-hole and restore: real network
@@ -54,7 +54,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     if (mode === "cut") return client.destroy();
     const relay: Relay = { client, upstream: null, toUpstream: [], toClient: [] };
     relays.add(relay);
-    client.on("data", (chunk: Buffer) => (mode === "hold" || !relay.upstream ? relay.toUpstream.push(chunk) : relay.upstream.write(chunk)));
+    client.on("data", (chunk: Buffer) =>
+      mode === "hold" || !relay.upstream ? relay.toUpstream.push(chunk) : relay.upstream.write(chunk),
+    );
     client.on("close", () => {
       relays.delete(relay);
       relay.upstream?.destroy();

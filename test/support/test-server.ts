@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { Client } from "pg";
+import { type RunningServer, startServer } from "../../src/app/server";
 import { loadConfig } from "../../src/config/environment";
 import { createLogger } from "../../src/lib/logger";
-import { startServer, type RunningServer } from "../../src/app/server";
 
 /** Settings every test server starts with; a test overrides what it is about. */
 export const TEST_ENV = {
@@ -70,7 +70,11 @@ export async function createTestSchema(): Promise<{ name: string; drop(): Promis
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  shared?: { dbSchema?: string; jwtSecret?: string; /** Connect the server through this URL (e.g. a proxy). */ databaseUrl?: string },
+  shared?: {
+    dbSchema?: string;
+    jwtSecret?: string /** Connect the server through this URL (e.g. a proxy). */;
+    databaseUrl?: string;
+  },
   options: { /** Receives every log line the server writes (set LOG_LEVEL to see any). */ logLines?: string[] } = {},
 ): Promise<TestServer> {
   const schema = shared?.dbSchema ? { name: shared.dbSchema, drop: async () => undefined } : await createTestSchema();
@@ -82,7 +86,10 @@ export async function startTestServer(
   const server = await startServer(config, {
     databaseUrl: shared?.databaseUrl ?? databaseUrl(),
     dbSchema: schema.name,
-    logger: createLogger(config.logLevel, options.logLines ? { write: (line: string) => void options.logLines!.push(line) } : undefined),
+    logger: createLogger(
+      config.logLevel,
+      options.logLines ? { write: (line: string) => void options.logLines!.push(line) } : undefined,
+    ),
   });
   const sqlClient = new Client({ connectionString: databaseUrl(), options: `-c search_path=${schema.name}` });
   await sqlClient.connect();
@@ -114,7 +121,11 @@ export async function startTestServer(
     request: (document, variables, options) =>
       send(JSON.stringify({ query: print(document), variables }), "application/json", options) as never,
     post: (body, options) =>
-      send(typeof body === "string" ? body : JSON.stringify(body), options?.headers?.["content-type"] ?? "application/json", options),
+      send(
+        typeof body === "string" ? body : JSON.stringify(body),
+        options?.headers?.["content-type"] ?? "application/json",
+        options,
+      ),
     async stop() {
       await sqlClient.end();
       await server.stop();

@@ -7,9 +7,20 @@ export const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toStri
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The claims the server puts in this session's access token, with `overrides`. */
-export function accessClaims(signedIn: { user: { id: string }; session: { id: string } }, overrides: Record<string, unknown> = {}) {
+export function accessClaims(
+  signedIn: { user: { id: string }; session: { id: string } },
+  overrides: Record<string, unknown> = {},
+) {
   const now = nowSeconds();
-  return { sub: signedIn.user.id, sid: signedIn.session.id, iss: "session-api", aud: "session-api", iat: now, exp: now + 300, ...overrides };
+  return {
+    sub: signedIn.user.id,
+    sid: signedIn.session.id,
+    iss: "session-api",
+    aud: "session-api",
+    iat: now,
+    exp: now + 300,
+    ...overrides,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { LoginDocument, RegisterDocument, type AuthFieldsFragment } from "../gql/graphql";
+import { type AuthFieldsFragment, LoginDocument, RegisterDocument } from "../gql/graphql";
 import type { TestServer } from "./test-server";
 
 export const PASSWORD = "correct horse battery staple";
@@ -55,7 +55,11 @@ export async function addSessionsLike(server: TestServer, sessionId: string, cou
  * `count` more live sessions of the user of `sessionId`, made straight in the database, each
  * with an access token signed by `server` (instances sharing its JWT secret accept them too).
  */
-export async function mintSessions(server: TestServer, sessionId: string, count: number): Promise<{ sessionId: string; token: string }[]> {
+export async function mintSessions(
+  server: TestServer,
+  sessionId: string,
+  count: number,
+): Promise<{ sessionId: string; token: string }[]> {
   const rows = await server.sql<{ id: string; user_id: string; expires_at: Date }>(
     `INSERT INTO sessions (id, user_id, secret_hash, device_name, created_at, last_active_at, authenticated_at, expires_at)
      SELECT gen_random_uuid(), user_id, secret_hash, 'minted', now(), now(), now(), expires_at

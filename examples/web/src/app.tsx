@@ -4,7 +4,7 @@ import { flushSync } from "react-dom";
 import { Provider as UrqlProvider } from "urql";
 import { createGraphQLClient } from "./graphql-client";
 import { AuthContext, useAuthState } from "./lib/auth";
-import { navigate, useLocation, type Path } from "./lib/router";
+import { navigate, type Path, useLocation } from "./lib/router";
 import { ViewerQuery } from "./operations";
 import { DevicesPage } from "./pages/devices.page";
 import { SignInPage } from "./pages/sign-in.page";
@@ -45,7 +45,11 @@ export function App({ auth }: { auth: SessionClient }) {
   );
 
   // One GraphQL client (and so one cache) per session: nothing cached outlives a sign-out.
-  const client = useMemo(() => (state.status === "signed-in" ? createGraphQLClient(auth) : null), [auth, state.status, state.sessionId]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: sessionId is the point: a new session gets a new client
+  const client = useMemo(
+    () => (state.status === "signed-in" ? createGraphQLClient(auth) : null),
+    [auth, state.status, state.sessionId],
+  );
 
   let screen: JSX.Element;
   let path: Path;

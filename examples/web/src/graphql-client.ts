@@ -1,7 +1,7 @@
+import type { SessionClient } from "@session-api/client";
 import { sessionExchange } from "@session-api/client/urql";
 import { Client, cacheExchange, fetchExchange } from "urql";
 import { apiUrl } from "./config";
-import type { SessionClient } from "@session-api/client";
 
 /**
  * urql through the SDK's exchange, which adds the access token, refreshes it when refused, and

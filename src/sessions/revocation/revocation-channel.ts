@@ -1,4 +1,4 @@
-import { rawSql, sql, type Param, type Sql } from "../../db/sql";
+import { type Param, rawSql, type Sql, sql } from "../../db/sql";
 import type { SessionRevocation } from "./revocation";
 import { isRevocationReason } from "./revocation-reason";
 
@@ -69,7 +69,12 @@ export interface ControlMessage {
 }
 
 export function encodeControl(message: ControlMessage): string {
-  return JSON.stringify({ i: message.instanceId, n: message.renewal, k: message.acknowledged, bye: message.leaving || undefined });
+  return JSON.stringify({
+    i: message.instanceId,
+    n: message.renewal,
+    k: message.acknowledged,
+    bye: message.leaving || undefined,
+  });
 }
 
 export function decodeControl(payload: string | undefined): ControlMessage | null {

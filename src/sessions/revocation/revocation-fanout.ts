@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Client, type Notification, type QueryResult, type QueryResultRow } from "pg";
 import type { Logger } from "../../lib/logger";
-import { leaseTimes, OwnLease, PeerLeases, type LeaseTimes } from "./instance-leases";
+import { type LeaseTimes, leaseTimes, OwnLease, PeerLeases } from "./instance-leases";
 import type { SessionRevocation } from "./revocation";
 import {
   ACKNOWLEDGE_SQL,
@@ -183,7 +183,11 @@ export class RevocationFanout {
     const unconfirmed = place === null ? null : await this.peers.waitForAcknowledgements(place, deadline);
     if (unconfirmed === null || unconfirmed.length > 0) {
       this.options.logger.warn(
-        { instances: unconfirmed ?? "unknown", sessions: revocations.length, waitedMs: Math.round(performance.now() - committedAt) },
+        {
+          instances: unconfirmed ?? "unknown",
+          sessions: revocations.length,
+          waitedMs: Math.round(performance.now() - committedAt),
+        },
         "a revocation was not acknowledged by every instance; answered once their leases had run out",
       );
     }
@@ -310,7 +314,11 @@ export class RevocationFanout {
       this.channels = { revocations: channel, control };
       await answered(query(`LISTEN ${quoteIdent(channel)}; LISTEN ${quoteIdent(control)}`), this.heartbeatMs, "LISTEN");
       // After LISTEN, so that any renewal is either heard from now on or already in the table.
-      const holders = await answered(query<{ instance_id: string }>(LEASE_HOLDERS_SQL, [this.instanceId]), this.heartbeatMs, "lease holders");
+      const holders = await answered(
+        query<{ instance_id: string }>(LEASE_HOLDERS_SQL, [this.instanceId]),
+        this.heartbeatMs,
+        "lease holders",
+      );
       if (this.closed) {
         await client.end();
         return;
@@ -339,10 +347,13 @@ export class RevocationFanout {
   private scheduleReconnect() {
     if (this.closed || this.reconnectTimer) return;
     const delay = Math.min(this.backoff.max, this.backoff.min * 2 ** this.attempt++);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      void this.connect();
-    }, delay * (0.75 + Math.random() / 2));
+    this.reconnectTimer = setTimeout(
+      () => {
+        this.reconnectTimer = undefined;
+        void this.connect();
+      },
+      delay * (0.75 + Math.random() / 2),
+    );
     this.reconnectTimer.unref();
   }
 

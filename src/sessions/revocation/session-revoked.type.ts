@@ -14,7 +14,8 @@ export class SessionRevokedEvent {
   revokedAt!: Date;
 
   @Field(() => Boolean, {
-    description: "True when the ended session is the one this socket belongs to; the server then closes the socket (4403, SESSION_REVOKED or SESSION_EXPIRED).",
+    description:
+      "True when the ended session is the one this socket belongs to; the server then closes the socket (4403, SESSION_REVOKED or SESSION_EXPIRED).",
   })
   current!: boolean;
 }

@@ -6,11 +6,25 @@ export type SessionRow = MySessionsQuery["mySessions"][number];
 const deviceLabel = (s: SessionRow) => s.deviceName || [s.browser, s.os].filter(Boolean).join(" on ") || "Unknown device";
 
 /** The live list of this user's sessions; this device first and marked. */
-export function SessionList({ sessions, onRevoke, busyId }: { sessions: SessionRow[]; onRevoke(id: string): void; busyId: string | null }) {
+export function SessionList({
+  sessions,
+  onRevoke,
+  busyId,
+}: {
+  sessions: SessionRow[];
+  onRevoke(id: string): void;
+  busyId: string | null;
+}) {
   return (
     <ul className="sessions" data-testid="session-list">
       {sessions.map((s) => (
-        <li key={s.id} className={s.current ? "current" : undefined} data-testid="session-row" data-session-id={s.id} data-current={s.current}>
+        <li
+          key={s.id}
+          className={s.current ? "current" : undefined}
+          data-testid="session-row"
+          data-session-id={s.id}
+          data-current={s.current}
+        >
           <div className="device">
             <strong>{deviceLabel(s)}</strong>
             {s.current && <span className="badge">This device</span>}
@@ -34,7 +48,13 @@ export function SessionList({ sessions, onRevoke, busyId }: { sessions: SessionR
             </div>
           </dl>
           {!s.current && (
-            <button type="button" className="secondary" onClick={() => onRevoke(s.id)} disabled={busyId === s.id} data-testid="revoke">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => onRevoke(s.id)}
+              disabled={busyId === s.id}
+              data-testid="revoke"
+            >
               Sign out this device
             </button>
           )}

@@ -2,10 +2,10 @@ import { useCallback, useEffect, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { ActivityLog } from "../components/activity-log";
 import { SessionList } from "../components/session-list";
-import { MySecurityEventsQuery, MySessionsQuery, RevokeSessionMutation } from "../operations";
 import { useAuth } from "../lib/auth";
 import { describeError } from "../lib/errors";
 import { useFreshSession } from "../lib/use-fresh-session";
+import { MySecurityEventsQuery, MySessionsQuery, RevokeSessionMutation } from "../operations";
 
 /**
  * Devices & security: the live session list, sign-out here, elsewhere or everywhere else, and
@@ -105,7 +105,13 @@ export function DevicesPage() {
             <button type="button" className="secondary" onClick={refetch} data-testid="refresh">
               Refresh
             </button>
-            <button type="button" className="danger" onClick={signOutOthers} disabled={others === 0} data-testid="sign-out-others">
+            <button
+              type="button"
+              className="danger"
+              onClick={signOutOthers}
+              disabled={others === 0}
+              data-testid="sign-out-others"
+            >
               Sign out all other devices ({others})
             </button>
           </div>

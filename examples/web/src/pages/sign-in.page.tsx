@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { type FormEvent, useState } from "react";
 import { useAuth } from "../lib/auth";
 import { describeError } from "../lib/errors";
 import { navigate } from "../lib/router";
@@ -34,7 +34,14 @@ export function SignInPage({ mode, notice }: { mode: "sign-in" | "sign-up"; noti
       <form onSubmit={submit}>
         <label>
           Email
-          <input type="email" name="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
+          <input
+            type="email"
+            name="email"
+            autoComplete="email"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+          />
         </label>
         <label>
           Password
@@ -52,7 +59,11 @@ export function SignInPage({ mode, notice }: { mode: "sign-in" | "sign-up"; noti
           Device name <span className="hint">(optional, shown in your device list)</span>
           <input name="deviceName" value={deviceName} onChange={(e) => setDeviceName(e.target.value)} maxLength={100} />
         </label>
-        {error && <p className="error" role="alert">{error}</p>}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
         <button type="submit" disabled={busy}>
           {signUp ? "Create account" : "Sign in"}
         </button>
