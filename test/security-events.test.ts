@@ -5,6 +5,7 @@ import {
   LoginDocument,
   LogoutAllDevicesDocument,
   LogoutDocument,
+  MeDocument,
   MySecurityEventsDocument,
   ReauthenticateDocument,
   RefreshSessionDocument,
@@ -224,5 +225,21 @@ describe("the security activity log", () => {
       expect(table).not.toContain(secret);
       expect(logs).not.toContain(secret);
     }
+  });
+  it("logs every refused access token with its reason, session and IP, never the token itself", async () => {
+    const user = await signUp(server);
+    await server.request(LogoutDocument, {}, { token: user.accessToken });
+    const from = logLines.length;
+    expect((await server.request(MeDocument, {}, { token: user.accessToken })).status).toBe(401);
+    expect((await server.request(MeDocument, {}, { token: "not-a-token" })).status).toBe(401);
+    const refused = logLines
+      .slice(from)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.msg === "refused access token");
+    expect(refused).toEqual([
+      expect.objectContaining({ level: 30, reason: "SESSION_REVOKED", sessionId: user.session.id, ip: "127.0.0.1" }),
+      expect.objectContaining({ level: 30, reason: "TOKEN_INVALID", ip: "127.0.0.1" }),
+    ]);
+    expect(logLines.slice(from).join("\n")).not.toContain(user.accessToken);
   });
 });
