@@ -94,28 +94,38 @@ export function decodeControl(payload: string | undefined): ControlMessage | nul
   };
 }
 
-/** A renewal ($1 the instance id, $2 its message): the row and the NOTIFY commit together. */
-export const RENEW_LEASE_SQL = `
-  WITH renewed AS (
-    INSERT INTO instance_leases (instance_id) VALUES ($1)
-    ON CONFLICT (instance_id) DO UPDATE SET renewed_at = now()
-    RETURNING renewed_at
-  )
-  SELECT renewed_at AS now, pg_notify(${CONTROL_CHANNEL_SQL}, $2) FROM renewed`;
+const CONTROL_CHANNEL = rawSql(CONTROL_CHANNEL_SQL);
 
-/** An acknowledgement ($1 its message). */
-export const ACKNOWLEDGE_SQL = `SELECT pg_notify(${CONTROL_CHANNEL_SQL}, $1)`;
+/** A lease renewal: the row and the NOTIFY commit together. */
+export function renewLeaseStatement(instanceId: string, message: string): Sql {
+  return sql`
+    WITH renewed AS (
+      INSERT INTO instance_leases (instance_id) VALUES (${instanceId})
+      ON CONFLICT (instance_id) DO UPDATE SET renewed_at = now()
+      RETURNING renewed_at
+    )
+    SELECT renewed_at AS now, pg_notify(${CONTROL_CHANNEL}, ${message}) FROM renewed`;
+}
 
-/** Stopping ($1 the instance id, $2 its goodbye): the row goes with the message. */
-export const LEAVE_SQL = `
-  WITH gone AS (DELETE FROM instance_leases WHERE instance_id = $1)
-  SELECT pg_notify(${CONTROL_CHANNEL_SQL}, $2)`;
+/** An acknowledgement of the revocations processed so far. */
+export function acknowledgeStatement(message: string): Sql {
+  return sql`SELECT pg_notify(${CONTROL_CHANNEL}, ${message})`;
+}
+
+/** Stopping: the row goes with the goodbye message. */
+export function leaveLeaseStatement(instanceId: string, goodbye: string): Sql {
+  return sql`
+    WITH gone AS (DELETE FROM instance_leases WHERE instance_id = ${instanceId})
+    SELECT pg_notify(${CONTROL_CHANNEL}, ${goodbye})`;
+}
 
 /**
  * Right after LISTEN: the instances that may hold a lease. A row not renewed within the last
  * minute, by the database's own clock, is an instance that died without deleting it (a lease
  * is at most a minute); after an hour it goes.
  */
-export const LEASE_HOLDERS_SQL = `
-  WITH forgotten AS (DELETE FROM instance_leases WHERE renewed_at < now() - interval '1 hour')
-  SELECT instance_id FROM instance_leases WHERE instance_id <> $1 AND renewed_at >= now() - interval '1 minute'`;
+export function leaseHoldersStatement(instanceId: string): Sql {
+  return sql`
+    WITH forgotten AS (DELETE FROM instance_leases WHERE renewed_at < now() - interval '1 hour')
+    SELECT instance_id FROM instance_leases WHERE instance_id <> ${instanceId} AND renewed_at >= now() - interval '1 minute'`;
+}

@@ -1,18 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { Client, type Notification, type QueryResult, type QueryResultRow } from "pg";
+import { render, type Sql } from "../../db/sql";
 import type { Logger } from "../../lib/logger";
 import { type LeaseTimes, leaseTimes, OwnLease, PeerLeases } from "./instance-leases";
 import type { SessionRevocation } from "./revocation";
 import {
-  ACKNOWLEDGE_SQL,
+  acknowledgeStatement,
   CHANNEL_SQL,
   CONTROL_CHANNEL_SQL,
   decodeControl,
   decodeRevocations,
   encodeControl,
-  LEASE_HOLDERS_SQL,
-  LEAVE_SQL,
-  RENEW_LEASE_SQL,
+  leaseHoldersStatement,
+  leaveLeaseStatement,
+  renewLeaseStatement,
 } from "./revocation-channel";
 
 export type RevocationListener = (revocations: SessionRevocation[]) => void;
@@ -53,6 +54,12 @@ async function answered<T>(promise: Promise<T>, ms: number, step: string): Promi
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 type Query = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
+
+/** A statement as the arguments of a query: its text and its values. */
+function rendered(statement: Sql): [string, unknown[]] {
+  const { text, values } = render(statement);
+  return [text, values];
+}
 
 /**
  * Queries on one connection, one after another: renewals, acknowledgements and stalls are
@@ -262,7 +269,7 @@ export class RevocationFanout {
     this.pid = null;
     if (!client || !query) return;
     const goodbye = encodeControl({ instanceId: this.instanceId, leaving: true });
-    await within(query(LEAVE_SQL, [this.instanceId, goodbye]), 1000).catch(() => undefined);
+    await within(query(...rendered(leaveLeaseStatement(this.instanceId, goodbye))), 1000).catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 
@@ -315,7 +322,7 @@ export class RevocationFanout {
       await answered(query(`LISTEN ${quoteIdent(channel)}; LISTEN ${quoteIdent(control)}`), this.heartbeatMs, "LISTEN");
       // After LISTEN, so that any renewal is either heard from now on or already in the table.
       const holders = await answered(
-        query<{ instance_id: string }>(LEASE_HOLDERS_SQL, [this.instanceId]),
+        query<{ instance_id: string }>(...rendered(leaseHoldersStatement(this.instanceId))),
         this.heartbeatMs,
         "lease holders",
       );
@@ -363,7 +370,10 @@ export class RevocationFanout {
     this.renewing = true;
     const message = encodeControl({ instanceId: this.instanceId, renewal: this.own.sending(), acknowledged: this.processed });
     try {
-      const result = await within(query<{ now: Date }>(RENEW_LEASE_SQL, [this.instanceId, message]), this.heartbeatMs);
+      const result = await within(
+        query<{ now: Date }>(...rendered(renewLeaseStatement(this.instanceId, message))),
+        this.heartbeatMs,
+      );
       // A connection that silently stopped answering (a partition, no RST) would never fire
       // 'end': one that leaves a renewal unanswered is treated as lost.
       if (result === "timeout") client.emit("error", new Error("revocation listener missed a lease renewal"));
@@ -415,7 +425,7 @@ export class RevocationFanout {
     queueMicrotask(() => {
       this.acknowledgeOn = null;
       const message = encodeControl({ instanceId: this.instanceId, acknowledged: this.processed });
-      query(ACKNOWLEDGE_SQL, [message]).catch(() => undefined); // a lost connection reconnects
+      query(...rendered(acknowledgeStatement(message))).catch(() => undefined); // a lost connection reconnects
     });
   }
 
