@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * Events are written by triggers on `users` and `sessions`, so they commit or roll back with
  * the change they record and no code path can skip them. The acting request's IP, user agent
  * and session reach the triggers through transaction-local settings (`app.ip`,
- * `app.user_agent`, `app.session_id`, see src/security/request-actor.ts). Failed sign-ins
+ * `app.user_agent`, `app.session_id`, see src/audit-log/request-actor.ts). Failed sign-ins
  * change no row, so the auth service inserts those itself. The table is append-only: a
  * trigger refuses UPDATE, DELETE and TRUNCATE (the application connects as the table's owner,
  * so REVOKE alone would not bind it).

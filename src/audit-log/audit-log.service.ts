@@ -45,7 +45,7 @@ export function decodeCursor(cursor: string): EventCursor | null {
  * Reads the security activity log. Events are written by the statement or trigger that makes
  * the change they record, in its transaction: triggers on `users` and on new sessions (see the
  * SecurityEventsAndThrottle migration), the revoking statement for ended sessions
- * (revokeAndNotifySql) and SessionService.markAuthenticated for reauthentication. Only events
+ * (revokeStatement in session.store.ts) and SessionService.markAuthenticated for reauthentication. Only events
  * that change no row, such as a failed sign-in, are inserted here.
  */
 export class AuditLogService {

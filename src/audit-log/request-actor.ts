@@ -14,7 +14,7 @@ export interface Actor {
 
 /**
  * Hands the acting request to the SQL that writes security events (the triggers on `users`
- * and the revoking statement, revokeAndNotifySql) for the rest of the current transaction
+ * and the revoking statement, revokeStatement) for the rest of the current transaction
  * (`set_config(..., true)` is `SET LOCAL`: it ends with the transaction, so a pooled
  * connection never carries one request's actor into the next). Call it first inside every
  * transaction that revokes sessions or changes a user.

@@ -4,7 +4,7 @@ import type { UnauthenticatedReason } from "./error-codes";
  * The one catalog of WebSocket close codes this server sends, beside the error codes: every
  * code a client can see, whether we close the socket or graphql-ws or ws does it for us. The
  * 44xx names are graphql-ws's own (`CloseCode` in graphql-ws), so a client can compare with
- * either. What a client should do on each is in the README ("Live connections").
+ * either. What a client should do on each is in docs/API.md ("Close codes").
  */
 export const CloseCode = {
   /** The server is shutting down or restarting (sent by us). Reconnect, with a current token. */
