@@ -1,44 +1,22 @@
-import type { Browser, BrowserContext } from "playwright-core";
-import { currentSessionId, openDevice, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
-import { launchBrowser } from "../support/browser";
-import { type ExampleApp, serveExampleApp } from "../support/example-app";
+import { currentSessionId, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
+import { browserSuite } from "../support/browser-suite";
 import { keepScreenshot } from "../support/screenshots";
-import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
 
 /** A session counts as fresh for 2 s after its password was proved; then sensitive actions ask again. */
 const FRESH_SESSION_TTL = 2;
 
-let app: ExampleApp;
-let server: TestServer;
-let chromium: Browser;
-const devices: BrowserContext[] = [];
-
-beforeAll(async () => {
-  app = await serveExampleApp();
-  server = await startTestServer({ CORS_ORIGINS: app.origin, FRESH_SESSION_TTL: String(FRESH_SESSION_TTL) });
-  app.apiUrl = server.url;
-  chromium = await launchBrowser();
-});
-afterAll(async () => {
-  await chromium?.close();
-  await server?.stop();
-  await app?.close();
-});
-afterEach(async () => {
-  await Promise.all(devices.splice(0).map((d) => d.close()));
-});
+const suite = browserSuite({ FRESH_SESSION_TTL: String(FRESH_SESSION_TTL) });
 
 /** The first device signs up, the others sign in: the account has exactly these sessions. */
 async function signedInDevices(...names: string[]) {
   const email = uniqueEmail();
   const pages = [];
   for (const name of names) {
-    const device = await openDevice(chromium);
-    devices.push(device);
+    const device = await suite.newDevice();
     pages.push(
-      await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, app, {
+      await (pages.length === 0 ? signUpThroughApp : signInThroughApp)(device, suite.app, {
         email,
         password: PASSWORD,
         deviceName: name,

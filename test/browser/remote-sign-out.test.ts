@@ -1,11 +1,9 @@
-import type { Browser, BrowserContext } from "playwright-core";
 import {
   appearedAt,
   clickedAt,
   clockNextClick,
   currentSessionId,
   lastPageShow,
-  openDevice,
   recordPageShows,
   sessionRow,
   showsProtectedData,
@@ -13,46 +11,20 @@ import {
   signUpThroughApp,
   watchFor,
 } from "../support/app-driver";
-import { launchBrowser } from "../support/browser";
-import { ELSEWHERE_PATH, type ExampleApp, serveExampleApp } from "../support/example-app";
+import { browserSuite } from "../support/browser-suite";
+import { ELSEWHERE_PATH } from "../support/example-app";
 import { keepScreenshot } from "../support/screenshots";
-import { startTestServer, type TestServer } from "../support/test-server";
 import { PASSWORD, uniqueEmail } from "../support/users";
 import { sleep } from "../support/wait";
 
 /** Two browser contexts are two devices of one user, both on the example app against the real server. */
 
-let app: ExampleApp;
-let server: TestServer;
-let chromium: Browser;
-const devices: BrowserContext[] = [];
-
-beforeAll(async () => {
-  app = await serveExampleApp();
-  server = await startTestServer({ CORS_ORIGINS: app.origin });
-  app.apiUrl = server.url;
-  chromium = await launchBrowser();
-});
-afterAll(async () => {
-  await chromium?.close();
-  await server?.stop();
-  await app?.close();
-});
-afterEach(async () => {
-  await Promise.all(devices.splice(0).map((d) => d.close()));
-});
-
-async function newDevice() {
-  const device = await openDevice(chromium);
-  devices.push(device);
-  await recordPageShows(device);
-  return device;
-}
+const suite = browserSuite({}, { prepareDevice: recordPageShows });
 
 /** A user who signed up on a phone (B) and then signed in on a laptop (A); A's list shows both. */
 async function twoDevices(email = uniqueEmail()) {
-  const b = await signUpThroughApp(await newDevice(), app, { email, password: PASSWORD, deviceName: "Phone" });
-  const a = await signInThroughApp(await newDevice(), app, { email, password: PASSWORD, deviceName: "Laptop" });
+  const b = await signUpThroughApp(await suite.newDevice(), suite.app, { email, password: PASSWORD, deviceName: "Phone" });
+  const a = await signInThroughApp(await suite.newDevice(), suite.app, { email, password: PASSWORD, deviceName: "Laptop" });
   const bId = await currentSessionId(b);
   await sessionRow(a, bId).waitFor();
   return { email, a, b, bId };
@@ -73,7 +45,7 @@ describe("signing out another device from the devices page", () => {
     expect(await b.getByTestId("signed-out").textContent()).toContain("This device was signed out from another device");
     await sessionRow(a, bId).waitFor({ state: "detached" });
     expect(await a.getByTestId("sign-out-others").textContent()).toBe("Sign out all other devices (0)");
-    const [row] = await server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [bId]);
+    const [row] = await suite.server.sql<{ revoked_reason: string }>("SELECT revoked_reason FROM sessions WHERE id = $1", [bId]);
     expect(row.revoked_reason).toBe("REVOKED");
     await keepScreenshot(b, "signed-out.png");
   });
@@ -97,7 +69,7 @@ describe("the back button after a remote sign-out", () => {
     const { email, a, b, bId } = await twoDevices();
     await sessionRow(a, bId).getByTestId("revoke").click();
     await b.getByTestId("signed-out").waitFor();
-    await b.goto(`${app.origin}${ELSEWHERE_PATH}`);
+    await b.goto(`${suite.app.origin}${ELSEWHERE_PATH}`);
 
     await b.goBack();
     await b.getByTestId("signed-out").waitFor();
@@ -108,7 +80,7 @@ describe("the back button after a remote sign-out", () => {
 
   it("shows no protected data when B comes back to the devices page it left for another page before being signed out", async () => {
     const { email, a, b, bId } = await twoDevices();
-    await b.goto(`${app.origin}${ELSEWHERE_PATH}`);
+    await b.goto(`${suite.app.origin}${ELSEWHERE_PATH}`);
     await sessionRow(a, bId).getByTestId("revoke").click();
     await sessionRow(a, bId).waitFor({ state: "detached" });
 
@@ -125,7 +97,7 @@ describe("a revoked page", () => {
     const { a, b, bId } = await twoDevices();
     let upgrades = 0;
     const count = () => void upgrades++;
-    server.httpServer.on("upgrade", count);
+    suite.server.httpServer.on("upgrade", count);
     try {
       const before = upgrades;
       await sessionRow(a, bId).getByTestId("revoke").click();
@@ -136,7 +108,7 @@ describe("a revoked page", () => {
       await sleep(2000);
       expect(upgrades - before).toBe(0);
     } finally {
-      server.httpServer.off("upgrade", count);
+      suite.server.httpServer.off("upgrade", count);
     }
   });
 });

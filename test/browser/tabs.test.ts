@@ -1,9 +1,7 @@
-import type { Browser, BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { RefreshSessionDocument } from "../gql/graphql";
-import { currentSessionId, openDevice, showsProtectedData, signInThroughApp } from "../support/app-driver";
-import { launchBrowser } from "../support/browser";
-import { type ExampleApp, serveExampleApp } from "../support/example-app";
-import { startTestServer, type TestServer } from "../support/test-server";
+import { currentSessionId, showsProtectedData, signInThroughApp } from "../support/app-driver";
+import { browserSuite } from "../support/browser-suite";
 import { PASSWORD, signUp } from "../support/users";
 import { eventually, sleep } from "../support/wait";
 
@@ -13,47 +11,23 @@ import { eventually, sleep } from "../support/wait";
  */
 const ACCESS_TOKEN_TTL = 2;
 
-let app: ExampleApp;
-let server: TestServer;
-let chromium: Browser;
-const devices: BrowserContext[] = [];
-
-beforeAll(async () => {
-  app = await serveExampleApp();
-  server = await startTestServer({ CORS_ORIGINS: app.origin, ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) });
-  app.apiUrl = server.url;
-  chromium = await launchBrowser();
-});
-afterAll(async () => {
-  await chromium?.close();
-  await server?.stop();
-  await app?.close();
-});
-afterEach(async () => {
-  await Promise.all(devices.splice(0).map((d) => d.close()));
-});
-
-async function newDevice() {
-  const device = await openDevice(chromium);
-  devices.push(device);
-  return device;
-}
+const suite = browserSuite({ ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) });
 
 const refreshCookie = async (device: BrowserContext) =>
   (await device.cookies()).find((c) => c.name === "__Host-refresh_token")?.value;
 const sessionRow = (id: string) =>
-  server.sql<{ revoked_at: Date | null; revoked_reason: string | null }>(
+  suite.server.sql<{ revoked_at: Date | null; revoked_reason: string | null }>(
     "SELECT revoked_at, revoked_reason FROM sessions WHERE id = $1",
     [id],
   );
 
 describe("two tabs of one browser", () => {
   it("signing out in one tab signs out the other, which says why", async () => {
-    const { email } = await signUp(server);
-    const device = await newDevice();
-    const first = await signInThroughApp(device, app, { email, password: PASSWORD });
+    const { email } = await signUp(suite.server);
+    const device = await suite.newDevice();
+    const first = await signInThroughApp(device, suite.app, { email, password: PASSWORD });
     const second = await device.newPage();
-    await second.goto(`${app.origin}/`);
+    await second.goto(`${suite.app.origin}/`);
     await second.getByTestId("devices-page").waitFor();
 
     await first.getByTestId("sign-out").click();
@@ -66,14 +40,14 @@ describe("two tabs of one browser", () => {
 
 describe("ten tabs reloading at once with an expired access token", () => {
   it("all stay signed in on one session, which is not revoked, and the refresh token rotates without a reuse alarm", async () => {
-    const { email } = await signUp(server);
-    const device = await newDevice();
-    const first = await signInThroughApp(device, app, { email, password: PASSWORD });
+    const { email } = await signUp(suite.server);
+    const device = await suite.newDevice();
+    const first = await signInThroughApp(device, suite.app, { email, password: PASSWORD });
     const sessionId = await currentSessionId(first);
     const tabs = [first];
     for (let i = 1; i < 10; i++) {
       const tab = await device.newPage();
-      await tab.goto(`${app.origin}/`);
+      await tab.goto(`${suite.app.origin}/`);
       tabs.push(tab);
     }
     await Promise.all(tabs.map((tab) => tab.getByTestId("devices-page").waitFor()));
@@ -88,10 +62,10 @@ describe("ten tabs reloading at once with an expired access token", () => {
     const cookieAfter = await refreshCookie(device);
     expect(cookieAfter).toEqual(expect.any(String));
     expect(cookieAfter).not.toBe(cookieBefore);
-    const reuse = await server.sql("SELECT id FROM security_events WHERE type = 'REFRESH_TOKEN_REUSE'");
+    const reuse = await suite.server.sql("SELECT id FROM security_events WHERE type = 'REFRESH_TOKEN_REUSE'");
     expect(reuse).toEqual([]);
     // The cookie the tabs ended with is the live one.
-    const refreshed = await server.request(
+    const refreshed = await suite.server.request(
       RefreshSessionDocument,
       {},
       { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${cookieAfter}` } },
@@ -102,9 +76,9 @@ describe("ten tabs reloading at once with an expired access token", () => {
 
 describe("signing out with an expired access token", () => {
   it("ends the server session: the refresh cookie the browser held no longer works", async () => {
-    const { email } = await signUp(server);
-    const device = await newDevice();
-    const page = await signInThroughApp(device, app, { email, password: PASSWORD });
+    const { email } = await signUp(suite.server);
+    const device = await suite.newDevice();
+    const page = await signInThroughApp(device, suite.app, { email, password: PASSWORD });
     const sessionId = await currentSessionId(page);
     await sleep(ACCESS_TOKEN_TTL * 1000 + 500);
     const held = await refreshCookie(device);
@@ -116,7 +90,7 @@ describe("signing out with an expired access token", () => {
       expect(await sessionRow(sessionId)).toEqual([{ revoked_at: expect.any(Date), revoked_reason: "LOGOUT" }]),
     );
     expect(await refreshCookie(device)).toBeUndefined();
-    const replay = await server.request(
+    const replay = await suite.server.request(
       RefreshSessionDocument,
       {},
       { headers: { "x-auth-transport": "cookie", cookie: `__Host-refresh_token=${held}` } },
