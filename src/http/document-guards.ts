@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from "@apollo/server";
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, parse } from "graphql";
 import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
 
@@ -11,19 +11,23 @@ import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
  * "logout alone". Apollo's clients fall back to sending the query on this code.
  */
 export function refusePersistedQueries(): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== "single") return;
-          if (!response.body.singleResult.errors?.some((e) => e.extensions?.code === "PERSISTED_QUERY_NOT_SUPPORTED")) return;
-          response.http.status = 400;
-          response.http.headers.delete("cache-control");
-        },
-      };
-    },
-  };
+  return persistedQueryRefusal;
 }
+
+// One listener for every request (this runs on every request); it keeps no state of its own.
+const persistedQueryListener: GraphQLRequestListener<BaseContext> = {
+  async willSendResponse({ response }) {
+    if (response.body.kind !== "single") return;
+    if (!response.body.singleResult.errors?.some((e) => e.extensions?.code === "PERSISTED_QUERY_NOT_SUPPORTED")) return;
+    response.http.status = 400;
+    response.http.headers.delete("cache-control");
+  },
+};
+const persistedQueryRefusal: ApolloServerPlugin = {
+  async requestDidStart() {
+    return persistedQueryListener;
+  },
+};
 
 /**
  * The refusal, as an HTTP answer's errors, of a document that graphql-js's specified rules

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from "@apollo/server";
 import { ErrorCode, SERVICE_UNAVAILABLE_RETRY_AFTER } from "../errors/error-codes";
 
 /**
@@ -10,19 +10,23 @@ import { ErrorCode, SERVICE_UNAVAILABLE_RETRY_AFTER } from "../errors/error-code
  * GraphQL-over-HTTP answers with a 4xx or 5xx status.
  */
 export function serviceUnavailableStatus(): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== "single") return;
-          if (!response.body.singleResult.errors?.some((e) => e.extensions?.code === "SERVICE_UNAVAILABLE")) return;
-          response.body.singleResult = {
-            errors: [{ message: ErrorCode.SERVICE_UNAVAILABLE.message, extensions: { code: "SERVICE_UNAVAILABLE" } }],
-          };
-          response.http.status = 503;
-          response.http.headers.set("retry-after", String(SERVICE_UNAVAILABLE_RETRY_AFTER));
-        },
-      };
-    },
-  };
+  return serviceUnavailable;
 }
+
+// One listener for every request (this runs on every request); it keeps no state of its own.
+const listener: GraphQLRequestListener<BaseContext> = {
+  async willSendResponse({ response }) {
+    if (response.body.kind !== "single") return;
+    if (!response.body.singleResult.errors?.some((e) => e.extensions?.code === "SERVICE_UNAVAILABLE")) return;
+    response.body.singleResult = {
+      errors: [{ message: ErrorCode.SERVICE_UNAVAILABLE.message, extensions: { code: "SERVICE_UNAVAILABLE" } }],
+    };
+    response.http.status = 503;
+    response.http.headers.set("retry-after", String(SERVICE_UNAVAILABLE_RETRY_AFTER));
+  },
+};
+const serviceUnavailable: ApolloServerPlugin = {
+  async requestDidStart() {
+    return listener;
+  },
+};
