@@ -1,4 +1,6 @@
 import type { DataSource } from "typeorm";
+import { AdminService } from "../admin/admin.service";
+import { UserAdminStore } from "../admin/user-admin.store";
 import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccountService } from "../auth/account.service";
 import { AuthService } from "../auth/auth.service";
@@ -33,6 +35,8 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  /** Support staff's acts on other accounts (the admin* fields and `npm run admin`). */
+  admin: AdminService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -90,6 +94,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
+  const admin = new AdminService(db, new UserAdminStore(pool), sessions, auditLog, events);
   const live = new LiveConnections(sessions, logger);
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
@@ -109,6 +114,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     auth,
     account,
     auditLog,
+    admin,
     accessTokens,
     lastActive,
     sessionCache,

@@ -10,6 +10,22 @@ export interface Actor {
   ipAddress: string | null;
   userAgent: string | null;
   sessionId: string | null;
+  /** Set when someone acts on another user's account (see Operator); absent for a user's own acts. */
+  operator?: Operator;
+}
+
+/**
+ * Who acts on another user's account, named in the audit entry of every change they make
+ * (`details.by`: `{ kind, id }`): an admin, by user id (acting from the actor's session); a
+ * service key, by its public prefix (no session); or the operator's command line on the
+ * server's host (`npm run admin`), which has no id.
+ */
+export type Operator = { kind: "ADMIN"; userId: string } | { kind: "SERVICE_KEY"; keyPrefix: string } | { kind: "CLI" };
+
+function operatorId(operator: Operator | undefined): string {
+  if (operator?.kind === "ADMIN") return operator.userId;
+  if (operator?.kind === "SERVICE_KEY") return operator.keyPrefix;
+  return "";
 }
 
 /**
@@ -22,7 +38,14 @@ export interface Actor {
 export async function setActor(manager: EntityManager, actor: Actor): Promise<void> {
   invariant(manager.queryRunner?.isTransactionActive, "setActor must run inside a transaction");
   await manager.query(
-    "SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true)",
-    [actor.ipAddress ?? "", actor.userAgent?.slice(0, 512) ?? "", actor.sessionId ?? ""],
+    `SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true),
+            set_config('app.operator_kind', $4, true), set_config('app.operator_id', $5, true)`,
+    [
+      actor.ipAddress ?? "",
+      actor.userAgent?.slice(0, 512) ?? "",
+      actor.sessionId ?? "",
+      actor.operator?.kind ?? "",
+      operatorId(actor.operator),
+    ],
   );
 }

@@ -62,6 +62,8 @@ export class AuthService {
     invariant(user, "a password check passed without a user");
     const { session, refreshToken } = await this.db.transaction(async (m) => {
       await setActor(m, actor);
+      // Locked while the hash was computed: the same answer as a wrong password, as PasswordCheck gives.
+      if (!(await this.users.holdForSignIn(m, user.id))) throw appError("INVALID_CREDENTIALS");
       return this.sessions.createSession(m, { userId: user.id, deviceName: input.deviceName ?? null, actor });
     });
     return this.signedIn(user, session, refreshToken);

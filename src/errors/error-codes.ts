@@ -108,12 +108,22 @@ export function badUserInput(field: string, message: string): GraphQLError {
   return appError("BAD_USER_INPUT", { message: badUserInputMessage(fields), fields });
 }
 
-/** Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN. */
-export type ForbiddenReason = "SESSION_NOT_FRESH";
+/**
+ * Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN:
+ * - SESSION_NOT_FRESH: the password was not proved within FRESH_SESSION_TTL;
+ * - ADMIN_REQUIRED: an admin* field, and the account is not an admin;
+ * - LAST_ADMIN: the change would leave no active admin (the last one locking themselves out).
+ */
+export type ForbiddenReason = "SESSION_NOT_FRESH" | "ADMIN_REQUIRED" | "LAST_ADMIN";
+
+const FORBIDDEN_MESSAGES: Record<ForbiddenReason, string | undefined> = {
+  SESSION_NOT_FRESH: "Confirm your password (reauthenticate) to do this.",
+  ADMIN_REQUIRED: undefined,
+  LAST_ADMIN: "This would leave no active admin.",
+};
 
 export function forbidden(reason: ForbiddenReason): GraphQLError {
-  const message = reason === "SESSION_NOT_FRESH" ? "Confirm your password (reauthenticate) to do this." : undefined;
-  return appError("FORBIDDEN", { reason, message });
+  return appError("FORBIDDEN", { reason, message: FORBIDDEN_MESSAGES[reason] });
 }
 
 /**
