@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import { keyRingText } from "../src/lib/signing-keys";
 import {
   AdminLockUserDocument,
   AdminRevokeSessionDocument,
@@ -30,7 +31,7 @@ let b: TestServer;
 const live = liveClients(() => a);
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret });
+  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
 });
 afterAll(async () => {
   await live.disposeAll();

@@ -2,16 +2,19 @@ import "reflect-metadata";
 import { type Config, ConfigError, loadConfig } from "../config/environment";
 import { type AdminDatabase, openAdminDatabase } from "./admin-database";
 import { type CommandContext, CommandError, type CommandGroup } from "./command";
+import { serviceKeyCommands } from "./service-keys.commands";
+import { signingKeyCommands } from "./signing-keys.commands";
 import { userRoleCommands } from "./user-roles.commands";
 
 /**
- * The operators' command line: `npm run admin -- <command> ...`.
+ * The operators' command line: `npm run admin -- <command> ...` and `npm run keys -- <command> ...`.
  * Each group of commands is one file; a new group is one line in its program's list below.
  * Commands run against the server's own configuration and data source (DATABASE_URL, or the
  * embedded PostgreSQL). Exit codes: 0 done, 1 failed, 2 a usage or input problem.
  */
 const PROGRAMS: Readonly<Record<string, readonly CommandGroup[]>> = {
-  admin: [userRoleCommands],
+  admin: [serviceKeyCommands, userRoleCommands],
+  keys: [signingKeyCommands],
 };
 
 function help(program: string, groups: readonly CommandGroup[]): string {
@@ -21,11 +24,20 @@ function help(program: string, groups: readonly CommandGroup[]): string {
   return `usage:\n${lines.join("\n")}`;
 }
 
-export async function runCli(argv: readonly string[], out: (line: string) => void = console.log): Promise<number> {
+/** Where a run writes: lines for the operator, and problems. */
+export interface CliOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const CONSOLE: CliOutput = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+export async function runCli(argv: readonly string[], io: CliOutput = CONSOLE): Promise<number> {
+  const { out, err } = io;
   const [program = "", name, ...args] = argv;
   const groups = PROGRAMS[program];
   if (!groups) {
-    console.error(`unknown program "${program}" (${Object.keys(PROGRAMS).join(", ")})`);
+    err(`unknown program "${program}" (${Object.keys(PROGRAMS).join(", ")})`);
     return 2;
   }
   const command = name === undefined ? undefined : groups.find((g) => Object.hasOwn(g, name))?.[name];
@@ -38,7 +50,7 @@ export async function runCli(argv: readonly string[], out: (line: string) => voi
     config = loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
+    err(error.message);
     return 1;
   }
   let opened: Promise<AdminDatabase> | undefined;
@@ -51,10 +63,10 @@ export async function runCli(argv: readonly string[], out: (line: string) => voi
     return await command.run(args, ctx);
   } catch (error) {
     if (error instanceof CommandError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`${name}: ${(error as Error).message}`);
+      err(`${name}: ${(error as Error).message}`);
       return 2;
     }
-    console.error(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    err(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   } finally {
     if (opened) await (await opened.catch(() => undefined))?.close();

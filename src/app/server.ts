@@ -78,7 +78,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const schema = await createSchema();
     const buildContext = contextBuilder(services);
     const http = await startHttpServer(
-      { logger, config, buildContext },
+      { logger, config, buildContext, publicKeys: services.accessTokens.publicKeys() },
       schema,
       { host: config.host, port: config.port },
       {
