@@ -26,6 +26,10 @@ import { mintSessions, PASSWORD, signIn, signUp, uniqueEmail } from "./support/u
  */
 const CLI = path.join(__dirname, "..", "dist", "src", "admin", "cli.js");
 
+// Each run of the command line is a process of its own, about a second on an idle machine,
+// several on a busy one; a test that runs four of them needs more than the default 30 s.
+jest.setTimeout(120_000);
+
 let a: TestServer;
 let b: TestServer;
 const live = liveClients(() => a);

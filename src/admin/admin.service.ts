@@ -1,7 +1,6 @@
-import type { DataSource } from "typeorm";
 import type { AuditLogService, EventCursor, SecurityEventPage } from "../audit-log/audit-log.service";
 import { type Actor, setActor } from "../audit-log/request-actor";
-import type { SessionEventSink, SessionRevocation } from "../sessions/revocation/revocation";
+import type { Transactions } from "../db/transaction";
 import type { SessionEntity } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
 import { normalizeEmail } from "../users/user.service";
@@ -23,11 +22,10 @@ export type AdminResult<T> = { ok: true; value: T } | { ok: false; reason: Admin
  */
 export class AdminService {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly store: UserAdminStore,
     private readonly sessions: SessionService,
     private readonly auditLog: AuditLogService,
-    private readonly events: SessionEventSink,
   ) {}
 
   findUser(by: { id: string } | { email: string }): Promise<AdminUserRow | null> {
@@ -57,26 +55,25 @@ export class AdminService {
    * many ended. Locking a locked account ends whatever is still alive and logs no second lock.
    */
   async lockUser(userId: string, reason: string | null, actor: Actor): Promise<AdminResult<number>> {
-    const outcome = await this.db.transaction(async (m): Promise<AdminResult<SessionRevocation[]>> => {
-      await setActor(m, actor);
-      const held = await this.store.lockForChange(m, { id: userId });
+    // The sessions' events go out after the commit, with the transaction's after-commit queue.
+    return this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
+      const held = await this.store.lockForChange(tx, { id: userId });
       if (!held) return { ok: false, reason: "USER_NOT_FOUND" };
       if (held.lastActiveAdmin) return { ok: false, reason: "LAST_ADMIN" };
-      await this.store.lock(m, userId, reason);
-      return { ok: true, value: await this.sessions.revokeUserSessions(userId, "ACCOUNT_LOCKED", { manager: m }) };
+      await this.store.lock(tx, userId, reason);
+      const ended = await this.sessions.revokeUserSessions(userId, "ACCOUNT_LOCKED", { tx });
+      return { ok: true, value: ended.length };
     });
-    if (!outcome.ok) return outcome;
-    await this.events.sessionsRevoked(outcome.value);
-    return { ok: true, value: outcome.value.length };
   }
 
   /** Unlocks the account; false if it was not locked. Its sessions stay ended: the user signs in again. */
   async unlockUser(userId: string, actor: Actor): Promise<AdminResult<boolean>> {
-    return this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      const held = await this.store.lockForChange(m, { id: userId });
+    return this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
+      const held = await this.store.lockForChange(tx, { id: userId });
       if (!held) return { ok: false, reason: "USER_NOT_FOUND" };
-      return { ok: true, value: await this.store.unlock(m, userId) };
+      return { ok: true, value: await this.store.unlock(tx, userId) };
     });
   }
 }

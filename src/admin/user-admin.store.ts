@@ -1,8 +1,7 @@
 import type { Pool } from "pg";
-import type { EntityManager } from "typeorm";
 import { accountChangeEntry } from "../audit-log/audit-entries.sql";
 import { AuditEventType } from "../audit-log/audit-event-type";
-import { poolRunner, transactionRunner } from "../db/pg-pool";
+import { poolRunner, type SqlRunner } from "../db/pg-pool";
 import { type Sql, sql } from "../db/sql";
 import type { UserRole } from "../users/user-role";
 
@@ -60,23 +59,22 @@ export class UserAdminStore {
    * without the first's, so together they can never remove the last one.
    */
   async lockForChange(
-    tx: EntityManager,
+    tx: SqlRunner,
     by: { id: string } | { email: string },
   ): Promise<{ user: AdminUserRow; lastActiveAdmin: boolean } | null> {
-    const run = transactionRunner(tx);
     const where = "id" in by ? sql`id = ${by.id}::uuid` : sql`email = ${by.email}`;
-    const [row] = await run.rows<UserRow>(sql`SELECT ${USER_COLUMNS} FROM users WHERE ${where} FOR UPDATE`);
+    const [row] = await tx.rows<UserRow>(sql`SELECT ${USER_COLUMNS} FROM users WHERE ${where} FOR UPDATE`);
     if (!row) return null;
     const user = toAdminUser(row);
     if (user.role !== "ADMIN" || user.lockedAt) return { user, lastActiveAdmin: false };
-    const admins = await run.rows<{ id: string }>(
+    const admins = await tx.rows<{ id: string }>(
       sql`SELECT id FROM users WHERE role = 'ADMIN' AND locked_at IS NULL ORDER BY id FOR UPDATE`,
     );
     return { user, lastActiveAdmin: admins.length === 1 && admins[0].id === user.id };
   }
 
   /** Locks the account and logs ACCOUNT_LOCKED; false (and no entry) if it was already locked. */
-  async lock(tx: EntityManager, userId: string, reason: string | null): Promise<boolean> {
+  async lock(tx: SqlRunner, userId: string, reason: string | null): Promise<boolean> {
     return this.change(
       tx,
       sql`UPDATE users SET locked_at = now(), locked_reason = ${reason} WHERE id = ${userId}::uuid AND locked_at IS NULL RETURNING id`,
@@ -86,7 +84,7 @@ export class UserAdminStore {
   }
 
   /** Unlocks the account and logs ACCOUNT_UNLOCKED; false (and no entry) if it was not locked. */
-  async unlock(tx: EntityManager, userId: string): Promise<boolean> {
+  async unlock(tx: SqlRunner, userId: string): Promise<boolean> {
     return this.change(
       tx,
       sql`UPDATE users SET locked_at = NULL, locked_reason = NULL WHERE id = ${userId}::uuid AND locked_at IS NOT NULL RETURNING id`,
@@ -96,7 +94,7 @@ export class UserAdminStore {
   }
 
   /** Sets the role and logs ROLE_CHANGED; false (and no entry) if it already was that role. */
-  async setRole(tx: EntityManager, userId: string, role: UserRole, previousRole: UserRole): Promise<boolean> {
+  async setRole(tx: SqlRunner, userId: string, role: UserRole, previousRole: UserRole): Promise<boolean> {
     return this.change(
       tx,
       sql`UPDATE users SET role = ${role} WHERE id = ${userId}::uuid AND role <> ${role} RETURNING id`,
@@ -105,8 +103,8 @@ export class UserAdminStore {
     );
   }
 
-  private async change(tx: EntityManager, update: Sql, type: AuditEventType, details: Sql): Promise<boolean> {
-    const rows = await transactionRunner(tx).rows(
+  private async change(tx: SqlRunner, update: Sql, type: AuditEventType, details: Sql): Promise<boolean> {
+    const rows = await tx.rows(
       sql`WITH changed AS (${update}), logged AS (${accountChangeEntry(type, details)}) SELECT id FROM changed`,
     );
     return rows.length > 0;

@@ -2,6 +2,7 @@ import { hostname, userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import type { Actor } from "../audit-log/request-actor";
 import { pgPool } from "../db/pg-pool";
+import { Transactions } from "../db/transaction";
 import { UserRole } from "../users/user-role";
 import { type CommandContext, CommandError, type CommandGroup } from "./command";
 import { UserAdminStore } from "./user-admin.store";
@@ -32,7 +33,8 @@ function emailArgument(args: string[]): string {
 async function setRole(name: string, role: UserRole, args: string[], ctx: CommandContext): Promise<number> {
   const email = emailArgument(args);
   const { db } = await ctx.database();
-  const result = await new UserRoles(db, new UserAdminStore(pgPool(db))).setRole(email, role, cliActor(name));
+  const pool = pgPool(db);
+  const result = await new UserRoles(new Transactions(pool), new UserAdminStore(pool)).setRole(email, role, cliActor(name));
   if (!result.ok) {
     console.error(
       result.reason === "LAST_ADMIN"

@@ -1,5 +1,5 @@
-import type { DataSource } from "typeorm";
 import { type Actor, setActor } from "../audit-log/request-actor";
+import type { Transactions } from "../db/transaction";
 import { normalizeEmail } from "../users/user.service";
 import type { UserRole } from "../users/user-role";
 import type { AdminResult } from "./admin.service";
@@ -13,7 +13,7 @@ import type { AdminUserRow, UserAdminStore } from "./user-admin.store";
  */
 export class UserRoles {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly store: UserAdminStore,
   ) {}
 
@@ -22,12 +22,12 @@ export class UserRoles {
    * changed. Taking it from the last active admin is refused (LAST_ADMIN).
    */
   async setRole(email: string, role: UserRole, actor: Actor): Promise<AdminResult<{ user: AdminUserRow; changed: boolean }>> {
-    return this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      const held = await this.store.lockForChange(m, { email: normalizeEmail(email) });
+    return this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
+      const held = await this.store.lockForChange(tx, { email: normalizeEmail(email) });
       if (!held) return { ok: false, reason: "USER_NOT_FOUND" };
       if (role !== "ADMIN" && held.lastActiveAdmin) return { ok: false, reason: "LAST_ADMIN" };
-      const changed = await this.store.setRole(m, held.user.id, role, held.user.role);
+      const changed = await this.store.setRole(tx, held.user.id, role, held.user.role);
       return { ok: true, value: { user: { ...held.user, role }, changed } };
     });
   }
