@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import { Client } from "pg";
 import { keyRingText } from "../src/lib/signing-keys";
 import {
   AdminLockUserDocument,
@@ -18,6 +19,7 @@ import {
 import { liveClients, untilSubscribedAs } from "./support/live-client";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 import { mintSessions, PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
+import { sleep } from "./support/wait";
 
 /**
  * The admin API for support staff, driven from outside: the admin command line (the built
@@ -361,6 +363,31 @@ describe("adminLockUser", () => {
     expect((await a.request(AdminUnlockUserDocument, { userId: victim.user.id }, { token })).data).toEqual({
       adminUnlockUser: false,
     });
+  });
+
+  it("refuses a sign-in that raced the lock: it waits for the lock's commit, then gets the wrong-password answer and no session", async () => {
+    const victim = await signUp(a);
+    // The lock's transaction, held open mid-way: the user's row locked and marked, not yet committed.
+    const locker = new Client({ connectionString: databaseUrl(), options: `-c search_path=${a.dbSchema}` });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("UPDATE users SET locked_at = now() WHERE id = $1", [victim.user.id]);
+      const racing = b.request(LoginDocument, { input: { email: victim.email, password: PASSWORD } });
+      await sleep(500); // the login has checked the password and waits for the user's row
+      await locker.query("COMMIT");
+      const res = await racing;
+      expect({ data: res.data, extensions: res.errors?.[0].extensions }).toEqual({
+        data: null,
+        extensions: { code: "INVALID_CREDENTIALS" },
+      });
+    } finally {
+      await locker.end();
+    }
+    const [{ count }] = await a.sql<{ count: number }>("SELECT count(*)::int AS count FROM sessions WHERE user_id = $1", [
+      victim.user.id,
+    ]);
+    expect(count).toBe(1); // the one register made
   });
 
   it("writes audit entries naming the admin: the lock with its reason, the sessions it ended, the refused sign-in, the unlock", async () => {
