@@ -9,6 +9,8 @@ import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
+import { ServiceKeyService } from "../service-keys/service-key.service";
+import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
@@ -33,6 +35,7 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -81,6 +84,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     events,
   );
   const auditLog = new AuditLogService(db);
+  const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
   const passwords = new PasswordHasher(config.passwordHashCost);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
@@ -106,6 +110,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     auth,
     account,
     auditLog,
+    serviceKeys,
     accessTokens,
     lastActive,
     sessionCache,
