@@ -134,12 +134,30 @@ describe("a second local instance", () => {
     expect(await me(first.url, token)).toBe(email);
   }, 120_000);
 
-  it("is what the migration CLI and the benchmark use too, instead of refusing", async () => {
+  it("is what the migration CLI, the admin CLI and the benchmark use too, instead of refusing", async () => {
     const migrations = await run(
       [path.join(ROOT, "node_modules", "typeorm", "cli.js"), "-d", "dist/src/db/cli-data-source.js", "migration:run"],
       devEnv(),
     );
     expect(migrations).toEqual({ code: 0, out: expect.stringContaining("No migrations are pending") });
+
+    // `npm run admin -- create-key`: a key the running instance accepts, then refuses once revoked.
+    const adminCli = path.join(ROOT, "dist", "src", "admin", "cli.js");
+    const created = await run([adminCli, "admin", "create-key", "--name", "local", "--scopes", "sessions:read"], devEnv());
+    expect(created.code).toBe(0);
+    const key = created.out.trimEnd().split("\n").pop()!;
+    const asKey = (url: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `ApiKey ${key}` },
+        body: JSON.stringify({ query: "{ serviceKey { name } }" }),
+      }).then((r) => r.json());
+    expect(await asKey(first.url)).toEqual({ data: { serviceKey: { name: "local" } } });
+    expect(await run([adminCli, "admin", "revoke-key", key.split("_")[1]], devEnv())).toMatchObject({ code: 0 });
+    expect(await asKey(first.url)).toMatchObject({ errors: [{ extensions: { reason: "SERVICE_KEY_REVOKED" } }] });
+    // `npm run keys -- list`: the development ring, one key signing.
+    const keys = await run([adminCli, "keys", "list"], devEnv());
+    expect(keys).toEqual({ code: 0, out: expect.stringMatching(/^\S{43} {2}ES256 {2}private {2}signs now\n$/) });
 
     const bench = await run([path.join(ROOT, "dist", "bench", "run.js"), "--quick", "--only=context"], {
       // Its servers run as in production, with full-cost hashing.
