@@ -4,8 +4,8 @@ import { print } from "graphql";
 import { Client } from "pg";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { loadConfig } from "../../src/config/environment";
-import { generateSigningKey } from "../../src/lib/signing-keys";
 import { createLogger } from "../../src/lib/logger";
+import { generateSigningKey } from "../../src/lib/signing-keys";
 
 /** Settings every test server starts with; a test overrides what it is about. */
 export const TEST_ENV = {
