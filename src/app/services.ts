@@ -12,6 +12,8 @@ import { pgPool } from "../db/pg-pool";
 import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
+import { ServiceKeyService } from "../service-keys/service-key.service";
+import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
@@ -38,6 +40,7 @@ export interface Services {
   auditLog: AuditLogService;
   /** Support staff's acts on other accounts (the admin* fields and `npm run admin`). */
   admin: AdminService;
+  serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -87,6 +90,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     events,
   );
   const auditLog = new AuditLogService(db);
+  const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
   const passwords = new PasswordHasher(config.passwordHashCost);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
@@ -114,6 +118,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     account,
     auditLog,
     admin,
+    serviceKeys,
     accessTokens,
     lastActive,
     sessionCache,

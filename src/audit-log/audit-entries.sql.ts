@@ -32,6 +32,7 @@ export function revocationEntries(reason: Param): Sql {
            jsonb_strip_nulls(jsonb_build_object(
              'reason', ${reason}::text,
              'bySessionId', security_event_setting('app.session_id'),
+             'byServiceKey', security_event_setting('app.service_key'),
              'sessionCount', CASE WHEN count(*) > 1 THEN count(*) END,
              'by', ${OPERATOR_JSON})),
            CASE WHEN count(*) > 1 THEN array_agg(id) END
@@ -50,6 +51,7 @@ export function accountChangeEntry(type: AuditEventType, details: Sql): Sql {
     SELECT id, NULL, ${type}, security_event_setting('app.ip'), security_event_setting('app.user_agent'),
            jsonb_strip_nulls(${details} || jsonb_build_object(
              'bySessionId', security_event_setting('app.session_id'),
+             'byServiceKey', security_event_setting('app.service_key'),
              'by', ${OPERATOR_JSON}))
     FROM changed`;
 }

@@ -16,8 +16,8 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * these columns writes an event by itself: the statements that change them log themselves
  * (src/audit-log/audit-entries.sql.ts).
  */
-export class UserRolesAndLocks1764500000000 implements MigrationInterface {
-  name = "UserRolesAndLocks1764500000000";
+export class UserRolesAndLocks1764510000000 implements MigrationInterface {
+  name = "UserRolesAndLocks1764510000000";
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
