@@ -5,6 +5,8 @@ import { AuthService } from "../auth/auth.service";
 import { LoginThrottle } from "../auth/login-throttle";
 import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
+import { PasswordQueue } from "../auth/password-queue";
+import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
@@ -84,13 +86,20 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     events,
   );
   const auditLog = new AuditLogService(db);
-  const passwords = new PasswordHasher(config.passwordHashCost);
+  const passwords = new PasswordHasher(
+    config.passwordHashCost,
+    new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting),
+  );
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
-  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
+  const registerBudget = new RegisterBudget(pool, config.registerBudget);
+  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
-  const live = new LiveConnections(sessions, logger);
+  const live = new LiveConnections(sessions, logger, {
+    perSession: config.socketCaps.perSession,
+    perUser: config.socketCaps.perUser,
+  });
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
   const purge = new SessionPurge(
