@@ -25,7 +25,7 @@ async function connected(clients: LiveClient[]) {
 }
 
 describe("WebSocket caps", () => {
-  it("refuses a session's third socket with 4029 SESSION_LIMIT, keeps the first two, and lets a new one in once one closes", async () => {
+  it("refuses a session's third socket with 4029 SESSION_LIMIT, and keeps the first two open and listening", async () => {
     const user = await signUp(server);
     const [a, b] = [live.open(user.accessToken).subscribe(), live.open(user.accessToken).subscribe()];
     await connected([a, b]);
