@@ -55,7 +55,9 @@ describe("every response", () => {
       mediaType: await get(server.url, { "content-type": "text/plain" }, "POST", "{}"),
       preflight: await get(server.url, { origin: "https://evil.example" }, "OPTIONS"),
     };
-    expect(Object.fromEntries(Object.entries(answers).map(([k, a]) => [k, [a.status, a.headers["x-content-type-options"]]]))).toEqual({
+    expect(
+      Object.fromEntries(Object.entries(answers).map(([k, a]) => [k, [a.status, a.headers["x-content-type-options"]]])),
+    ).toEqual({
       ok: [200, "nosniff"],
       notFound: [404, "nosniff"],
       health: [405, "nosniff"],
