@@ -38,6 +38,8 @@ export interface Services {
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
+  /** The bounded queue in front of every password hash (the benchmark counts its use). */
+  passwordQueue: PasswordQueue;
   /** This instance's open WebSockets; the fan-out delivers revocations to it. */
   live: LiveConnections;
   /** Marks expired sessions EXPIRED and publishes them (started by the server). */
@@ -86,10 +88,8 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     events,
   );
   const auditLog = new AuditLogService(db);
-  const passwords = new PasswordHasher(
-    config.passwordHashCost,
-    new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting),
-  );
+  const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
+  const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
@@ -121,6 +121,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     accessTokens,
     lastActive,
     sessionCache,
+    passwordQueue,
     live,
     sweeper,
     purge,

@@ -50,6 +50,8 @@ export class LiveConnections implements RevocationConsumer {
   private stopped = false;
   /** Revocations heard but not yet delivered: they go out together (see deliver). */
   private pending: SessionRevocation[] = [];
+  /** Cap checks so far (`admit`), one per acknowledged socket (the benchmark shows requests make none). */
+  capChecks = 0;
 
   constructor(
     private readonly sessions: SessionService,
@@ -83,6 +85,7 @@ export class LiveConnections implements RevocationConsumer {
    * same turn as `open`, so two sockets acknowledged at once cannot both take the last place.
    */
   admit(userId: string, sessionId: string): Extract<TooManyConnectionsReason, "SESSION_LIMIT" | "USER_LIMIT"> | null {
+    this.capChecks++;
     if ((this.bySession.get(sessionId)?.connections.size ?? 0) >= this.caps.perSession) return "SESSION_LIMIT";
     if ((this.byUser.get(userId)?.size ?? 0) >= this.caps.perUser) return "USER_LIMIT";
     return null;
