@@ -69,4 +69,21 @@ describe("in production, over graphql-ws as over HTTP", () => {
     ]);
     expect(JSON.stringify(http).length).toBeLessThan(500);
   });
+
+  it("does not echo a 90 KB key of a variable back in BAD_USER_INPUT either", async () => {
+    const res = await server.post({
+      query: "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
+      variables: { input: { email: "a@b.test", password: "whatever1", [LONG_NAME]: 1 } },
+    });
+    expect(res.errors?.[0].extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      fields: [
+        {
+          field: `${LONG_NAME.slice(0, 64)}…`,
+          messages: [`${LONG_NAME.slice(0, 64)}… is not a field of LoginInput`],
+        },
+      ],
+    });
+    expect(JSON.stringify(res).length).toBeLessThan(1000);
+  });
 });

@@ -138,6 +138,7 @@ export function startLiveServer(
   });
   const transport = serveGraphqlWs(wss, server, {
     logger,
+    warnings: deps.warnings,
     isProduction: config.isProduction,
     keepAliveMs: config.wsKeepAliveInterval * 1000,
   });
