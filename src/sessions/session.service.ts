@@ -81,9 +81,12 @@ export class SessionService {
 
   /**
    * Rotates a refresh token. The row lock makes parallel refreshes with one token queue up:
-   * the first rotates, the others find their secret already spent. A spent secret within
-   * `refreshReuseGrace` seconds is a racing tab and is told so without harm; later, it is a
-   * replay, and the whole session is revoked (theft detection, RFC 9700 §4.14.2).
+   * the first rotates, the others find their secret already spent. The secret spent by the
+   * last rotation, within `refreshReuseGrace` seconds, is a racing tab and is told so without
+   * harm. Any other secret this session ever issued and spent (the whole family, not only the
+   * last one: a thief who rotated twice must not be safe) is a replay, and the whole session is
+   * revoked (theft detection, RFC 9700 §4.14.2). A secret the session never issued is a plain
+   * refusal, so knowing a session id is no remote logout.
    */
   async rotateRefreshToken(token: string, actor: Actor): Promise<RefreshResult> {
     const parsed = parseRefreshToken(token);
@@ -105,11 +108,11 @@ export class SessionService {
         });
         return { result: { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) } as const };
       }
-      if (secretMatches(parsed.secret, session.previousSecretHash)) {
-        const spentFor = now.getTime() - (session.secretRotatedAt?.getTime() ?? 0);
-        if (spentFor < this.policy.refreshReuseGrace * 1000) {
-          return { result: { ok: false, reason: "REFRESH_TOKEN_ROTATED" } as const };
-        }
+      const justSpent = secretMatches(parsed.secret, session.previousSecretHash);
+      if (justSpent && now.getTime() - (session.secretRotatedAt?.getTime() ?? 0) < this.policy.refreshReuseGrace * 1000) {
+        return { result: { ok: false, reason: "REFRESH_TOKEN_ROTATED" } as const };
+      }
+      if (justSpent || (await this.store.isSpentSecret(m, session.id, hashSecret(parsed.secret)))) {
         const revoked = await this.store.revoke({ kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE", m);
         return { result: { ok: false, reason: "REFRESH_TOKEN_REUSE" } as const, revoked };
       }

@@ -32,8 +32,13 @@ export interface SessionStore {
    * concurrent lockers exactly one proceeds at a time, and a revocation waits behind it.
    */
   getSession(id: string, options?: { tx?: EntityManager; lock?: boolean }): Promise<SessionEntity | null>;
-  /** Replaces the refresh secret of a session the caller holds locked in `tx`. */
+  /**
+   * Replaces the refresh secret of a session the caller holds locked in `tx`; the spent one
+   * (`previousHash`) joins the session's spent secrets for good.
+   */
   rotateSecret(tx: EntityManager, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
+  /** Whether `hash` is a refresh secret this session once issued and has since spent. A plain read. */
+  isSpentSecret(tx: EntityManager, id: string, hash: Buffer): Promise<boolean>;
   /**
    * Marks a session the caller holds locked in `tx` as having just proved the password, with
    * no log entry of its own (the change that proved it is the record).
@@ -304,11 +309,21 @@ export class PgSessionStore implements SessionStore {
     secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date },
   ): Promise<void> {
     await transactionRunner(tx).rows(
-      sql`UPDATE sessions
+      sql`WITH spent AS (
+            INSERT INTO spent_refresh_secrets (session_id, secret_hash) VALUES (${id}::uuid, ${secret.previousHash})
+            ON CONFLICT DO NOTHING)
+          UPDATE sessions
           SET previous_secret_hash = ${secret.previousHash}, secret_hash = ${secret.hash},
               secret_rotated_at = ${param(secret.rotatedAt)}, last_active_at = ${param(secret.rotatedAt)}
           WHERE id = ${id}::uuid`,
     );
+  }
+
+  async isSpentSecret(tx: EntityManager, id: string, hash: Buffer): Promise<boolean> {
+    const rows = await transactionRunner(tx).rows(
+      sql`SELECT 1 FROM spent_refresh_secrets WHERE session_id = ${id}::uuid AND secret_hash = ${hash}`,
+    );
+    return rows.length > 0;
   }
 
   async markFresh(tx: EntityManager, id: string): Promise<void> {
