@@ -78,6 +78,29 @@ describe("logoutAllDevices", () => {
     expect((await server.request(MeDocument, {}, { token: bob.accessToken })).status).toBe(200);
   });
 
+  it("lets exactly one of two devices survive when both end the others at the same moment, trial after trial", async () => {
+    for (let trial = 0; trial < 6; trial++) {
+      const laptop = await signUp(server);
+      const phone = await signIn(server, laptop.email);
+      const answers = await Promise.all(
+        [laptop, phone].map((device) =>
+          server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: device.accessToken }),
+        ),
+      );
+      // One ended the other; the other found its own session already ended, and ended nothing.
+      const winners = answers.filter((a) => a.data?.logoutAllDevices === 1);
+      const losers = answers.filter((a) => a.status === 401);
+      expect([winners.length, losers.length]).toEqual([1, 1]);
+      expect(losers[0].errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" });
+      const live = await server.sql<{ id: string }>("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", [
+        laptop.user.id,
+      ]);
+      const survivor = answers[0] === winners[0] ? laptop : phone;
+      expect(live).toEqual([{ id: survivor.session.id }]);
+      expect((await server.request(MeDocument, {}, { token: survivor.accessToken })).status).toBe(200);
+    }
+  });
+
   it("rewrites each ended row in place (a HOT update), touching no index", async () => {
     // What keeps 10,000 revocations cheap (migration SessionsHotRevocation): an index that
     // covers revoked_at, even in a partial index's predicate, would make every one of them

@@ -94,6 +94,8 @@ export class AccountService {
   ): Promise<number> {
     const revoked = await this.db.transaction(async (m) => {
       await setActor(m, actor);
+      // Before the row lock: revocations of a user's sessions as a whole take their locks in one order.
+      await this.sessions.lockUserSessions(m, viewer.userId);
       // Again, under a row lock: the session may have been revoked while the hash was computed.
       assertAlive(await this.sessions.validateSession({ session: viewer }, { lockIn: m }));
       // The password was just proved on this session: it is as fresh as after reauthenticate.

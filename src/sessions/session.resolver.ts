@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
-import { requireFreshViewer, requireViewer } from "../graphql/viewer";
+import { refusalError, requireFreshViewer, requireViewer } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
 import { isRefreshToken } from "./refresh-token";
 import { Session } from "./session.type";
@@ -57,11 +57,12 @@ export class SessionResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<number> {
     const viewer = await requireFreshViewer(ctx);
-    const ended = await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", {
-      exceptSessionId: keepCurrent ? viewer.sessionId : undefined,
-      actor: ctx.actor,
-    });
-    return ended.length;
+    if (!keepCurrent)
+      return (await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", { actor: ctx.actor })).length;
+    // The session kept must still be alive when the others end (a concurrent call may end it).
+    const outcome = await ctx.services.sessions.revokeOtherSessions(viewer, "LOGOUT_ALL", ctx.actor);
+    if (!outcome.ok) throw refusalError(outcome.reason);
+    return outcome.revoked.length;
   }
 
   @Mutation(() => Boolean, {

@@ -8,7 +8,14 @@ import type { RevocationReason } from "./revocation/revocation-reason";
 import { SessionEntity } from "./session.entity";
 import type { SessionStore } from "./session.store";
 import { invalidReason, type SessionInvalidReason, sessionExpiresAt } from "./session-lifetime";
-import type { SessionCheck, SessionCredential, SessionRequirements, SessionValidator } from "./validate-session";
+import type {
+  SessionCheck,
+  SessionCredential,
+  SessionRef,
+  SessionRefusal,
+  SessionRequirements,
+  SessionValidator,
+} from "./validate-session";
 
 export interface SessionPolicy {
   idleTtl: number;
@@ -165,7 +172,8 @@ export class SessionService {
 
   /**
    * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given a
-   * `manager`, it runs in the caller's transaction, whose actor the caller has set.
+   * `manager`, it runs in the caller's transaction, whose actor the caller has set and which
+   * has taken lockUserSessions first; otherwise it takes that lock itself.
    */
   async revokeUserSessions(
     userId: string,
@@ -175,7 +183,42 @@ export class SessionService {
     const target: RevocationTarget = { kind: "user-sessions", userId, exceptSessionId: options.exceptSessionId };
     // Inside a caller's transaction the caller publishes after its commit.
     if (options.manager) return this.store.revoke(target, reason, options.manager);
-    return this.revokeAndPublish(options.actor, reason, target);
+    const revoked = await this.db.transaction(async (m) => {
+      if (options.actor) await setActor(m, options.actor);
+      await this.store.lockUserSessions(m, userId);
+      return this.store.revoke(target, reason, m);
+    });
+    await this.events.sessionsRevoked(revoked);
+    return revoked;
+  }
+
+  /**
+   * Ends every other session of the viewer's user, only if the viewer's own session is alive
+   * when this commits: after the user's revocation lock, its row is read and kept locked, so
+   * no revocation can end it before the others are ended. Of two sessions doing this at once,
+   * exactly one survives: the second finds its own session ended by the first. Answers the
+   * sessions ended, or why the acting session may no longer act.
+   */
+  async revokeOtherSessions(
+    viewer: SessionRef,
+    reason: RevocationReason,
+    actor: Actor,
+  ): Promise<{ ok: true; revoked: SessionRevocation[] } | { ok: false; reason: SessionRefusal }> {
+    const outcome = await this.db.transaction(async (m) => {
+      await setActor(m, actor);
+      await this.store.lockUserSessions(m, viewer.userId);
+      const check = await this.validator.validateSession({ session: viewer }, { lockIn: m });
+      if (!check.ok) return { ok: false as const, reason: check.reason };
+      const target: RevocationTarget = { kind: "user-sessions", userId: viewer.userId, exceptSessionId: viewer.sessionId };
+      return { ok: true as const, revoked: await this.store.revoke(target, reason, m) };
+    });
+    if (outcome.ok) await this.events.sessionsRevoked(outcome.revoked);
+    return outcome;
+  }
+
+  /** Takes the user's revocation lock in the caller's transaction (see SessionStore.lockUserSessions). */
+  lockUserSessions(tx: EntityManager, userId: string): Promise<void> {
+    return this.store.lockUserSessions(tx, userId);
   }
 
   /** A revocation in a transaction of its own, with `actor` for the audit log; published after commit. */

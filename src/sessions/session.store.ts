@@ -44,6 +44,13 @@ export interface SessionStore {
    * no log entry of its own (the change that proved it is the record).
    */
   markFresh(tx: EntityManager, id: string): Promise<void>;
+  /**
+   * Takes the user's revocation lock until `tx` ends. Every statement that ends a user's
+   * sessions as a whole (logoutAllDevices, a password or email change) takes it first, so two
+   * of them run one after the other: each finds the other's acting session as it left it, and
+   * they never wait on each other's rows in opposite orders (a deadlock).
+   */
+  lockUserSessions(tx: EntityManager, userId: string): Promise<void>;
   /** Records activity on live sessions. Idempotent; an ended session is left as it ended. */
   touchSessions(ids: readonly string[]): Promise<void>;
   /**
@@ -64,6 +71,9 @@ export interface SessionStore {
    */
   deleteExpiredSessions(policy: { retention: number; idleTtl: number; limit: number }): Promise<number>;
 }
+
+/** The advisory-lock namespace of lockUserSessions (the first of the two int4 keys). */
+const USER_SESSIONS_LOCK = 17_001;
 
 const SESSION_COLUMNS = sql`
   s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
@@ -324,6 +334,14 @@ export class PgSessionStore implements SessionStore {
       sql`SELECT 1 FROM spent_refresh_secrets WHERE session_id = ${id}::uuid AND secret_hash = ${hash}`,
     );
     return rows.length > 0;
+  }
+
+  // A transaction-scoped advisory lock in a namespace of its own (the two-key form): nothing to
+  // release, gone with the transaction; two users whose ids hash alike only wait in turn.
+  async lockUserSessions(tx: EntityManager, userId: string): Promise<void> {
+    await transactionRunner(tx).rows(
+      sql`SELECT pg_advisory_xact_lock(${rawSql(String(USER_SESSIONS_LOCK))}, hashtext(${userId}))`,
+    );
   }
 
   async markFresh(tx: EntityManager, id: string): Promise<void> {
