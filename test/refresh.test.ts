@@ -70,7 +70,10 @@ describe("refreshSession", () => {
     await refresh(elsewhere.refreshToken!);
     await refresh((await refresh(target.refreshToken!)).data!.refreshSession.refreshToken!);
     const borrowed = `${target.session.id}.${elsewhere.refreshToken!.split(".")[1]}`;
-    expect((await refresh(borrowed)).errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_INVALID" });
+    expect((await refresh(borrowed)).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "REFRESH_TOKEN_INVALID",
+    });
     const [row] = await server.sql("SELECT revoked_at FROM sessions WHERE id = $1", [target.session.id]);
     expect(row).toEqual({ revoked_at: null });
   });

@@ -7,6 +7,7 @@ import { invariant } from "../lib/invariant";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
+import { validateArgument } from "./input-validation";
 import { DateTimeScalar } from "./scalars";
 
 export const RESOLVERS = [
@@ -33,7 +34,7 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers: RESOLVERS,
     pubSub: noTopicPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-    // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
-    validate: { forbidUnknownValues: false },
+    // Text PostgreSQL can hold, then class-validator rules, on every argument; failures become BAD_USER_INPUT.
+    validateFn: validateArgument,
   });
 }
