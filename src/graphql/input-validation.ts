@@ -6,10 +6,10 @@ import { ArgumentValidationError, type ValidatorFn } from "type-graphql";
  * has no UTF-8 encoding). Either one reaching a statement is a 500, and in a password it would
  * be hashed as something else (U+FFFD).
  */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function isStorableText(value: string): boolean {
-  return !UNSTORABLE.test(value);
+  return !value.includes("\u0000") && !UNPAIRED_SURROGATE.test(value);
 }
 
 /** One class-validator error per string (at any depth) that text cannot hold; `name` is its argument or field. */
