@@ -10,6 +10,7 @@ import { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
+import { assertNewPasswordAllowed } from "./password-policy";
 
 export interface SignedIn {
   user: UserEntity;
@@ -34,6 +35,7 @@ export class AuthService {
 
   async register(input: { email: string; password: string; deviceName?: string | null }, actor: Actor) {
     const email = normalizeEmail(input.email);
+    assertNewPasswordAllowed("password", input.password, { email });
     const passwordHash = await this.passwords.hash(input.password);
     try {
       // One transaction: a failure creating the session leaves no account (and no log entry) behind.
