@@ -174,6 +174,55 @@ describe("mySessions", () => {
   });
 });
 
+describe("mySessions pages", () => {
+  it("answers at most 100 sessions per call, the current one first, and pages the rest by last activity with after", async () => {
+    const user = await signUp(server);
+    await addSessionsLike(server, user.session.id, 250);
+    // Distinct activity times, and some ties broken by id.
+    await server.sql(
+      `UPDATE sessions SET last_active_at = now() - make_interval(secs => (hashtext(id::text) % 500 + 500) / 10)
+       WHERE user_id = $1 AND id <> $2`,
+      [user.user.id, user.session.id],
+    );
+    const expected = await server.sql<{ id: string }>(
+      `SELECT id FROM sessions WHERE user_id = $1 AND id <> $2 ORDER BY last_active_at DESC, created_at DESC, id DESC`,
+      [user.user.id, user.session.id],
+    );
+    const page = async (after?: string) => {
+      const res = await server.request(MySessionsDocument, { after }, { token: user.accessToken });
+      return res.data!.mySessions.map((s) => s.id);
+    };
+    const first = await page();
+    expect(first).toHaveLength(100);
+    expect(first[0]).toBe(user.session.id);
+    const second = await page(first.at(-1));
+    const third = await page(second.at(-1));
+    expect([second.length, third.length]).toEqual([100, 51]);
+    expect([...first, ...second, ...third]).toEqual([user.session.id, ...expected.map((r) => r.id)]);
+    // Right after the current session: the others from the top.
+    expect((await page(user.session.id)).slice(0, 99)).toEqual(first.slice(1));
+  });
+
+  it("takes first from 1 to 100, refuses a malformed cursor, and gives an empty page after another user's session", async () => {
+    const user = await signUp(server);
+    const other = await signIn(server, user.email);
+    const stranger = await signUp(server);
+    const ask = (variables: { first?: number; after?: string }) =>
+      server.request(MySessionsDocument, variables, { token: user.accessToken });
+    expect((await ask({ first: 1 })).data?.mySessions.map((s) => s.id)).toEqual([user.session.id]);
+    expect((await ask({ first: 1, after: user.session.id })).data?.mySessions.map((s) => s.id)).toEqual([other.session.id]);
+    expect((await ask({ first: 101 })).errors?.[0].extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      fields: [{ field: "first", messages: ["first must not be greater than 100"] }],
+    });
+    expect((await ask({ after: "nope" })).errors?.[0].extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      fields: [{ field: "after", messages: ["after must be a session id (the last id of the previous page)"] }],
+    });
+    expect((await ask({ after: stranger.session.id })).data?.mySessions).toEqual([]);
+  });
+});
+
 describe("revokeSession", () => {
   it("ends one of the caller's sessions at once", async () => {
     const laptop = await signUp(server);

@@ -1,4 +1,5 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Max, Min } from "class-validator";
+import { Arg, Args, ArgsType, Ctx, Extensions, Field, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { refusalError, requireFreshViewer, requireViewer } from "../graphql/viewer";
@@ -6,14 +7,32 @@ import { isUuid } from "../lib/uuid";
 import { isRefreshToken } from "./refresh-token";
 import { Session } from "./session.type";
 
+/** The most sessions one call of mySessions answers. */
+export const MAX_SESSIONS_PAGE = 100;
+
+@ArgsType()
+class MySessionsArgs {
+  @Field(() => Int, { defaultValue: MAX_SESSIONS_PAGE, description: `1 to ${MAX_SESSIONS_PAGE}.` })
+  @Min(1)
+  @Max(MAX_SESSIONS_PAGE)
+  first!: number;
+
+  @Field(() => ID, { nullable: true, description: "The last id of the previous page: the page after it." })
+  after?: string | null;
+}
+
 @Resolver(() => Session)
 export class SessionResolver {
-  @Query(() => [Session], { description: "Your active sessions: the current one first, then by last activity." })
-  async mySessions(@Ctx() ctx: GraphQLContext): Promise<Session[]> {
+  @Query(() => [Session], {
+    description: `Your active sessions, at most ${MAX_SESSIONS_PAGE} per call: the current one first, then by last activity, most recent first. For the next page pass the last id as \`after\`; a shorter page than \`first\` is the last.`,
+  })
+  @Extensions({ listSize: { argument: "first", max: MAX_SESSIONS_PAGE } })
+  async mySessions(@Args(() => MySessionsArgs) { first, after }: MySessionsArgs, @Ctx() ctx: GraphQLContext): Promise<Session[]> {
     const viewer = requireViewer(ctx);
-    const rows = await ctx.services.sessions.listUserSessions(viewer.userId);
-    const sessions = rows.map((s) => Session.from(s, ctx.services.sessions.expiresAt(s), viewer.sessionId));
-    return [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+    if (after != null && !isUuid(after))
+      throw badUserInput("after", "after must be a session id (the last id of the previous page)");
+    const rows = await ctx.services.sessions.listUserSessions(viewer, { first, after: after ?? null });
+    return rows.map((s) => Session.from(s, ctx.services.sessions.expiresAt(s), viewer.sessionId));
   }
 
   @Mutation(() => Boolean, {

@@ -81,9 +81,9 @@ export class SessionService {
     return sessionExpiresAt(session, this.policy.idleTtl);
   }
 
-  /** The user's live sessions, most recently active first. */
-  listUserSessions(userId: string): Promise<SessionEntity[]> {
-    return this.store.listUserSessions(userId, this.policy.idleTtl);
+  /** A page of the user's live sessions: the current one first, then most recently active first (SessionStore.listUserSessions). */
+  listUserSessions(viewer: SessionRef, page: { first: number; after: string | null }): Promise<SessionEntity[]> {
+    return this.store.listUserSessions(viewer.userId, this.policy.idleTtl, { ...page, currentSessionId: viewer.sessionId });
   }
 
   /**

@@ -23,8 +23,17 @@ export interface SessionStore {
    * read. A plain read: a revocation may commit the moment it returns.
    */
   getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]>;
-  /** A user's live sessions, most recently active first. A plain read. */
-  listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]>;
+  /**
+   * One page of a user's live sessions: `currentSessionId` first (on the first page), then by
+   * last activity, most recent first (ties by creation, then id). `after` is the last id of the
+   * previous page, a keyset cursor; one that is not this user's session gives an empty page. A
+   * plain read: a session active between two pages moves up, and may be seen twice or skipped.
+   */
+  listUserSessions(
+    userId: string,
+    idleTtl: number,
+    page: { first: number; after: string | null; currentSessionId: string },
+  ): Promise<SessionEntity[]>;
   /** Inserts a session in the caller's transaction. Ids are random UUIDs: concurrent creates never collide. */
   createSession(tx: EntityManager, session: SessionEntity): Promise<void>;
   /**
@@ -276,17 +285,31 @@ export class PgSessionStore implements SessionStore {
   // what the Session type shows: no user join, no timestamps nobody reads. The timestamps come
   // as epoch milliseconds (a float8): pg's text parser for timestamptz, a regular expression
   // per value, is the largest cost of a long list otherwise.
-  async listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]> {
+  // The sort is a top-N heap over the user's rows: an index on last_active_at would cost every
+  // activity write its HOT update (migration SessionsHotRevocation), for a read that is rare.
+  async listUserSessions(
+    userId: string,
+    idleTtl: number,
+    page: { first: number; after: string | null; currentSessionId: string },
+  ): Promise<SessionEntity[]> {
+    const user = param(userId);
+    const current = param(page.currentSessionId);
+    const after = param(page.after);
     const rows = await this.pool.rows<ListedSessionRow>(
       sql`SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
                  date_part('epoch', s.created_at) * 1000 AS created_ms,
                  date_part('epoch', s.last_active_at) * 1000 AS last_active_ms,
                  date_part('epoch', s.expires_at) * 1000 AS expires_ms
           FROM sessions s
-          WHERE s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()
+          WHERE s.user_id = ${user}::uuid AND s.revoked_at IS NULL AND s.expires_at > now()
             AND s.last_active_at > now() - make_interval(secs => ${idleTtl})
-          ORDER BY s.last_active_at DESC, s.created_at DESC`,
-      "list_user_sessions",
+            AND (${after}::uuid IS NULL OR s.id <> ${current}::uuid)
+            AND (${after}::uuid IS NULL OR ${after}::uuid = ${current}::uuid
+              OR (s.last_active_at, s.created_at, s.id) <
+                 (SELECT c.last_active_at, c.created_at, c.id FROM sessions c WHERE c.id = ${after}::uuid AND c.user_id = ${user}::uuid))
+          ORDER BY s.id = ${current}::uuid DESC, s.last_active_at DESC, s.created_at DESC, s.id DESC
+          LIMIT ${page.first}`,
+      "list_user_sessions_page",
     );
     return rows.map((row) =>
       listedSession(row, new Date(row.created_ms), new Date(row.last_active_ms), new Date(row.expires_ms)),
