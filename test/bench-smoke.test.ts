@@ -22,6 +22,7 @@ it("runs the benchmark suite in quick mode and prints every table", async () => 
     "the plainest stateless Apollo server",
     "against the plainest stateless Apollo server",
     "## The context builder alone",
+    "## Hardening on the hot path",
     "## Live fan-out",
     "delivery latency",
     "stateless JWT",
