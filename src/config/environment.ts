@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, secret, secrets, text } from "./variable-kinds";
+import { count, flag, integer, isSecret, oneOf, origins, postgresUrl, seconds, secret, secrets, text } from "./variable-kinds";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up: every problem is reported at
@@ -70,6 +70,8 @@ const shape = {
   GRAPHQL_MAX_DEPTH: count(10),
   GRAPHQL_MAX_ALIASES: count(15),
   GRAPHQL_MAX_TOKENS: count(1000),
+  /** Serve an Apollo Federation 2 subgraph schema (User and Session entities) for a gateway; see docs/INTEGRATION.md. */
+  FEDERATION: flag(false),
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
 };
 
@@ -124,6 +126,8 @@ export interface Config {
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
   readonly queryLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number };
+  /** Serve the schema as an Apollo Federation 2 subgraph. */
+  readonly federation: boolean;
   /** Bounds on every wait for the database, seconds. */
   readonly databaseTimeouts: { readonly connect: number; readonly statement: number; readonly idleInTransaction: number };
   readonly wsConnectionInitTimeout: number;
@@ -150,6 +154,14 @@ function describeProblem(name: string, expected: string, env: Record<string, str
     return `${name} ${expected}, got ${lengths.length === 1 ? "" : `${lengths.length} values of `}${lengths.join(", ")} characters`;
   }
   return `${name} ${expected}, got ${JSON.stringify(raw.replace(/\/\/([^/:@\s]*):[^/@\s]*@/, "//$1:***@"))}`;
+}
+
+/**
+ * Library mode (createSessionApi): the process environment with the app's own settings on
+ * top, by variable name, so that an option and its variable can never mean two things.
+ */
+export function loadConfigWith(overrides: Readonly<Record<string, string | undefined>>): Config {
+  return loadConfig({ ...process.env, ...overrides });
 }
 
 /** Parses an environment (default `process.env`); throws ConfigError naming every bad variable. */
@@ -197,6 +209,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
     }),
+    federation: e.FEDERATION,
     databaseTimeouts: Object.freeze({
       connect: e.DB_CONNECT_TIMEOUT,
       statement: e.DB_STATEMENT_TIMEOUT,

@@ -1,13 +1,15 @@
 import type { GraphQLSchema } from "graphql";
-import { buildSchema, type PubSub } from "type-graphql";
+import { buildSchema, type NonEmptyArray, type PubSub } from "type-graphql";
 import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
 import { invariant } from "../lib/invariant";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
-import { SessionResolver } from "../sessions/session.resolver";
-import { UserResolver } from "../users/user.resolver";
+import { resolveSessionReference, SessionResolver } from "../sessions/session.resolver";
+import { resolveUserReference, UserResolver } from "../users/user.resolver";
+import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
+import { toSubgraphSchema } from "./subgraph";
 
 export const RESOLVERS = [
   AuthResolver,
@@ -27,13 +29,35 @@ const unused = (): never => {
 };
 const noTopicPubSub: PubSub = { publish: unused, subscribe: unused };
 
-/** Builds the executable schema; the same call emits schema.graphql (scripts/emit-schema). */
-export function createSchema(): Promise<GraphQLSchema> {
+/** A TypeGraphQL resolver class. */
+// biome-ignore lint/complexity/noBannedTypes: TypeGraphQL's own type for resolver classes.
+export type ResolverClass = Function;
+
+/**
+ * Builds the executable schema; without app resolvers, the same call emits schema.graphql
+ * (scripts/emit-schema), the session API's own contract. An app's resolvers (library mode,
+ * see app/session-api.ts) are added beside ours: they may add types and fields, and they get
+ * the same `@Authorized()` (auth-checker.ts), validation and error formatting.
+ */
+export function createSchema(options: { resolvers?: readonly ResolverClass[] } = {}): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: RESOLVERS,
+    resolvers: [...RESOLVERS, ...(options.resolvers ?? [])] as NonEmptyArray<ResolverClass>,
+    authChecker,
     pubSub: noTopicPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
     validate: { forbidUnknownValues: false },
   });
+}
+
+/**
+ * The schema a server serves: ours plus an app's resolvers, and, in federation mode, as an
+ * Apollo Federation 2 subgraph whose entities are User and Session (subgraph.ts).
+ */
+export async function createApiSchema(
+  options: { resolvers?: readonly ResolverClass[]; federation?: boolean } = {},
+): Promise<GraphQLSchema> {
+  const schema = await createSchema(options);
+  if (!options.federation) return schema;
+  return toSubgraphSchema(schema, { User: resolveUserReference, Session: resolveSessionReference });
 }
