@@ -81,7 +81,10 @@ describe("federation mode: the session API as a Federation 2 subgraph", () => {
         await server.request(MeDocument, {}, { token: user.accessToken }),
       ]) {
         if (answer.status !== 401) stale++;
-        expect(answer).toMatchObject({ status: 401, errors: [{ extensions: { code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" } }] });
+        expect(answer).toMatchObject({
+          status: 401,
+          errors: [{ extensions: { code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" } }],
+        });
       }
     }
     expect(stale).toBe(0);
@@ -91,7 +94,10 @@ describe("federation mode: the session API as a Federation 2 subgraph", () => {
     const res = await server.post({
       query: `mutation { a: login(input: { email: "a@example.test", password: "x" }) { accessToken } b: login(input: { email: "b@example.test", password: "x" }) { accessToken } }`,
     });
-    expect(res).toMatchObject({ status: 400, errors: [{ extensions: { code: "GRAPHQL_VALIDATION_FAILED", reason: "CREDENTIAL_BATCH" } }] });
+    expect(res).toMatchObject({
+      status: 400,
+      errors: [{ extensions: { code: "GRAPHQL_VALIDATION_FAILED", reason: "CREDENTIAL_BATCH" } }],
+    });
   });
 
   it("still carries sessionRevoked on its own endpoint, and closes the revoked socket", async () => {

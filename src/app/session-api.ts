@@ -48,6 +48,11 @@ export interface SessionApi {
   readonly port: number;
   /** The running server's parts (services, fan-out), once listening: for tests and operators. */
   readonly server: RunningServer;
+  /**
+   * The PostgreSQL it connected to, once listening (the embedded one's when DATABASE_URL is
+   * unset): for an app's other services that share the database, such as the supergraph example's subgraph.
+   */
+  readonly databaseUrl: string;
 }
 
 function overrides(options: SessionApiOptions): Record<string, string | undefined> {
@@ -135,6 +140,10 @@ export async function createSessionApi(options: SessionApiOptions = {}): Promise
     },
     get server() {
       return listening();
+    },
+    get databaseUrl() {
+      listening();
+      return running!.database.url;
     },
   };
 }
