@@ -7,6 +7,7 @@ import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
+import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { AccessTokenService } from "../sessions/access-token";
@@ -52,6 +53,7 @@ export interface Services {
 export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
   const pool = pgPool(db);
   const users = new UserService(db);
+  const transactions = new Transactions(pool);
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
@@ -77,7 +79,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     freshTtl: config.freshSessionTtl,
   });
   const sessions = new SessionService(
-    db,
+    transactions,
     sessionStore,
     validator,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
@@ -88,8 +90,8 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
-  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
-  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
+  const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens);
+  const account = new AccountService(transactions, users, sessions, passwords, passwordCheck, events);
   const live = new LiveConnections(sessions, logger);
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
