@@ -7,6 +7,9 @@ import "reflect-metadata";
 
 export type { AppServiceDeps } from "./app/server";
 export { createSessionApi, type SessionApi, type SessionApiOptions } from "./app/session-api";
+export type { SqlRunner } from "./db/pg-pool";
+export { type Sql, sql } from "./db/sql";
+export { type AfterCommitHook, afterCommit, type Transaction, Transactions } from "./db/transaction";
 export { appError, badUserInput, ErrorCode, forbidden, unauthenticated } from "./errors/error-codes";
 export { FRESH_SESSION } from "./graphql/auth-checker";
 export type { GraphQLContext, LoaderFactory, Viewer } from "./graphql/context";

@@ -3,6 +3,7 @@ import { parse, validate } from "graphql";
 import { Args, ArgsType, Authorized, Field, Mutation, Resolver } from "type-graphql";
 import { AddNoteDocument, MyNotesDocument } from "../examples/notes/gql/graphql";
 import { NOTES_APP } from "../examples/notes/src/notes-api";
+import type { NoteService } from "../examples/notes/src/note.service";
 import { CredentialMutation, createSessionApi, FRESH_SESSION, type SessionApi } from "../src";
 import { singleCredentialFieldRule } from "../src/graphql/query-limits";
 import { LogoutDocument, MeDocument } from "./gql/graphql";
@@ -32,6 +33,7 @@ class ProbeResolver {
 }
 
 let api: SessionApi;
+let notes: NoteService;
 let server: TestServer;
 
 beforeAll(async () => {
@@ -39,6 +41,11 @@ beforeAll(async () => {
   api = await createSessionApi({
     ...NOTES_APP,
     resolvers: [...NOTES_APP.resolvers, ProbeResolver],
+    services: (deps) => {
+      const app = NOTES_APP.services(deps);
+      notes = app.notes;
+      return app;
+    },
     env: { ...TEST_ENV, JWT_SECRET: randomBytes(32).toString("hex") },
     databaseUrl: databaseUrl(),
     dbSchema: schema.name,
@@ -90,6 +97,18 @@ describe("library mode: the notes app's resolvers in the session API's server", 
     expect(stale).toBe(0);
     const [written] = await server.sql<{ n: number }>("SELECT count(*)::int AS n FROM notes WHERE text = 'after logout'");
     expect(written.n).toBe(0);
+  });
+
+  it("tells an app's listener of a note from the after-commit queue, once the row is visible to everyone", async () => {
+    const user = await signUp(server);
+    const heard: { text: string; visible: number }[] = [];
+    notes.onNoteAdded(async (note) => {
+      // Another connection: sees the row only if the transaction has committed.
+      const [row] = await server.sql<{ n: number }>("SELECT count(*)::int AS n FROM notes WHERE id = $1", [note.id]);
+      heard.push({ text: note.text, visible: row.n });
+    });
+    await server.request(AddNoteDocument, { text: "committed first" }, { token: user.accessToken });
+    expect(heard).toEqual([{ text: "committed first", visible: 1 }]);
   });
 
   it("shows each user only their own notes", async () => {

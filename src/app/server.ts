@@ -3,6 +3,8 @@ import type { GraphQLSchema } from "graphql";
 import type { DataSource, MigrationInterface } from "typeorm";
 import type { Config } from "../config/environment";
 import { createDataSource } from "../db/data-source";
+import { pgPool, poolRunner, type SqlRunner } from "../db/pg-pool";
+import { Transactions } from "../db/transaction";
 import { contextBuilder, type LoaderFactory } from "../graphql/context";
 import { createApiSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
@@ -60,10 +62,22 @@ export interface AppParts {
 
 /** What an app's services are built from. */
 export interface AppServiceDeps {
-  /** The server's TypeORM data source (its pool, in the server's PostgreSQL schema). */
+  /**
+   * Transactions on the server's pool, with the after-commit queue (db/transaction.ts): what
+   * a change announces (an event, a webhook) goes out only once it has committed.
+   */
+  transactions: Transactions;
+  /** Statements of their own on the same pool, in the same `sql` dialect. */
+  sql: SqlRunner;
+  /** The server's TypeORM data source (its pool, in the server's PostgreSQL schema), for TypeORM users. */
   db: DataSource;
   logger: Logger;
   config: Config;
+}
+
+function appServiceDeps(db: DataSource, logger: Logger, config: Config): AppServiceDeps {
+  const pool = pgPool(db);
+  return { transactions: new Transactions(pool), sql: poolRunner(pool), db, logger, config };
 }
 
 /**
@@ -112,7 +126,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const schema = options.schema ?? (await createApiSchema({ federation: config.federation }));
     const buildContext = contextBuilder(
       options.app
-        ? { ...services, app: { services: app.services?.({ db, logger, config }), loaders: app.loaders ?? {} } }
+        ? { ...services, app: { services: app.services?.(appServiceDeps(db, logger, config)), loaders: app.loaders ?? {} } }
         : services,
     );
     const http = await startHttpServer(

@@ -7,7 +7,7 @@ import { NoteService } from "./note.service";
 export const NOTES_APP = {
   resolvers: [NoteResolver, UserNotesResolver],
   migrations: [CreateNotes1765000000000],
-  services: ({ db }) => ({ notes: new NoteService(db) }),
+  services: ({ transactions, sql }) => ({ notes: new NoteService(transactions, sql) }),
   loaders: notesLoaders,
 } satisfies SessionApiOptions;
 
