@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from "graphql";
-import { buildSchema, type NonEmptyArray, type PubSub } from "type-graphql";
+import { buildSchema, getMetadataStorage, type NonEmptyArray, type PubSub } from "type-graphql";
 import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
@@ -40,14 +40,41 @@ export type ResolverClass = Function;
  * the same `@Authorized()` (auth-checker.ts), validation and error formatting.
  */
 export function createSchema(options: { resolvers?: readonly ResolverClass[] } = {}): Promise<GraphQLSchema> {
-  return buildSchema({
-    resolvers: [...RESOLVERS, ...(options.resolvers ?? [])] as NonEmptyArray<ResolverClass>,
-    authChecker,
-    pubSub: noTopicPubSub,
-    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-    // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
-    validate: { forbidUnknownValues: false },
-  });
+  return fromTheSameMetadata(() =>
+    buildSchema({
+      resolvers: [...RESOLVERS, ...(options.resolvers ?? [])] as NonEmptyArray<ResolverClass>,
+      authChecker,
+      pubSub: noTopicPubSub,
+      scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+      // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
+      validate: { forbidUnknownValues: false },
+    }),
+  );
+}
+
+/** The parts of TypeGraphQL's global metadata store that a build changes. */
+interface BuiltMetadata {
+  fields: unknown[];
+  objectTypes: { fields?: unknown[] }[];
+  interfaceTypes: { fields?: unknown[] }[];
+}
+
+/**
+ * TypeGraphQL keeps one global metadata store, and a build adds the fields of the field
+ * resolvers it was given (an app's `User.notes`) to the type's metadata for good: a later
+ * build without them (our own schema.graphql, the supergraph's composition) would still
+ * have them. Each build here starts from the store as the decorators left it.
+ */
+async function fromTheSameMetadata(build: () => Promise<GraphQLSchema>): Promise<GraphQLSchema> {
+  const storage = getMetadataStorage() as unknown as BuiltMetadata;
+  const declared = [...storage.fields];
+  try {
+    return await build();
+  } finally {
+    storage.fields = declared;
+    // Recomputed from `fields` by the next build.
+    for (const type of [...storage.objectTypes, ...storage.interfaceTypes]) type.fields = undefined;
+  }
 }
 
 /**
