@@ -7,7 +7,8 @@ import { startSupergraph } from "../examples/supergraph/src/supergraph";
  * The integration modes under load, in a process of their own (the load generator keeps its
  * core): the notes app in library mode, and the supergraph (session API, notes subgraph,
  * gateway, all three in this one process). Each in its own PostgreSQL schema. Prints
- * `ready {"library":url,"gateway":url,"direct":url}` when all listen; SIGTERM stops them.
+ * `ready {"library":url,"gateway":url,"direct":url}` when all listen; SIGTERM, or the end of
+ * stdin, stops them.
  */
 async function main() {
   const databaseUrl = process.env.DATABASE_URL!;
@@ -20,13 +21,20 @@ async function main() {
   const library = await createNotesApi({ env, databaseUrl, dbSchema: schemas[0] });
   await library.listen();
   const supergraph = await startSupergraph({ api: { env, databaseUrl, dbSchema: schemas[1] } });
-  process.once("SIGTERM", async () => {
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     await supergraph.stop();
     await library.close();
     for (const s of schemas) await admin.query(`DROP SCHEMA ${s} CASCADE`);
     await admin.end();
     process.exit(0);
-  });
+  };
+  process.once("SIGTERM", () => void stop());
+  // The benchmark holds our stdin: if it dies without a word, we stop too.
+  process.stdin.once("end", () => void stop());
+  process.stdin.resume();
   console.log(`ready ${JSON.stringify({ library: library.url, gateway: supergraph.gateway.url, direct: supergraph.api.url })}`);
 }
 

@@ -134,7 +134,7 @@ async function alternating(a: () => Promise<Load>, b: () => Promise<Load>): Prom
     for (const i of order) runs[i].push(await (i === 0 ? a() : b()));
   const total = (list: Load[]): Load => ({
     rps: list.reduce((n, l) => n + l.rps, 0) / list.length,
-    p50: [...list].sort((x, y) => x.p50 - y.p50)[1].p50,
+    p50: [...list].sort((x, y) => x.p50 - y.p50)[Math.floor(list.length / 2)].p50,
     p99: Math.max(...list.map((l) => l.p99)),
     errors: list.reduce((n, l) => n + l.errors, 0),
     requests: list.reduce((n, l) => n + l.requests, 0),

@@ -29,4 +29,4 @@ it("runs the benchmark suite in quick mode and prints every table", async () => 
     expect(out).toContain(heading);
   }
   expect(out).not.toMatch(/\(errors: \d+\)/);
-}, 180_000);
+}, 300_000);
