@@ -7,8 +7,8 @@ import { startSupergraph } from "../examples/supergraph/src/supergraph";
  * The integration modes under load, in a process of their own (the load generator keeps its
  * core): the notes app in library mode, and the supergraph (session API, notes subgraph,
  * gateway, all three in this one process). Each in its own PostgreSQL schema. Prints
- * `ready {"library":url,"gateway":url,"direct":url}` when all listen; SIGTERM, or the end of
- * stdin, stops them.
+ * `ready {"library":url,"gateway":url,"direct":url}` when all listen; SIGTERM, or the
+ * benchmark's death, stops them.
  */
 async function main() {
   const databaseUrl = process.env.DATABASE_URL!;
@@ -32,9 +32,9 @@ async function main() {
     process.exit(0);
   };
   process.once("SIGTERM", () => void stop());
-  // The benchmark holds our stdin: if it dies without a word, we stop too.
-  process.stdin.once("end", () => void stop());
-  process.stdin.resume();
+  // If the benchmark dies without a word (killed), we stop too: we are handed to another parent.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && void stop(), 1000).unref();
   console.log(`ready ${JSON.stringify({ library: library.url, gateway: supergraph.gateway.url, direct: supergraph.api.url })}`);
 }
 
