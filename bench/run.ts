@@ -476,7 +476,9 @@ async function main() {
       }
     }
 
-    if (want("integration")) {
+    // Four more servers and their sign-ups: left out of --quick (the smoke test's time budget)
+    // unless named with --only; `npm run bench` runs it.
+    if (want("integration") && (!quick || only)) {
       print("\n## Integration modes (docs/INTEGRATION.md)\n");
       print(
         "Authenticated requests, alternating slices as above. Library mode: the notes example's resolvers in our server. Federation: GraphQL Hive Gateway's runtime, the session API (FEDERATION) and the notes subgraph, all three in one process.\n",
