@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type Supergraph, startSupergraph } from "../examples/supergraph/src/supergraph";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { LiveClient } from "./support/live-client";
 import {
   createTestSchema,
@@ -22,7 +23,11 @@ const sockets: LiveClient[] = [];
 beforeAll(async () => {
   const schema = await createTestSchema();
   supergraph = await startSupergraph({
-    api: { env: { ...TEST_ENV, JWT_SECRET: randomBytes(32).toString("hex") }, databaseUrl: databaseUrl(), dbSchema: schema.name },
+    api: {
+      env: { ...TEST_ENV, JWT_PRIVATE_KEYS: generateSigningKey("ES256") },
+      databaseUrl: databaseUrl(),
+      dbSchema: schema.name,
+    },
   });
   server = await testServerFrom(supergraph.api.server, schema, () => supergraph.stop());
 });

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { parse, validate } from "graphql";
 import { Args, ArgsType, Authorized, Field, Mutation, Resolver } from "type-graphql";
 import { AddNoteDocument, MyNotesDocument } from "../examples/notes/gql/graphql";
@@ -6,6 +5,7 @@ import type { NoteService } from "../examples/notes/src/note.service";
 import { NOTES_APP } from "../examples/notes/src/notes-api";
 import { CredentialMutation, createSessionApi, FRESH_SESSION, type SessionApi } from "../src";
 import { singleCredentialFieldRule } from "../src/graphql/query-limits";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument } from "./gql/graphql";
 import { createTestSchema, databaseUrl, TEST_ENV, type TestServer, testServerFrom } from "./support/test-server";
 import { PASSWORD, signIn, signUp } from "./support/users";
@@ -46,7 +46,7 @@ beforeAll(async () => {
       notes = app.notes;
       return app;
     },
-    env: { ...TEST_ENV, JWT_SECRET: randomBytes(32).toString("hex") },
+    env: { ...TEST_ENV, JWT_PRIVATE_KEYS: generateSigningKey("ES256") },
     databaseUrl: databaseUrl(),
     dbSchema: schema.name,
   });

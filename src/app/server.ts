@@ -8,12 +8,26 @@ import { Transactions } from "../db/transaction";
 import { contextBuilder, type LoaderFactory } from "../graphql/context";
 import { createApiSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
+import { descriptorLimit } from "../lib/descriptor-limit";
+import { logBudget } from "../lib/log-budget";
 import { createLogger, type Logger } from "../lib/logger";
 import { startLiveServer } from "../live/websocket-server";
 import type { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { RevocationFanout } from "../sessions/revocation/revocation-fanout";
 import type { SessionPurge } from "../sessions/session-purge";
 import { createServices, type Services } from "./services";
+
+/** Client-caused warnings (refused origins, connections past a cap) written per minute, all kinds together. */
+const WARNINGS_PER_MINUTE = 20;
+
+/**
+ * WS_MAX_CONNECTIONS unset: half the descriptor limit, so that HTTP connections, the database
+ * pool and files keep the other half; 1000 where the limit cannot be read.
+ */
+function defaultSocketCeiling(): number {
+  const limit = descriptorLimit();
+  return limit === null ? 1000 : Math.max(1, Math.floor(limit / 2));
+}
 
 export interface RunningServer {
   url: string;
@@ -129,8 +143,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
         ? { ...services, app: { services: app.services?.(appServiceDeps(db, logger, config)), loaders: app.loaders ?? {} } }
         : services,
     );
+    // Warnings any client can cause share one budget, with a summary of what it held back.
+    const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
     const http = await startHttpServer(
-      { logger, config, buildContext },
+      { logger, config, buildContext, warnings, publicKeys: services.accessTokens.publicKeys() },
       schema,
       { host: config.host, port: config.port },
       {
@@ -144,6 +160,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
         logger,
         config,
         sockets: services.live,
+        caps: { perIp: config.socketCaps.perIp, total: config.socketCaps.total ?? defaultSocketCeiling() },
+        warnings,
         buildContext,
         sessionExpiresAt: (session) => services.sessions.expiresAt(session),
       },
@@ -170,6 +188,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await fanout.close();
         await lastActive.close();
         await db.destroy();
+        warnings.flush();
       },
     };
   } catch (error) {

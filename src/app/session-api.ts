@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from "graphql";
-import { keepDevJwtSecret, withJwtSecret } from "../config/dev-jwt-secret";
+import { keepDevSigningKeys, withSigningKeys } from "../config/dev-signing-keys";
 import { type Config, loadConfigWith } from "../config/environment";
 import { type Database, resolveDatabase } from "../db/database-url";
 import { createApiSchema, type ResolverClass } from "../graphql/schema";
@@ -97,9 +97,9 @@ export async function createSessionApi(options: SessionApiOptions = {}): Promise
     },
     async listen() {
       if (running) return { url: running.server.url };
-      // As `npm start` in development: the signing secret kept in the data folder.
+      // As `npm start` in development: the signing keys kept in the data folder.
       if (config.env === "development" && config.jwt.generated) {
-        config = withJwtSecret(config, (await keepDevJwtSecret(config.dataDir)).secret);
+        config = withSigningKeys(config, (await keepDevSigningKeys(config.dataDir)).keys);
       }
       const database = await resolveDatabase(config, (msg) => logger.debug(msg));
       try {

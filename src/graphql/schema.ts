@@ -1,9 +1,11 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, getMetadataStorage, type NonEmptyArray, type PubSub } from "type-graphql";
+import { AdminResolver } from "../admin/admin.resolver";
 import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
 import { invariant } from "../lib/invariant";
+import { ServiceKeyResolver } from "../service-keys/service-key.resolver";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { resolveSessionReference, SessionResolver } from "../sessions/session.resolver";
 import { resolveUserReference, UserResolver } from "../users/user.resolver";
@@ -18,6 +20,8 @@ export const RESOLVERS = [
   UserResolver,
   SecurityEventResolver,
   SessionRevokedResolver,
+  AdminResolver,
+  ServiceKeyResolver,
 ] as const;
 
 /**
