@@ -16,7 +16,9 @@ module.exports = {
   transform: { "^.+\\.ts$": ["@swc/jest", swc] },
   // The client SDK is ESM source whose relative imports name the emitted file ("./errors.js");
   // the tests run that source itself, so point such imports back at the .ts file.
-  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  // The examples import the package by its name ("session-api"): the tests run its source, so
+  // that one copy of the TypeGraphQL types is loaded.
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1", "^session-api$": "<rootDir>/src/index.ts" },
   globalSetup: "<rootDir>/test/support/global-setup.ts",
   globalTeardown: "<rootDir>/test/support/global-teardown.ts",
   setupFiles: ["reflect-metadata"],

@@ -1,8 +1,12 @@
 import type { Server } from "node:http";
+import type { GraphQLSchema } from "graphql";
+import type { DataSource, MigrationInterface } from "typeorm";
 import type { Config } from "../config/environment";
 import { createDataSource } from "../db/data-source";
-import { contextBuilder } from "../graphql/context";
-import { createSchema } from "../graphql/schema";
+import { pgPool, poolRunner, type SqlRunner } from "../db/pg-pool";
+import { Transactions } from "../db/transaction";
+import { contextBuilder, type LoaderFactory } from "../graphql/context";
+import { createApiSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
 import { descriptorLimit } from "../lib/descriptor-limit";
 import { logBudget } from "../lib/log-budget";
@@ -51,6 +55,43 @@ export interface StartOptions {
    * against (stateless JWT, a database read per request). The server itself never uses it.
    */
   configureServices?: (services: Services) => void;
+  /** The schema to serve, when the caller built it (createSessionApi); else ours, per config.federation. */
+  schema?: GraphQLSchema;
+  /** Library mode: what an app adds (see app/session-api.ts). Nothing of it changes the session check. */
+  app?: AppParts;
+}
+
+/** An app's own parts in library mode. */
+export interface AppParts {
+  /** TypeORM migrations for the app's tables, run after ours in one list (ordered by timestamp). */
+  migrations?: readonly (new () => MigrationInterface)[];
+  /** TypeORM entities, if the app's services use repositories. */
+  // biome-ignore lint/complexity/noBannedTypes: TypeORM's own type for entity classes.
+  entities?: readonly Function[];
+  /** Made once, when the server starts: what resolvers reach as `ctx.app`. */
+  services?: (deps: AppServiceDeps) => unknown;
+  /** Per-request DataLoaders, made on first use as `ctx.loaders.<name>`. */
+  loaders?: Readonly<Record<string, LoaderFactory>>;
+}
+
+/** What an app's services are built from. */
+export interface AppServiceDeps {
+  /**
+   * Transactions on the server's pool, with the after-commit queue (db/transaction.ts): what
+   * a change announces (an event, a webhook) goes out only once it has committed.
+   */
+  transactions: Transactions;
+  /** Statements of their own on the same pool, in the same `sql` dialect. */
+  sql: SqlRunner;
+  /** The server's TypeORM data source (its pool, in the server's PostgreSQL schema), for TypeORM users. */
+  db: DataSource;
+  logger: Logger;
+  config: Config;
+}
+
+function appServiceDeps(db: DataSource, logger: Logger, config: Config): AppServiceDeps {
+  const pool = pgPool(db);
+  return { transactions: new Transactions(pool), sql: poolRunner(pool), db, logger, config };
 }
 
 /**
@@ -75,7 +116,14 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const timeouts = config.databaseTimeouts;
-  const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema, timeouts });
+  const app = options.app ?? {};
+  const db = createDataSource({
+    url: options.databaseUrl,
+    schema: options.dbSchema,
+    timeouts,
+    migrations: app.migrations,
+    entities: app.entities,
+  });
   await db.initialize();
   const fanout = new RevocationFanout({
     databaseUrl: options.databaseUrl,
@@ -89,8 +137,12 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const services = (created = createServices(config, db, logger, fanout));
     await fanout.start();
     options.configureServices?.(services);
-    const schema = await createSchema();
-    const buildContext = contextBuilder(services);
+    const schema = options.schema ?? (await createApiSchema({ federation: config.federation }));
+    const buildContext = contextBuilder(
+      options.app
+        ? { ...services, app: { services: app.services?.(appServiceDeps(db, logger, config)), loaders: app.loaders ?? {} } }
+        : services,
+    );
     // Warnings any client can cause share one budget, with a summary of what it held back.
     const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
     const http = await startHttpServer(

@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { unauthenticated } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
+import { CredentialMutation } from "../graphql/credential-field";
 import { Session } from "../sessions/session.type";
 import { User } from "../users/user.type";
 import type { SignedIn } from "./auth.service";
@@ -26,11 +27,13 @@ function toPayload(ctx: GraphQLContext, s: SignedIn): AuthPayload {
 
 @Resolver()
 export class AuthResolver {
+  @CredentialMutation()
   @Mutation(() => AuthPayload, { description: "Creates the account and signs in on this device." })
   async register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext) {
     return toPayload(ctx, await ctx.services.auth.register(input, ctx.actor));
   }
 
+  @CredentialMutation()
   @Mutation(() => AuthPayload, {
     description: "Signs in: always a new session with a new refresh token. Throttled per account and per IP (RATE_LIMITED).",
   })
@@ -38,6 +41,7 @@ export class AuthResolver {
     return toPayload(ctx, await ctx.services.auth.login(input, ctx.actor));
   }
 
+  @CredentialMutation()
   @Mutation(() => AuthPayload, {
     description:
       "Spends a refresh token and returns a new one with a new access token. Replaying a spent token ends the session (REFRESH_TOKEN_REUSE). In cookie mode, omit the argument: the token is read from the cookie.",

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, parseKeyRing, type SigningKey } from "../lib/signing-keys";
-import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, signingKeys, text } from "./variable-kinds";
+import { count, flag, integer, isSecret, oneOf, origins, postgresUrl, seconds, signingKeys, text } from "./variable-kinds";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up: every problem is reported at
@@ -98,6 +98,8 @@ const shape = {
   GRAPHQL_MAX_TOKENS: count(1000),
   /** Each field counts once per item of the lists above it, a list by its page size (src/graphql/query-limits.ts). */
   GRAPHQL_MAX_COST: count(10_000),
+  /** Serve an Apollo Federation 2 subgraph schema (User and Session entities) for a gateway; see docs/INTEGRATION.md. */
+  FEDERATION: flag(false),
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
 };
 
@@ -178,6 +180,8 @@ export interface Config {
     readonly maxTokens: number;
     readonly maxCost: number;
   };
+  /** Serve the schema as an Apollo Federation 2 subgraph. */
+  readonly federation: boolean;
   /** Bounds on every wait for the database, seconds. */
   readonly databaseTimeouts: { readonly connect: number; readonly statement: number; readonly idleInTransaction: number };
   readonly wsConnectionInitTimeout: number;
@@ -204,6 +208,14 @@ function describeProblem(name: string, expected: string, env: Record<string, str
     return `${name} ${expected}, got ${lengths.length === 1 ? "" : `${lengths.length} values of `}${lengths.join(", ")} characters`;
   }
   return `${name} ${expected}, got ${JSON.stringify(raw.replace(/\/\/([^/:@\s]*):[^/@\s]*@/, "//$1:***@"))}`;
+}
+
+/**
+ * Library mode (createSessionApi): the process environment with the app's own settings on
+ * top, by variable name, so that an option and its variable can never mean two things.
+ */
+export function loadConfigWith(overrides: Readonly<Record<string, string | undefined>>): Config {
+  return loadConfig({ ...process.env, ...overrides });
 }
 
 /** Parses an environment (default `process.env`); throws ConfigError naming every bad variable. */
@@ -265,6 +277,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
     }),
+    federation: e.FEDERATION,
     databaseTimeouts: Object.freeze({
       connect: e.DB_CONNECT_TIMEOUT,
       statement: e.DB_STATEMENT_TIMEOUT,

@@ -81,6 +81,13 @@ export class SessionService {
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 
+  /** One live session of this user, or null: another user's, an ended one and a missing one look alike. */
+  async getUserSession(userId: string, sessionId: string): Promise<SessionEntity | null> {
+    const session = await this.store.getSession(sessionId);
+    if (!session || session.userId !== userId) return null;
+    return invalidReason(session, this.policy.idleTtl) === null ? session : null;
+  }
+
   /** The earlier of the absolute cap and the idle deadline. */
   expiresAt(session: SessionEntity): Date {
     return sessionExpiresAt(session, this.policy.idleTtl);
