@@ -78,7 +78,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const schema = await createSchema();
     const buildContext = contextBuilder(services);
     const http = await startHttpServer(
-      { logger, config, buildContext },
+      {
+        logger,
+        config,
+        buildContext,
+        verifiers: services.verifiers
+          ? {
+              leases: services.verifiers,
+              lookup: (ids) => services.sessions.lookupSessions(ids),
+              authorize: (authorization, scope) => services.authorizeService(authorization, scope),
+            }
+          : undefined,
+      },
       schema,
       { host: config.host, port: config.port },
       {

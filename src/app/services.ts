@@ -7,6 +7,7 @@ import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
+import type { ServiceKeyCheck } from "../http/verifier-stream";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { AccessTokenService } from "../sessions/access-token";
@@ -14,6 +15,7 @@ import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
 import { SessionEvents } from "../sessions/revocation/revocation";
 import type { RevocationFanout } from "../sessions/revocation/revocation-fanout";
+import { VerifierLeases } from "../sessions/revocation/verifier-leases";
 import { wireRevocations } from "../sessions/revocation/wire-revocations";
 import { SessionService } from "../sessions/session.service";
 import { PgSessionStore, type SessionStore } from "../sessions/session.store";
@@ -38,6 +40,10 @@ export interface Services {
   sessionCache: SessionCache;
   /** This instance's open WebSockets; the fan-out delivers revocations to it. */
   live: LiveConnections;
+  /** The session verifiers connected here and their leases (null without a fan-out). */
+  verifiers: VerifierLeases | null;
+  /** Whether an Authorization header is a live service key with a scope (the verifiers' routes). */
+  authorizeService: ServiceKeyCheck;
   /** Marks expired sessions EXPIRED and publishes them (started by the server). */
   sweeper: ExpirySweeper;
   /** Deletes long-ended sessions and spent throttle counters (started by the server). */
@@ -82,6 +88,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     validator,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
     events,
+    (session) => lastActive.seen(session),
   );
   const auditLog = new AuditLogService(db);
   const passwords = new PasswordHasher(config.passwordHashCost);
@@ -91,7 +98,9 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
   const live = new LiveConnections(sessions, logger);
-  wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
+  // A verifier's renewal rides on this instance's own next renewal (verifier-leases.ts).
+  const verifiers = fanout ? new VerifierLeases(config.revocationLeaseMs, () => fanout.renewedAfterNow()) : null;
+  wireRevocations({ events, cache: sessionCache, fanout, sockets: live, verifiers: verifiers ?? undefined });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
   const purge = new SessionPurge(
     sessionStore,
@@ -113,6 +122,8 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     lastActive,
     sessionCache,
     live,
+    verifiers,
+    authorizeService: async () => "UNAUTHENTICATED",
     sweeper,
     purge,
   };

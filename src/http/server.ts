@@ -22,6 +22,7 @@ import { requestActor } from "./request-actor";
 import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
+import { type VerifierRoutesDeps, verifierRoutes } from "./verifier-stream";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -36,6 +37,8 @@ export interface HttpServerDeps {
   config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins">;
   /** The shared context builder, bound to the services. */
   buildContext: ContextBuilder;
+  /** The session verifiers' stream and lookup (absent: those paths answer 404). */
+  verifiers?: VerifierRoutesDeps;
 }
 
 export interface HttpServer {
@@ -113,6 +116,7 @@ export async function startHttpServer(
   const corsPolicy: CorsPolicy = { allowList: config.corsOrigins, allowLoopback: config.env === "development" };
   const logRefusedOrigin = refusedOriginLog(logger);
   const playground = config.isProduction ? undefined : createPlayground();
+  const verifiers = deps.verifiers ? verifierRoutes(deps.verifiers) : undefined;
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
@@ -127,6 +131,8 @@ export async function startHttpServer(
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
     if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
+    // Server to server, with a service key: no CORS, no cookies.
+    if (verifiers && (await verifiers.handle(req, res, url.pathname))) return;
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);
@@ -271,6 +277,10 @@ export async function startHttpServer(
     apollo,
     url: `http://${host}:${address.port}${GRAPHQL_PATH}`,
     // Apollo's drain plugin stops accepting, lets in-flight requests finish, then closes.
-    stop: () => apollo.stop(),
+    // Open verifier streams end first: they would hold the drain for its whole grace period.
+    stop: () => {
+      verifiers?.closeAll();
+      return apollo.stop();
+    },
   };
 }
