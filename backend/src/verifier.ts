@@ -211,7 +211,10 @@ export class SessionVerifier {
   express(options: { optional?: boolean } = {}) {
     return (req: IncomingMessage & { session?: VerifiedSession }, res: ServerResponse, next: (error?: unknown) => void): void => {
       const authorization = req.headers.authorization;
-      if (options.optional && !authorization) return next();
+      if (options.optional && !authorization) {
+        next();
+        return;
+      }
       this.verifyAuthorization(authorization).then((check) => {
         if (check.ok) {
           req.session = { userId: check.userId, sessionId: check.sessionId };
