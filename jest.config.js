@@ -13,7 +13,9 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["@swc/jest", swc] },
+  // jose (an ESM-only package) is compiled for the tests like our own source.
+  transform: { "^.+\\.ts$": ["@swc/jest", swc], "/node_modules/jose/.+\\.js$": ["@swc/jest", swc] },
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   // The client SDK is ESM source whose relative imports name the emitted file ("./errors.js");
   // the tests run that source itself, so point such imports back at the .ts file.
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
