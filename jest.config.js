@@ -18,7 +18,12 @@ module.exports = {
   transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   // The client SDK is ESM source whose relative imports name the emitted file ("./errors.js");
   // the tests run that source itself, so point such imports back at the .ts file.
-  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  // The same for @session-api/backend as imported by examples/notes-api: its source, not its dist.
+  moduleNameMapper: {
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+    "^@session-api/backend$": "<rootDir>/backend/src/index.ts",
+    "^@session-api/backend/(yoga|apollo)$": "<rootDir>/backend/src/$1.ts",
+  },
   globalSetup: "<rootDir>/test/support/global-setup.ts",
   globalTeardown: "<rootDir>/test/support/global-teardown.ts",
   setupFiles: ["reflect-metadata"],
