@@ -12,6 +12,7 @@ import { resolveDatabase } from "../src/db/database-url";
 import { buildContext } from "../src/graphql/context";
 import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
 import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
+import { verifierSection } from "./verifier-bench";
 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
@@ -20,7 +21,7 @@ import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type 
  * bench/results.md (`--out=FILE` elsewhere); `--quick` and `--only=` runs only print.
  */
 const quick = process.argv.includes("--quick");
-/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, context, live); the default is all. */
+/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, context, verifier, live); the default is all. */
 const only = process.argv
   .find((a) => a.startsWith("--only="))
   ?.slice("--only=".length)
@@ -384,6 +385,11 @@ async function main() {
       } finally {
         await inProcess.stop();
       }
+    }
+
+    if (want("verifier")) {
+      print("\n## Backends: `@session-api/backend` (the notes-api drill, and the verifier's cost per request)\n");
+      for (const line of await verifierSection(database.url, quick)) print(line);
     }
 
     if (want("live")) {
