@@ -49,7 +49,8 @@ export async function verifierSection(databaseUrl: string, quick: boolean): Prom
     await sessions.ready();
     const email = uniqueEmail();
     const registered = await gql(server.url, OPERATIONS.register, { e: email, p: DRILL_PASSWORD });
-    const token = (registered.json?.data as { register: { accessToken: string } }).register.accessToken;
+    const token = (registered.json?.data as { register?: { accessToken: string } } | undefined)?.register?.accessToken;
+    if (!token) throw new Error(`register failed: ${registered.body}`);
     const remote = createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`));
     const { issuer, audience } = server.services.config.jwt;
     const secret = createSecretKey(randomBytes(32));
