@@ -11,7 +11,7 @@ import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { buildContext } from "../src/graphql/context";
 import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
-import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
+import { gql, JWT_PRIVATE_KEYS, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
 import { verifierSection } from "./verifier-bench";
 
 /**
@@ -356,10 +356,13 @@ async function main() {
 
     // The context builder alone, in process: what the revocation check adds to a request.
     if (want("context")) {
-      const inProcess = await startServer(loadConfig({ NODE_ENV: "production", JWT_SECRET, PORT: "0", LOG_LEVEL: "silent" }), {
-        databaseUrl: database.url,
-        dbSchema: schema,
-      });
+      const inProcess = await startServer(
+        loadConfig({ NODE_ENV: "production", JWT_PRIVATE_KEYS, PORT: "0", LOG_LEVEL: "silent" }),
+        {
+          databaseUrl: database.url,
+          dbSchema: schema,
+        },
+      );
       try {
         const { token } = await signIn(inProcess.url, email);
         const actor = { userAgent: "bench", ipAddress: "127.0.0.1", sessionId: null };

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { createDrillSchema, type DrillServer, startDrillServer } from "./support/drill-server";
 import { call, gql } from "./support/http";
 import { DRILL_PASSWORD, OPERATIONS, uniqueEmail } from "./support/load";
@@ -113,13 +114,9 @@ export async function notesApiDrill(options: NotesDrillOptions): Promise<NotesDr
   let requests = 0;
   let stale = 0;
   try {
-    servers.push(await startDrillServer(options.databaseUrl, env, { dbSchema: schema.name }));
-    servers.push(
-      await startDrillServer(options.databaseUrl, env, {
-        dbSchema: schema.name,
-        jwtSecret: servers[0].services.config.jwt.secret,
-      }),
-    );
+    const signingKeys = generateSigningKey("ES256");
+    for (let i = 0; i < 2; i++)
+      servers.push(await startDrillServer(options.databaseUrl, env, { dbSchema: schema.name, signingKeys }));
     const serviceKey = await createDrillServiceKey(servers, "notes-api", ["sessions:stream"]);
     for (const server of servers) {
       backends.push(

@@ -5,7 +5,7 @@ import { request } from "node:http";
 import path from "node:path";
 
 /**
- * A developer's machine: `npm start` with no DATABASE_URL and no JWT_SECRET, a second
+ * A developer's machine: `npm start` with no DATABASE_URL and no JWT_PRIVATE_KEYS, a second
  * `npm start`, the migration CLI and the benchmark, all on one data folder; then Ctrl-C. Every
  * process here is the real built program; they share one embedded PostgreSQL cluster.
  */
@@ -15,7 +15,7 @@ const DATA_DIR = path.join(ROOT, ".data", "test-local-instances");
 const CLUSTER = path.join(DATA_DIR, "postgres");
 const children: ChildProcess[] = [];
 
-/** What a developer's shell has: no DATABASE_URL, no JWT_SECRET, NODE_ENV unset (development). */
+/** What a developer's shell has: no DATABASE_URL, no JWT_PRIVATE_KEYS, NODE_ENV unset (development). */
 function devEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, DATA_DIR, PORT: "0", PASSWORD_HASH_COST: "10", LOG_LEVEL: "info", ...extra };
 }
@@ -109,7 +109,7 @@ describe("a second local instance", () => {
     const registered = await gql(first.url, `mutation { register(${credentials(email)}) { accessToken } }`);
     token = registered.data!.register!.accessToken as string;
     expect(first.logs).toContainEqual(
-      expect.objectContaining({ msg: "JWT_SECRET not set: made a development secret and kept it in the data folder" }),
+      expect.objectContaining({ msg: "JWT_PRIVATE_KEYS not set: made a development signing key and kept it in the data folder" }),
     );
 
     const second = await start();
@@ -120,11 +120,11 @@ describe("a second local instance", () => {
       }),
     );
     expect(second.logs).toContainEqual(
-      expect.objectContaining({ msg: "JWT_SECRET not set: using the development secret kept in the data folder" }),
+      expect.objectContaining({ msg: "JWT_PRIVATE_KEYS not set: using the development signing keys kept in the data folder" }),
     );
     expect(await me(second.url, token)).toBe(email);
     // Kept for the owner only.
-    expect(statSync(path.join(DATA_DIR, "jwt-secret")).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(DATA_DIR, "jwt-keys.pem")).mode & 0o777).toBe(0o600);
 
     // The second one leaves the server to its owner.
     const postmaster = postmasterPid();
@@ -153,7 +153,7 @@ describe("a second local instance", () => {
   }, 120_000);
 });
 
-describe("the development JWT secret", () => {
+describe("the development signing key", () => {
   it("outlives the process: a token from before a restart still works", async () => {
     const postmaster = postmasterPid();
     first.child.kill("SIGTERM");
@@ -167,11 +167,11 @@ describe("the development JWT secret", () => {
     expect(await again.exit).toBe(0);
   }, 120_000);
 
-  it("is never used in production, which still requires JWT_SECRET", async () => {
-    expect(existsSync(path.join(DATA_DIR, "jwt-secret"))).toBe(true);
+  it("is never used in production, which still requires JWT_PRIVATE_KEYS", async () => {
+    expect(existsSync(path.join(DATA_DIR, "jwt-keys.pem"))).toBe(true);
     const production = await run([MAIN], devEnv({ NODE_ENV: "production", PASSWORD_HASH_COST: "17" }));
     expect(production.code).toBe(1);
-    expect(production.out).toMatch(/JWT_SECRET/);
+    expect(production.out).toMatch(/JWT_PRIVATE_KEYS is required in production/);
     expect(production.out).not.toContain("session API ready");
   }, 60_000);
 });

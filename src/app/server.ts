@@ -82,6 +82,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         logger,
         config,
         buildContext,
+        publicKeys: services.accessTokens.publicKeys(),
         verifiers: services.verifiers
           ? {
               leases: services.verifiers,

@@ -11,10 +11,12 @@ import { createErrorFormatter } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import type { Logger } from "../lib/logger";
+import type { PublicJwk } from "../lib/signing-keys";
 import { answerClientErrors } from "./client-errors";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
+import { JWKS_PATH, jwksAnswer } from "./jwks";
 import { createPlayground, wantsPlayground } from "./playground";
 import { BodyTooLargeError, readBody } from "./read-body";
 import { REFRESH_COOKIE, readRefreshCookie, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
@@ -37,6 +39,8 @@ export interface HttpServerDeps {
   config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins">;
   /** The shared context builder, bound to the services. */
   buildContext: ContextBuilder;
+  /** The signing keys' public halves, served at /.well-known/jwks.json. */
+  publicKeys: { keys: readonly PublicJwk[] };
   /** The session verifiers' stream and lookup (absent: those paths answer 404). */
   verifiers?: VerifierRoutesDeps;
 }
@@ -116,6 +120,7 @@ export async function startHttpServer(
   const corsPolicy: CorsPolicy = { allowList: config.corsOrigins, allowLoopback: config.env === "development" };
   const logRefusedOrigin = refusedOriginLog(logger);
   const playground = config.isProduction ? undefined : createPlayground();
+  const answerJwks = jwksAnswer(deps.publicKeys);
   const verifiers = deps.verifiers ? verifierRoutes(deps.verifiers) : undefined;
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -131,6 +136,7 @@ export async function startHttpServer(
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
     if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
+    if (url.pathname === JWKS_PATH) return answerJwks(req, res);
     // Server to server, with a service key: no CORS, no cookies.
     if (verifiers && (await verifiers.handle(req, res, url.pathname))) return;
     res.setHeader("vary", "Origin");

@@ -72,7 +72,8 @@ export async function startTestServer(
   env: Record<string, string> = {},
   shared?: {
     dbSchema?: string;
-    jwtSecret?: string /** Connect the server through this URL (e.g. a proxy). */;
+    /** The key ring (JWT_PRIVATE_KEYS) of another instance, so its tokens work here: `keyRingText(a.services.config.jwt.keys)`. */
+    signingKeys?: string /** Connect the server through this URL (e.g. a proxy). */;
     databaseUrl?: string;
   },
   options: { /** Receives every log line the server writes (set LOG_LEVEL to see any). */ logLines?: string[] } = {},
@@ -80,7 +81,7 @@ export async function startTestServer(
   const schema = shared?.dbSchema ? { name: shared.dbSchema, drop: async () => undefined } : await createTestSchema();
   const config = loadConfig({
     ...TEST_ENV,
-    JWT_SECRET: shared?.jwtSecret ?? randomBytes(32).toString("hex"),
+    ...(shared?.signingKeys ? { JWT_PRIVATE_KEYS: shared.signingKeys } : {}),
     ...env,
   });
   const server = await startServer(config, {

@@ -1,0 +1,2 @@
+import type { CommandGroup } from "./command";
+export const serviceKeyCommands: CommandGroup = {};
