@@ -30,8 +30,8 @@ export class LookupBatcher {
       else this.queue.set(sessionId, [{ resolve, reject }]);
       if (!this.scheduled) {
         this.scheduled = true;
-        // After the promises of this turn have run, as DataLoader does: concurrent requests
-        // that each await their token's verification first still land in one batch.
+        // After every promise of this turn has run, as DataLoader does: concurrent requests
+        // (their signatures checked synchronously) land in one batch.
         setImmediate(() => this.dispatch());
       }
     });
