@@ -39,6 +39,8 @@ export interface SessionVerifierOptions {
   sessionMaxAgeMs?: number;
   /** Sessions kept in memory at most (oldest dropped first); default 100,000. */
   maxSessions?: number;
+  /** How long a lookup may take before the request is answered SERVICE_UNAVAILABLE; default 2 s. */
+  lookupTimeoutMs?: number;
   /** How long `ready()` waits for the key set and the first lease; default 10 s. */
   readyTimeoutMs?: number;
   /** Where the verifier reports a lost stream or a failed lookup; default: nowhere. */
@@ -107,7 +109,7 @@ export class SessionVerifier {
       maxSessions: config.maxSessions ?? 100_000,
     };
     this.keys = new KeySet(`${base}/.well-known/jwks.json`, config.keyRefetchIntervalMs ?? 10_000, fetchImpl);
-    this.lookups = new LookupBatcher(`${base}/sessions/lookup`, config.serviceKey, fetchImpl, 5000);
+    this.lookups = new LookupBatcher(`${base}/sessions/lookup`, config.serviceKey, fetchImpl, config.lookupTimeoutMs ?? 2000);
     this.stream = new RevocationStream({
       baseUrl: base,
       serviceKey: config.serviceKey,
