@@ -10,6 +10,8 @@ import { pgPool } from "../db/pg-pool";
 import type { ServiceKeyCheck } from "../http/verifier-stream";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
+import { ServiceKeyService } from "../service-keys/service-key.service";
+import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
@@ -35,6 +37,7 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -88,6 +91,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     (session) => lastActive.seen(session),
   );
   const auditLog = new AuditLogService(db);
+  const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
   const passwords = new PasswordHasher(config.passwordHashCost);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
@@ -115,6 +119,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     auth,
     account,
     auditLog,
+    serviceKeys,
     accessTokens,
     lastActive,
     sessionCache,

@@ -10,6 +10,8 @@ export interface Actor {
   ipAddress: string | null;
   userAgent: string | null;
   sessionId: string | null;
+  /** The service key acting (its prefix), when the request carried one instead of a session. */
+  serviceKey?: string | null;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface Actor {
 export async function setActor(manager: EntityManager, actor: Actor): Promise<void> {
   invariant(manager.queryRunner?.isTransactionActive, "setActor must run inside a transaction");
   await manager.query(
-    "SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true)",
-    [actor.ipAddress ?? "", actor.userAgent?.slice(0, 512) ?? "", actor.sessionId ?? ""],
+    "SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true), set_config('app.service_key', $4, true)",
+    [actor.ipAddress ?? "", actor.userAgent?.slice(0, 512) ?? "", actor.sessionId ?? "", actor.serviceKey ?? ""],
   );
 }

@@ -53,6 +53,8 @@ const shape = {
   LOGIN_MAX_FAILURES_PER_IP: count(50),
   /** The throttling window: counters reset this long after their first failure. */
   LOGIN_LOCKOUT_SECONDS: seconds(900),
+  /** Requests per second one service key may make on one instance before RATE_LIMITED. */
+  SERVICE_KEY_RATE_LIMIT: count(100),
   /**
    * Browser origins allowed to call the API with credentials (comma-separated, exact match).
    * A trailing slash, as copied from the address bar, is dropped.
@@ -122,6 +124,8 @@ export interface Config {
     readonly maxFailuresPerIp: number;
     readonly windowSeconds: number;
   };
+  /** Requests per second per service key, per instance. */
+  readonly serviceKeyRateLimit: number;
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
@@ -190,6 +194,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: e.LOGIN_LOCKOUT_SECONDS,
     }),
+    serviceKeyRateLimit: e.SERVICE_KEY_RATE_LIMIT,
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
     sessionRetention: e.SESSION_RETENTION,
     sessionPurgeInterval: e.SESSION_PURGE_INTERVAL,

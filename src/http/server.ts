@@ -22,6 +22,7 @@ import { BodyTooLargeError, readBody } from "./read-body";
 import { REFRESH_COOKIE, readRefreshCookie, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { requestActor } from "./request-actor";
 import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { refuseUserFieldsToServiceKeys } from "./service-key-fields";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 import { type VerifierRoutesDeps, verifierRoutes } from "./verifier-stream";
@@ -108,6 +109,7 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      refuseUserFieldsToServiceKeys(),
       // Before the outcome plugin: these change the response it reads.
       refusePersistedQueries(),
       serviceUnavailableStatus(),
