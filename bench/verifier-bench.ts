@@ -43,7 +43,7 @@ export async function verifierSection(databaseUrl: string, quick: boolean): Prom
   const base = server.url.replace(/\/graphql$/, "");
   const sessions = createSessionVerifier({
     url: base,
-    serviceKey: await createDrillServiceKey([server], "bench", ["sessions:stream"]),
+    serviceKey: await createDrillServiceKey(server, "bench", ["sessions:stream"]),
   });
   try {
     await sessions.ready();

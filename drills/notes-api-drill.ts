@@ -117,7 +117,7 @@ export async function notesApiDrill(options: NotesDrillOptions): Promise<NotesDr
     const signingKeys = generateSigningKey("ES256");
     for (let i = 0; i < 2; i++)
       servers.push(await startDrillServer(options.databaseUrl, env, { dbSchema: schema.name, signingKeys }));
-    const serviceKey = await createDrillServiceKey(servers, "notes-api", ["sessions:stream"]);
+    const serviceKey = await createDrillServiceKey(servers[0], "notes-api", ["sessions:stream"]);
     for (const server of servers) {
       backends.push(
         await startNotesApi({

@@ -4,7 +4,7 @@ import { LogoutAllDevicesDocument, LogoutDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { mintSessions, signIn, signUp } from "./support/users";
 import { closeVerifiers, createServiceKey, startVerifier } from "./support/verifier";
-import { eventually } from "./support/wait";
+import { eventually, until } from "./support/wait";
 
 /**
  * `@session-api/backend` against the real session API: two instances on one database, as
@@ -119,6 +119,17 @@ describe("a session verifier", () => {
     await b.request(LogoutDocument, {}, { token: owner.accessToken });
     // A verifier gone without its goodbye would hold this call for its lease (3 s).
     expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it("loses its lease once its service key is revoked, and then refuses every request rather than answer from memory", async () => {
+    const key = await createServiceKey(a, ["sessions:stream"]);
+    const sessions = await startVerifier(a, key);
+    const owner = await signUp(a);
+    expect(await sessions.verify(owner.accessToken)).toMatchObject({ ok: true });
+    expect(await a.services.serviceKeys.revokeKey(key.split("_")[1])).toBe(true);
+    // Its next renewal is refused: no lease from then on, and its lookups are refused too.
+    await until(() => !sessions.leaseHeld, 3000);
+    expect(await sessions.verify(owner.accessToken)).toEqual({ ok: false, reason: "SERVICE_UNAVAILABLE" });
   });
 
   it("cannot open the revocation stream or look sessions up without a service key of scope sessions:stream", async () => {

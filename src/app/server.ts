@@ -87,7 +87,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
           ? {
               leases: services.verifiers,
               lookup: (ids) => services.sessions.lookupSessions(ids),
-              authorize: (authorization, scope) => services.authorizeService(authorization, scope),
+              serviceKeys: services.serviceKeys,
+              logger,
             }
           : undefined,
       },

@@ -7,7 +7,6 @@ import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
-import type { ServiceKeyCheck } from "../http/verifier-stream";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { ServiceKeyService } from "../service-keys/service-key.service";
@@ -45,8 +44,6 @@ export interface Services {
   live: LiveConnections;
   /** The session verifiers connected here and their leases (null without a fan-out). */
   verifiers: VerifierLeases | null;
-  /** Whether an Authorization header is a live service key with a scope (the verifiers' routes). */
-  authorizeService: ServiceKeyCheck;
   /** Marks expired sessions EXPIRED and publishes them (started by the server). */
   sweeper: ExpirySweeper;
   /** Deletes long-ended sessions and spent throttle counters (started by the server). */
@@ -125,7 +122,6 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     sessionCache,
     live,
     verifiers,
-    authorizeService: async () => "UNAUTHENTICATED",
     sweeper,
     purge,
   };

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ErrorCode, transportError } from "../errors/error-codes";
+import { ErrorCode, SERVICE_UNAVAILABLE_RETRY_AFTER, transportError } from "../errors/error-codes";
+import type { Logger } from "../lib/logger";
 import { isUuid } from "../lib/uuid";
+import { ServiceScope } from "../service-keys/service-key";
+import type { ServiceKeyService } from "../service-keys/service-key.service";
 import type { StreamEvent, VerifierLeases } from "../sessions/revocation/verifier-leases";
 import type { SessionLookup } from "../sessions/session.service";
 import { BodyTooLargeError, readBody } from "./read-body";
@@ -25,20 +28,27 @@ import { BodyTooLargeError, readBody } from "./read-body";
  */
 
 export const VERIFIER_PATHS = { stream: "/sessions/stream", lookup: "/sessions/lookup" } as const;
-export const STREAM_SCOPE = "sessions:stream";
+export const STREAM_SCOPE = ServiceScope.SESSIONS_STREAM;
 const MAX_LOOKUP = 500;
 const MAX_BODY = 64 * 1024;
-
-/** Decides whether an `Authorization` header is a live service key holding `scope`. */
-export type ServiceKeyCheck = (
-  authorization: string | undefined,
-  scope: string,
-) => Promise<"ok" | "UNAUTHENTICATED" | "FORBIDDEN">;
 
 export interface VerifierRoutesDeps {
   leases: VerifierLeases;
   lookup(ids: readonly string[]): Promise<SessionLookup[]>;
-  authorize: ServiceKeyCheck;
+  serviceKeys: Pick<ServiceKeyService, "authenticate">;
+  logger: Logger;
+}
+
+/** A refusal with its catalog code and extensions, in the shape of a GraphQL error response. */
+function refuseWith(
+  res: ServerResponse,
+  code: "UNAUTHENTICATED" | "FORBIDDEN" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE",
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+  message: string = ErrorCode[code].message,
+) {
+  res.writeHead(ErrorCode[code].status, { "content-type": "application/json; charset=utf-8", ...headers });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
 }
 
 function send(res: ServerResponse, status: number, body?: unknown) {
@@ -87,12 +97,13 @@ export function verifierRoutes(deps: VerifierRoutesDeps) {
     const isStream = pathname === VERIFIER_PATHS.stream;
     const streamPost = pathname.startsWith(`${VERIFIER_PATHS.stream}/`);
     if (!isStream && !streamPost && pathname !== VERIFIER_PATHS.lookup) return false;
-    const allowed = await deps.authorize(req.headers.authorization, STREAM_SCOPE);
-    if (allowed !== "ok") {
-      req.resume();
-      refuse(res, allowed);
-      return true;
-    }
+    // The stream's own messages (acknowledgements, renewals) are its protocol, a few a second
+    // at most, bounded by the verifier: they are checked (a revoked key is refused at once) but
+    // not throttled, so a busy backend's lookups cannot cost it its lease.
+    const prefix = await authorize(req, res, { throttle: !streamPost });
+    if (prefix === null) return true;
+    if (!streamPost)
+      deps.logger.info({ serviceKey: prefix, path: pathname, ip: req.socket.remoteAddress }, "service key request");
     if (isStream) {
       if (req.method !== "GET") refuse(res, "BAD_REQUEST", "Open the stream with GET.");
       else openStream(req, res);
@@ -117,6 +128,41 @@ export function verifierRoutes(deps: VerifierRoutesDeps) {
     if (streamPost) streamMessage(res, pathname.slice(VERIFIER_PATHS.stream.length + 1), body);
     else await lookup(res, body);
     return true;
+  }
+
+  /** The key's prefix if the request carries a live service key with the stream scope; otherwise answered, and null. */
+  async function authorize(req: IncomingMessage, res: ServerResponse, options: { throttle: boolean }): Promise<string | null> {
+    const header = req.headers.authorization;
+    const key = header && header.length <= 512 ? /^ApiKey ([^\s]+)$/i.exec(header)?.[1] : undefined;
+    const refused = (...args: Parameters<typeof refuseWith> extends [unknown, ...infer R] ? R : never) => {
+      req.resume();
+      refuseWith(res, ...args);
+      return null;
+    };
+    if (!key) return refused("UNAUTHENTICATED", { reason: "SERVICE_KEY_INVALID" });
+    let check: Awaited<ReturnType<ServiceKeyService["authenticate"]>>;
+    try {
+      check = await deps.serviceKeys.authenticate(key, options);
+    } catch {
+      return refused("SERVICE_UNAVAILABLE", {}, { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER) });
+    }
+    if (!check.ok) {
+      deps.logger.info({ reason: check.reason, ip: req.socket.remoteAddress }, "refused service key");
+      if (check.reason === "RATE_LIMITED") {
+        const retryAfter = Math.max(1, Math.ceil(check.retryAfterSeconds));
+        return refused("RATE_LIMITED", { retryAfter }, { "retry-after": String(retryAfter) });
+      }
+      return refused("UNAUTHENTICATED", { reason: check.reason });
+    }
+    if (!check.service.scopes.has(STREAM_SCOPE)) {
+      return refused(
+        "FORBIDDEN",
+        { reason: "SCOPE_MISSING", scope: STREAM_SCOPE },
+        {},
+        "This service key lacks the scope this needs.",
+      );
+    }
+    return check.service.prefix;
   }
 
   function openStream(req: IncomingMessage, res: ServerResponse) {

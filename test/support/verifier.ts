@@ -1,4 +1,5 @@
 import { createSessionVerifier, type SessionVerifier, type SessionVerifierOptions } from "../../backend/src/index";
+import type { ServiceScope } from "../../src/service-keys/service-key";
 import type { TestServer } from "./test-server";
 
 /** Verifiers a test started, closed after it. */
@@ -23,18 +24,7 @@ export async function closeVerifiers(): Promise<void> {
 
 export type { TestServer };
 
-/** A service key of `server` with `scopes`, as `npm run admin -- create-key` makes one. */
-export async function createServiceKey(server: TestServer, scopes: string[]): Promise<string> {
-  // PROVISIONAL until the service keys land: every instance of the schema accepts this key.
-  const key = `test-${scopes.join("+")}`;
-  const check = server.services.authorizeService;
-  const accepted = new Map<string, string[]>();
-  accepted.set(key, scopes);
-  server.services.authorizeService = async (authorization, scope) => {
-    const given = authorization?.replace(/^ApiKey /, "");
-    const known = given ? accepted.get(given) : undefined;
-    if (!known) return check(authorization, scope);
-    return known.includes(scope) ? "ok" : "FORBIDDEN";
-  };
-  return key;
+/** A service key of `server` with `scopes`, made as `npm run admin -- create-key` makes one. */
+export async function createServiceKey(server: TestServer, scopes: ServiceScope[]): Promise<string> {
+  return (await server.services.serviceKeys.createKey(`test-${scopes.join("+")}`, scopes)).key;
 }
