@@ -107,7 +107,7 @@ describe("a signing-key rotation rolled out under a verifier", () => {
   it("keeps accepting the old key's tokens until they expire, and accepts the new key's tokens after one refetch", async () => {
     // An instance on the first key, restarted on the same port with the rotated ring.
     expect(await keys("rotate", "--file", ring)).toBe(0);
-    const env = { JWT_PRIVATE_KEYS: readFileSync(ring, "utf8"), ACCESS_TOKEN_TTL: "4", REVOCATION_LEASE_MS: String(LEASE_MS) };
+    const env = { JWT_PRIVATE_KEYS: readFileSync(ring, "utf8"), ACCESS_TOKEN_TTL: "10", REVOCATION_LEASE_MS: String(LEASE_MS) };
     const before = await startTestServer(env, { dbSchema: a.dbSchema });
     const key = await createServiceKey(before, ["sessions:stream"]);
     const port = new URL(before.url).port;
@@ -130,10 +130,11 @@ describe("a signing-key rotation rolled out under a verifier", () => {
       expect(sessions.status().keyFetches).toBe(fetches + 1);
       // The old key still verifies its tokens, until they expire.
       expect(await sessions.verify(owner.accessToken)).toMatchObject({ ok: true });
-      await sleep(4000);
+      const { exp } = JSON.parse(Buffer.from(owner.accessToken.split(".")[1], "base64url").toString()) as { exp: number };
+      await sleep(exp * 1000 - Date.now() + 100);
       expect(await sessions.verify(owner.accessToken)).toEqual({ ok: false, reason: "TOKEN_EXPIRED" });
     } finally {
       await after.stop();
     }
-  }, 40_000);
+  }, 60_000);
 });
