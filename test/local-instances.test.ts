@@ -151,6 +151,26 @@ describe("a second local instance", () => {
     // Neither stopped the server they borrowed.
     expect(await me(first.url, token)).toBe(email);
   }, 120_000);
+
+  it("is what the admin CLI uses too: a service key it makes works on the running instance, and ends when revoked", async () => {
+    // `npm run admin -- create-key`: a key the running instance accepts, then refuses once revoked.
+    const adminCli = path.join(ROOT, "dist", "src", "admin", "cli.js");
+    const created = await run([adminCli, "admin", "create-key", "--name", "local", "--scopes", "sessions:read"], devEnv());
+    expect(created.code).toBe(0);
+    const key = created.out.trimEnd().split("\n").pop()!;
+    const asKey = (url: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `ApiKey ${key}` },
+        body: JSON.stringify({ query: "{ serviceKey { name } }" }),
+      }).then((r) => r.json());
+    expect(await asKey(first.url)).toEqual({ data: { serviceKey: { name: "local" } } });
+    expect(await run([adminCli, "admin", "revoke-key", key.split("_")[1]], devEnv())).toMatchObject({ code: 0 });
+    expect(await asKey(first.url)).toMatchObject({ errors: [{ extensions: { reason: "SERVICE_KEY_REVOKED" } }] });
+    // `npm run keys -- list`: the development ring, one key signing.
+    const keys = await run([adminCli, "keys", "list"], devEnv());
+    expect(keys).toEqual({ code: 0, out: expect.stringMatching(/^\S{43} {2}ES256 {2}private {2}signs now\n$/) });
+  }, 120_000);
 });
 
 describe("the development signing key", () => {

@@ -125,6 +125,7 @@ export function parseKeyRing(text: string): SigningKey[] {
   }
   if (keys.length === 0) throw new KeyRingError("holds no PEM key");
   if (!keys.some((k) => k.privateKey)) throw new KeyRingError("holds no private key to sign with");
+  if (!signerAt(keys, Date.now())) throw new KeyRingError("holds no private key whose signs-from time has come");
   return keys;
 }
 

@@ -5,6 +5,7 @@ import { Client } from "pg";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { loadConfig } from "../../src/config/environment";
 import { createLogger } from "../../src/lib/logger";
+import { generateSigningKey } from "../../src/lib/signing-keys";
 
 /** Settings every test server starts with; a test overrides what it is about. */
 export const TEST_ENV = {
@@ -81,7 +82,7 @@ export async function startTestServer(
   const schema = shared?.dbSchema ? { name: shared.dbSchema, drop: async () => undefined } : await createTestSchema();
   const config = loadConfig({
     ...TEST_ENV,
-    ...(shared?.signingKeys ? { JWT_PRIVATE_KEYS: shared.signingKeys } : {}),
+    JWT_PRIVATE_KEYS: shared?.signingKeys ?? generateSigningKey("ES256"),
     ...env,
   });
   const server = await startServer(config, {
