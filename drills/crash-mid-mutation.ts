@@ -70,6 +70,7 @@ export async function crashMidMutationDrill(
     NODE_ENV: "test",
     PASSWORD_HASH_COST: "10",
     JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
+    REGISTER_MAX_PER_IP: "100000",
   };
   const sql = new Client({ connectionString: options.databaseUrl, options: `-c search_path=${schema.name}` });
   await sql.connect();

@@ -5,6 +5,8 @@ import { AuthService } from "../auth/auth.service";
 import { LoginThrottle } from "../auth/login-throttle";
 import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
+import { PasswordQueue } from "../auth/password-queue";
+import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
@@ -40,6 +42,8 @@ export interface Services {
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
+  /** The bounded queue in front of every password hash (the benchmark counts its use). */
+  passwordQueue: PasswordQueue;
   /** This instance's open WebSockets; the fan-out delivers revocations to it. */
   live: LiveConnections;
   /** The session verifiers connected here and their leases (null without a fan-out). */
@@ -89,13 +93,18 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   );
   const auditLog = new AuditLogService(db);
   const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
-  const passwords = new PasswordHasher(config.passwordHashCost);
+  const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
+  const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
-  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
+  const registerBudget = new RegisterBudget(pool, config.registerBudget);
+  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
-  const live = new LiveConnections(sessions, logger);
+  const live = new LiveConnections(sessions, logger, {
+    perSession: config.socketCaps.perSession,
+    perUser: config.socketCaps.perUser,
+  });
   // A verifier's renewal rides on this instance's own next renewal (verifier-leases.ts).
   const verifiers = fanout ? new VerifierLeases(config.revocationLeaseMs, () => fanout.renewedAfterNow()) : null;
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live, verifiers: verifiers ?? undefined });
@@ -120,6 +129,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     accessTokens,
     lastActive,
     sessionCache,
+    passwordQueue,
     live,
     verifiers,
     sweeper,
