@@ -1,4 +1,6 @@
 import type { DataSource } from "typeorm";
+import { AdminService } from "../admin/admin.service";
+import { UserAdminStore } from "../admin/user-admin.store";
 import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccountService } from "../auth/account.service";
 import { AuthService } from "../auth/auth.service";
@@ -9,6 +11,7 @@ import { PasswordQueue } from "../auth/password-queue";
 import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
+import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { ServiceKeyService } from "../service-keys/service-key.service";
@@ -38,6 +41,8 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  /** Support staff's acts on other accounts (the admin* fields and `npm run admin`). */
+  admin: AdminService;
   serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
@@ -62,6 +67,7 @@ export interface Services {
 export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
   const pool = pgPool(db);
   const users = new UserService(db);
+  const transactions = new Transactions(pool);
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
@@ -84,7 +90,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     freshTtl: config.freshSessionTtl,
   });
   const sessions = new SessionService(
-    db,
+    transactions,
     sessionStore,
     validator,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
@@ -99,8 +105,9 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
   const registerBudget = new RegisterBudget(pool, config.registerBudget);
-  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
-  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
+  const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
+  const account = new AccountService(transactions, users, sessions, passwords, passwordCheck, events);
+  const admin = new AdminService(transactions, new UserAdminStore(pool), sessions, auditLog);
   const live = new LiveConnections(sessions, logger, {
     perSession: config.socketCaps.perSession,
     perUser: config.socketCaps.perUser,
@@ -125,6 +132,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     auth,
     account,
     auditLog,
+    admin,
     serviceKeys,
     accessTokens,
     lastActive,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { DataSource, EntityManager } from "typeorm";
 import { type Actor, setActor } from "../audit-log/request-actor";
+import type { Transaction, Transactions } from "../db/transaction";
 import { parseDevice } from "../lib/device";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
@@ -8,7 +8,17 @@ import type { RevocationReason } from "./revocation/revocation-reason";
 import { SessionEntity } from "./session.entity";
 import type { SessionStore } from "./session.store";
 import { invalidReason, type SessionInvalidReason, sessionExpiresAt } from "./session-lifetime";
-import type { SessionCheck, SessionCredential, SessionRequirements, SessionValidator } from "./validate-session";
+import type {
+  SessionCheck,
+  SessionCredential,
+  SessionRef,
+  SessionRefusal,
+  SessionRequirements,
+  SessionValidator,
+} from "./validate-session";
+
+/** The most sessions one call answers (mySessions, and a user's sessions seen by staff or a service key). */
+export const MAX_SESSIONS_PAGE = 100;
 
 export interface SessionPolicy {
   idleTtl: number;
@@ -26,12 +36,14 @@ export type RefreshResult =
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
 
 /**
- * The session lifecycle over its store. Every method that ends sessions reports them to
- * `events` after the commit (see wireRevocations for what listens).
+ * The session lifecycle over its store. Every revocation goes through `revoke`, which queues
+ * the report to `events` on its transaction's after-commit queue (db/transaction.ts): it is
+ * sent when the outermost transaction commits, whoever opened it, and never on a rollback
+ * (see wireRevocations for what listens).
  */
 export class SessionService {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly store: SessionStore,
     private readonly validator: SessionValidator,
     private readonly policy: SessionPolicy,
@@ -50,7 +62,7 @@ export class SessionService {
 
   /** Creates a session inside the caller's transaction; returns it with its refresh token. */
   async createSession(
-    manager: EntityManager,
+    tx: Transaction,
     input: { userId: string; deviceName: string | null; actor: Actor },
   ): Promise<{ session: SessionEntity; refreshToken: string }> {
     const now = new Date();
@@ -72,7 +84,7 @@ export class SessionService {
       revokedAt: null,
       revokedReason: null,
     });
-    await this.store.createSession(manager, session);
+    await this.store.createSession(tx, session);
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 
@@ -98,49 +110,57 @@ export class SessionService {
     });
   }
 
-  /** The user's live sessions, most recently active first. */
-  listUserSessions(userId: string): Promise<SessionEntity[]> {
-    return this.store.listUserSessions(userId, this.policy.idleTtl);
+  /**
+   * A page of the user's live sessions: the viewer's current one first (when it has one: support
+   * staff and service keys look at a user's sessions from outside), then most recently active
+   * first (SessionStore.listUserSessions).
+   */
+  listUserSessions(
+    viewer: { userId: string; sessionId: string | null },
+    page: { first: number; after: string | null },
+  ): Promise<SessionEntity[]> {
+    return this.store.listUserSessions(viewer.userId, this.policy.idleTtl, { ...page, currentSessionId: viewer.sessionId });
   }
 
   /**
    * Rotates a refresh token. The row lock makes parallel refreshes with one token queue up:
-   * the first rotates, the others find their secret already spent. A spent secret within
-   * `refreshReuseGrace` seconds is a racing tab and is told so without harm; later, it is a
-   * replay, and the whole session is revoked (theft detection, RFC 9700 §4.14.2).
+   * the first rotates, the others find their secret already spent. The secret spent by the
+   * last rotation, within `refreshReuseGrace` seconds, is a racing tab and is told so without
+   * harm. Any other secret this session ever issued and spent (the whole family, not only the
+   * last one: a thief who rotated twice must not be safe) is a replay, and the whole session is
+   * revoked (theft detection, RFC 9700 §4.14.2). A secret the session never issued is a plain
+   * refusal, so knowing a session id is no remote logout.
    */
   async rotateRefreshToken(token: string, actor: Actor): Promise<RefreshResult> {
     const parsed = parseRefreshToken(token);
     if (!parsed) return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
-    const { result, revoked } = await this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      const session = await this.store.getSession(parsed.sessionId, { tx: m, lock: true });
+    return this.transactions.run(async (tx): Promise<RefreshResult> => {
+      await setActor(tx, actor);
+      const session = await this.store.getSession(parsed.sessionId, { tx, lock: true });
       const invalid = invalidReason(session, this.policy.idleTtl);
-      if (invalid || !session) return { result: { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" } as const };
+      if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" };
       const now = new Date();
       if (secretMatches(parsed.secret, session.secretHash)) {
         const { secret, hash } = generateSecret();
-        await this.store.rotateSecret(m, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
+        await this.store.rotateSecret(tx, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
         Object.assign(session, {
           previousSecretHash: session.secretHash,
           secretHash: hash,
           secretRotatedAt: now,
           lastActiveAt: now,
         });
-        return { result: { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) } as const };
+        return { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) };
       }
-      if (secretMatches(parsed.secret, session.previousSecretHash)) {
-        const spentFor = now.getTime() - (session.secretRotatedAt?.getTime() ?? 0);
-        if (spentFor < this.policy.refreshReuseGrace * 1000) {
-          return { result: { ok: false, reason: "REFRESH_TOKEN_ROTATED" } as const };
-        }
-        const revoked = await this.store.revoke({ kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE", m);
-        return { result: { ok: false, reason: "REFRESH_TOKEN_REUSE" } as const, revoked };
+      const justSpent = secretMatches(parsed.secret, session.previousSecretHash);
+      if (justSpent && now.getTime() - (session.secretRotatedAt?.getTime() ?? 0) < this.policy.refreshReuseGrace * 1000) {
+        return { ok: false, reason: "REFRESH_TOKEN_ROTATED" };
       }
-      return { result: { ok: false, reason: "REFRESH_TOKEN_INVALID" } as const };
+      if (justSpent || (await this.store.isSpentSecret(tx, session.id, hashSecret(parsed.secret)))) {
+        await this.revoke(tx, { kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE");
+        return { ok: false, reason: "REFRESH_TOKEN_REUSE" };
+      }
+      return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
     });
-    if (revoked) await this.events.sessionsRevoked(revoked);
-    return result;
   }
 
   /**
@@ -171,7 +191,7 @@ export class SessionService {
     if (!session && !refresh) return 0;
     // Without an access token, the refresh token is the actor's proof of being that session.
     const by = session ? actor : { ...actor, sessionId: parsed?.sessionId ?? null };
-    const revoked = await this.revokeAndPublish(by, "LOGOUT", { kind: "logout", session, refresh });
+    const revoked = await this.revokeInTransaction(by, "LOGOUT", { kind: "logout", session, refresh });
     return revoked.length;
   }
 
@@ -180,36 +200,86 @@ export class SessionService {
    * one all answer false and change nothing: the caller cannot tell them apart.
    */
   async revokeSession(viewerId: string, sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
-    const revoked = await this.revokeAndPublish(actor, reason, { kind: "owned-session", sessionId, userId: viewerId });
+    const revoked = await this.revokeInTransaction(actor, reason, { kind: "owned-session", sessionId, userId: viewerId });
     return revoked.length > 0;
   }
 
   /**
-   * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given a
-   * `manager`, it runs in the caller's transaction, whose actor the caller has set.
+   * Ends one session whoever's it is: for support staff, whose guard (an admin's fresh
+   * session) stands in for the ownership check. False if it was not a live session.
+   */
+  async revokeAnySession(sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
+    const revoked = await this.revokeInTransaction(actor, reason, { kind: "any-session", sessionId });
+    return revoked.length > 0;
+  }
+
+  /**
+   * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given `tx`, it
+   * runs in the caller's transaction, whose actor the caller has set and which has taken
+   * lockUserSessions first; otherwise it takes that lock itself. Either way the events go out
+   * when the transaction commits.
    */
   async revokeUserSessions(
     userId: string,
     reason: RevocationReason,
-    options: { exceptSessionId?: string; manager?: EntityManager; actor?: Actor } = {},
+    options: { exceptSessionId?: string; tx?: Transaction; actor?: Actor } = {},
   ): Promise<SessionRevocation[]> {
     const target: RevocationTarget = { kind: "user-sessions", userId, exceptSessionId: options.exceptSessionId };
-    // Inside a caller's transaction the caller publishes after its commit.
-    if (options.manager) return this.store.revoke(target, reason, options.manager);
-    return this.revokeAndPublish(options.actor, reason, target);
+    if (options.tx) return this.revoke(options.tx, target, reason);
+    return this.transactions.run(async (tx) => {
+      if (options.actor) await setActor(tx, options.actor);
+      await this.store.lockUserSessions(tx, userId);
+      return this.revoke(tx, target, reason);
+    });
   }
 
-  /** A revocation in a transaction of its own, with `actor` for the audit log; published after commit. */
-  private async revokeAndPublish(
+  /**
+   * Ends every other session of the viewer's user, only if the viewer's own session is alive
+   * when this commits: after the user's revocation lock, its row is read and kept locked, so
+   * no revocation can end it before the others are ended. Of two sessions doing this at once,
+   * exactly one survives: the second finds its own session ended by the first. Answers the
+   * sessions ended, or why the acting session may no longer act.
+   */
+  revokeOtherSessions(
+    viewer: SessionRef,
+    reason: RevocationReason,
+    actor: Actor,
+  ): Promise<{ ok: true; revoked: SessionRevocation[] } | { ok: false; reason: SessionRefusal }> {
+    return this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
+      await this.store.lockUserSessions(tx, viewer.userId);
+      const check = await this.validator.validateSession({ session: viewer }, { lockIn: tx });
+      if (!check.ok) return { ok: false as const, reason: check.reason };
+      const target: RevocationTarget = { kind: "user-sessions", userId: viewer.userId, exceptSessionId: viewer.sessionId };
+      return { ok: true as const, revoked: await this.revoke(tx, target, reason) };
+    });
+  }
+
+  /** Takes the user's revocation lock in the caller's transaction (see SessionStore.lockUserSessions). */
+  lockUserSessions(tx: Transaction, userId: string): Promise<void> {
+    return this.store.lockUserSessions(tx, userId);
+  }
+
+  /** A revocation in a transaction of its own (or the one open), with `actor` for the audit log. */
+  private revokeInTransaction(
     actor: Actor | undefined,
     reason: RevocationReason,
     target: RevocationTarget,
   ): Promise<SessionRevocation[]> {
-    const revoked = await this.db.transaction(async (m) => {
-      if (actor) await setActor(m, actor);
-      return this.store.revoke(target, reason, m);
+    return this.transactions.run(async (tx) => {
+      if (actor) await setActor(tx, actor);
+      return this.revoke(tx, target, reason);
     });
-    await this.events.sessionsRevoked(revoked);
+  }
+
+  /**
+   * The one way this service ends sessions: the revoking statement in `tx`, and their events
+   * queued for after its commit (awaited by the transaction's `run`, so a revoking call
+   * answers only once the fan-out has confirmed them).
+   */
+  private async revoke(tx: Transaction, target: RevocationTarget, reason: RevocationReason): Promise<SessionRevocation[]> {
+    const revoked = await this.store.revoke(target, reason, tx);
+    if (revoked.length > 0) tx.afterCommit(() => this.events.sessionsRevoked(revoked));
     return revoked;
   }
 
@@ -218,7 +288,7 @@ export class SessionService {
    * without a log entry of its own: the change that proved it (PASSWORD_CHANGED,
    * EMAIL_CHANGED) is the record.
    */
-  markFresh(tx: EntityManager, sessionId: string): Promise<void> {
+  markFresh(tx: Transaction, sessionId: string): Promise<void> {
     return this.store.markFresh(tx, sessionId);
   }
 
@@ -241,12 +311,13 @@ export class SessionService {
    * at once: FOR UPDATE SKIP LOCKED lets each row be claimed by exactly one statement, and a
    * row locked by a concurrent logout is left to that logout (or the next sweep).
    */
-  async revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
-    const revoked = await this.store.revoke(
-      { kind: "expired", idleTtl: this.policy.idleTtl, limit: options.limit ?? 5000, sessionIds: options.sessionIds },
-      "EXPIRED",
-    );
-    await this.events.sessionsRevoked(revoked);
-    return revoked;
+  revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
+    const target: RevocationTarget = {
+      kind: "expired",
+      idleTtl: this.policy.idleTtl,
+      limit: options.limit ?? 5000,
+      sessionIds: options.sessionIds,
+    };
+    return this.revokeInTransaction(undefined, "EXPIRED", target);
   }
 }

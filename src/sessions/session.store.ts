@@ -1,11 +1,12 @@
 import type { Pool } from "pg";
-import type { EntityManager } from "typeorm";
 import { reauthenticatedEntry, revocationEntries } from "../audit-log/audit-entries.sql";
 import type { Actor } from "../audit-log/request-actor";
-import { poolRunner, type SqlRunner, transactionRunner } from "../db/pg-pool";
+import { poolRunner, type SqlRunner } from "../db/pg-pool";
 import { joinSql, param, rawSql, type Sql, sql } from "../db/sql";
+import type { Transaction } from "../db/transaction";
 import { invariant } from "../lib/invariant";
 import { UserEntity } from "../users/user.entity";
+import type { UserRole } from "../users/user-role";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
 import { notifyBatchSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
 import type { RevocationReason } from "./revocation/revocation-reason";
@@ -23,22 +24,43 @@ export interface SessionStore {
    * read. A plain read: a revocation may commit the moment it returns.
    */
   getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]>;
-  /** A user's live sessions, most recently active first. A plain read. */
-  listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]>;
+  /**
+   * One page of a user's live sessions: `currentSessionId` first (on the first page), then by
+   * last activity, most recent first (ties by creation, then id). `after` is the last id of the
+   * previous page, a keyset cursor; one that is not this user's session gives an empty page. A
+   * plain read: a session active between two pages moves up, and may be seen twice or skipped.
+   */
+  listUserSessions(
+    userId: string,
+    idleTtl: number,
+    page: { first: number; after: string | null; currentSessionId: string | null },
+  ): Promise<SessionEntity[]>;
   /** Inserts a session in the caller's transaction. Ids are random UUIDs: concurrent creates never collide. */
-  createSession(tx: EntityManager, session: SessionEntity): Promise<void>;
+  createSession(tx: Transaction, session: SessionEntity): Promise<void>;
   /**
    * One session with its secrets. With `lock`, its row stays locked until `tx` ends: of
    * concurrent lockers exactly one proceeds at a time, and a revocation waits behind it.
    */
-  getSession(id: string, options?: { tx?: EntityManager; lock?: boolean }): Promise<SessionEntity | null>;
-  /** Replaces the refresh secret of a session the caller holds locked in `tx`. */
-  rotateSecret(tx: EntityManager, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
+  getSession(id: string, options?: { tx?: Transaction; lock?: boolean }): Promise<SessionEntity | null>;
+  /**
+   * Replaces the refresh secret of a session the caller holds locked in `tx`; the spent one
+   * (`previousHash`) joins the session's spent secrets for good.
+   */
+  rotateSecret(tx: Transaction, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
+  /** Whether `hash` is a refresh secret this session once issued and has since spent. A plain read. */
+  isSpentSecret(tx: Transaction, id: string, hash: Buffer): Promise<boolean>;
   /**
    * Marks a session the caller holds locked in `tx` as having just proved the password, with
    * no log entry of its own (the change that proved it is the record).
    */
-  markFresh(tx: EntityManager, id: string): Promise<void>;
+  markFresh(tx: Transaction, id: string): Promise<void>;
+  /**
+   * Takes the user's revocation lock until `tx` ends. Every statement that ends a user's
+   * sessions as a whole (logoutAllDevices, a password or email change) takes it first, so two
+   * of them run one after the other: each finds the other's acting session as it left it, and
+   * they never wait on each other's rows in opposite orders (a deadlock).
+   */
+  lockUserSessions(tx: Transaction, userId: string): Promise<void>;
   /** Records activity on live sessions. Idempotent; an ended session is left as it ended. */
   touchSessions(ids: readonly string[]): Promise<void>;
   /**
@@ -50,7 +72,7 @@ export interface SessionStore {
    * Ends the live sessions `target` names, writes their audit-log entry and NOTIFYs them, in
    * one statement. Under concurrent calls each session is ended, and reported, by exactly one.
    */
-  revoke(target: RevocationTarget, reason: RevocationReason, tx?: EntityManager): Promise<SessionRevocation[]>;
+  revoke(target: RevocationTarget, reason: RevocationReason, tx?: Transaction): Promise<SessionRevocation[]>;
   /** Sessions of these users ended at or after `since`. A plain read. */
   listRevokedSince(userIds: readonly string[], since: Date): Promise<SessionRevocation[]>;
   /**
@@ -59,6 +81,9 @@ export interface SessionStore {
    */
   deleteExpiredSessions(policy: { retention: number; idleTtl: number; limit: number }): Promise<number>;
 }
+
+/** The advisory-lock namespace of lockUserSessions (the first of the two int4 keys). */
+const USER_SESSIONS_LOCK = 17_001;
 
 const SESSION_COLUMNS = sql`
   s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
@@ -88,6 +113,7 @@ interface SessionUserRow extends SessionRow {
   user_email: string;
   user_created_at: Date;
   user_updated_at: Date;
+  user_role: UserRole;
 }
 
 interface SecretRow extends SessionRow {
@@ -143,6 +169,7 @@ function toSessionAndUser(row: SessionUserRow): SessionEntity {
     email: row.user_email,
     createdAt: row.user_created_at,
     updatedAt: row.user_updated_at,
+    role: row.user_role,
   });
   return Object.assign(toSession(row), { user });
 }
@@ -175,6 +202,7 @@ function targetCondition(target: RevocationTarget): Sql {
       return joinSql(proofs, " OR ");
     }
     case "locked-session":
+    case "any-session":
       return sql`id = ${target.sessionId}::uuid`;
     case "user-sessions":
       return target.exceptSessionId === undefined
@@ -241,14 +269,15 @@ export class PgSessionStore implements SessionStore {
     this.pool = poolRunner(pool);
   }
 
-  private on(tx: EntityManager | undefined): SqlRunner {
-    return tx ? transactionRunner(tx) : this.pool;
+  private on(tx: Transaction | undefined): SqlRunner {
+    return tx ?? this.pool;
   }
 
   // The request path on a cache miss: a named statement, prepared once per connection.
   async getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
     const rows = await this.pool.rows<SessionUserRow>(
-      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at
+      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
+                 u.role AS user_role
           FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ANY(${ids}::uuid[])`,
       "load_sessions",
@@ -261,25 +290,39 @@ export class PgSessionStore implements SessionStore {
   // what the Session type shows: no user join, no timestamps nobody reads. The timestamps come
   // as epoch milliseconds (a float8): pg's text parser for timestamptz, a regular expression
   // per value, is the largest cost of a long list otherwise.
-  async listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]> {
+  // The sort is a top-N heap over the user's rows: an index on last_active_at would cost every
+  // activity write its HOT update (migration SessionsHotRevocation), for a read that is rare.
+  async listUserSessions(
+    userId: string,
+    idleTtl: number,
+    page: { first: number; after: string | null; currentSessionId: string | null },
+  ): Promise<SessionEntity[]> {
+    const user = param(userId);
+    const current = param(page.currentSessionId);
+    const after = param(page.after);
     const rows = await this.pool.rows<ListedSessionRow>(
       sql`SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
                  date_part('epoch', s.created_at) * 1000 AS created_ms,
                  date_part('epoch', s.last_active_at) * 1000 AS last_active_ms,
                  date_part('epoch', s.expires_at) * 1000 AS expires_ms
           FROM sessions s
-          WHERE s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()
+          WHERE s.user_id = ${user}::uuid AND s.revoked_at IS NULL AND s.expires_at > now()
             AND s.last_active_at > now() - make_interval(secs => ${idleTtl})
-          ORDER BY s.last_active_at DESC, s.created_at DESC`,
-      "list_user_sessions",
+            AND (${after}::uuid IS NULL OR s.id IS DISTINCT FROM ${current}::uuid)
+            AND (${after}::uuid IS NULL OR ${after}::uuid = ${current}::uuid
+              OR (s.last_active_at, s.created_at, s.id) <
+                 (SELECT c.last_active_at, c.created_at, c.id FROM sessions c WHERE c.id = ${after}::uuid AND c.user_id = ${user}::uuid))
+          ORDER BY s.id IS NOT DISTINCT FROM ${current}::uuid DESC, s.last_active_at DESC, s.created_at DESC, s.id DESC
+          LIMIT ${page.first}`,
+      "list_user_sessions_page",
     );
     return rows.map((row) =>
       listedSession(row, new Date(row.created_ms), new Date(row.last_active_ms), new Date(row.expires_ms)),
     );
   }
 
-  async createSession(tx: EntityManager, s: SessionEntity): Promise<void> {
-    await transactionRunner(tx).rows(
+  async createSession(tx: Transaction, s: SessionEntity): Promise<void> {
+    await tx.rows(
       sql`INSERT INTO sessions (id, user_id, secret_hash, previous_secret_hash, secret_rotated_at, device_name, user_agent,
                                 browser, os, device_type, ip_address, created_at, last_active_at, authenticated_at,
                                 expires_at, revoked_at, revoked_reason)
@@ -289,7 +332,7 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
-  async getSession(id: string, options: { tx?: EntityManager; lock?: boolean } = {}): Promise<SessionEntity | null> {
+  async getSession(id: string, options: { tx?: Transaction; lock?: boolean } = {}): Promise<SessionEntity | null> {
     invariant(!options.lock || options.tx, "a row lock needs the caller's transaction");
     const [row] = await this.on(options.tx).rows<SecretRow>(
       sql`SELECT ${SESSION_COLUMNS}, s.secret_hash, s.previous_secret_hash, s.secret_rotated_at
@@ -299,20 +342,34 @@ export class PgSessionStore implements SessionStore {
   }
 
   async rotateSecret(
-    tx: EntityManager,
+    tx: Transaction,
     id: string,
     secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date },
   ): Promise<void> {
-    await transactionRunner(tx).rows(
-      sql`UPDATE sessions
+    await tx.rows(
+      sql`WITH spent AS (
+            INSERT INTO spent_refresh_secrets (session_id, secret_hash) VALUES (${id}::uuid, ${secret.previousHash})
+            ON CONFLICT DO NOTHING)
+          UPDATE sessions
           SET previous_secret_hash = ${secret.previousHash}, secret_hash = ${secret.hash},
               secret_rotated_at = ${param(secret.rotatedAt)}, last_active_at = ${param(secret.rotatedAt)}
           WHERE id = ${id}::uuid`,
     );
   }
 
-  async markFresh(tx: EntityManager, id: string): Promise<void> {
-    await transactionRunner(tx).rows(sql`UPDATE sessions SET authenticated_at = now() WHERE id = ${id}`);
+  async isSpentSecret(tx: Transaction, id: string, hash: Buffer): Promise<boolean> {
+    const rows = await tx.rows(sql`SELECT 1 FROM spent_refresh_secrets WHERE session_id = ${id}::uuid AND secret_hash = ${hash}`);
+    return rows.length > 0;
+  }
+
+  // A transaction-scoped advisory lock in a namespace of its own (the two-key form): nothing to
+  // release, gone with the transaction; two users whose ids hash alike only wait in turn.
+  async lockUserSessions(tx: Transaction, userId: string): Promise<void> {
+    await tx.rows(sql`SELECT pg_advisory_xact_lock(${rawSql(String(USER_SESSIONS_LOCK))}, hashtext(${userId}))`);
+  }
+
+  async markFresh(tx: Transaction, id: string): Promise<void> {
+    await tx.rows(sql`UPDATE sessions SET authenticated_at = now() WHERE id = ${id}`);
   }
 
   async touchSessions(ids: readonly string[]): Promise<void> {
@@ -333,7 +390,7 @@ export class PgSessionStore implements SessionStore {
     return rows.length > 0;
   }
 
-  async revoke(target: RevocationTarget, reason: RevocationReason, tx?: EntityManager): Promise<SessionRevocation[]> {
+  async revoke(target: RevocationTarget, reason: RevocationReason, tx?: Transaction): Promise<SessionRevocation[]> {
     return revokedFromBatches(await this.on(tx).rows<RevokedBatchRow>(revokeStatement(target, reason)), reason);
   }
 
