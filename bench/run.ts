@@ -14,6 +14,7 @@ import { buildContext } from "../src/graphql/context";
 import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
 import { signingCosts } from "./signing";
 import { gql, JWT_PRIVATE_KEYS, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
+import { verifierSection } from "./verifier-bench";
 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
@@ -22,7 +23,7 @@ import { gql, JWT_PRIVATE_KEYS, meStatus, mintSessions, percentile, startTarget,
  * bench/results.md (`--out=FILE` elsewhere); `--quick` and `--only=` runs only print.
  */
 const quick = process.argv.includes("--quick");
-/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, signing, context, integration, live); the default is all. */
+/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, signing, context, integration, verifier, live); the default is all. */
 const only = process.argv
   .find((a) => a.startsWith("--only="))
   ?.slice("--only=".length)
@@ -550,6 +551,10 @@ async function main() {
       print("| mode | query | req/s | p50 ms | p99 ms | against | ratio |");
       print("|---|---|---:|---:|---:|---|---:|");
       for (const row of await integrationRatios(database.url)) print(row);
+    }
+    if (want("verifier")) {
+      print("\n## Backends: `@session-api/backend` (the notes-api drill, and the verifier's cost per request)\n");
+      for (const line of await verifierSection(database.url, quick)) print(line);
     }
 
     if (want("live")) {

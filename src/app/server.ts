@@ -146,7 +146,21 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // Warnings any client can cause share one budget, with a summary of what it held back.
     const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
     const http = await startHttpServer(
-      { logger, config, buildContext, warnings, publicKeys: services.accessTokens.publicKeys() },
+      {
+        logger,
+        config,
+        buildContext,
+        warnings,
+        publicKeys: services.accessTokens.publicKeys(),
+        verifiers: services.verifiers
+          ? {
+              leases: services.verifiers,
+              lookup: (ids) => services.sessions.lookupSessions(ids),
+              serviceKeys: services.serviceKeys,
+              logger,
+            }
+          : undefined,
+      },
       schema,
       { host: config.host, port: config.port },
       {

@@ -21,6 +21,7 @@ import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
 import { SessionEvents } from "../sessions/revocation/revocation";
 import type { RevocationFanout } from "../sessions/revocation/revocation-fanout";
+import { VerifierLeases } from "../sessions/revocation/verifier-leases";
 import { wireRevocations } from "../sessions/revocation/wire-revocations";
 import { SessionService } from "../sessions/session.service";
 import { PgSessionStore, type SessionStore } from "../sessions/session.store";
@@ -50,6 +51,8 @@ export interface Services {
   passwordQueue: PasswordQueue;
   /** This instance's open WebSockets; the fan-out delivers revocations to it. */
   live: LiveConnections;
+  /** The session verifiers connected here and their leases (null without a fan-out). */
+  verifiers: VerifierLeases | null;
   /** Marks expired sessions EXPIRED and publishes them (started by the server). */
   sweeper: ExpirySweeper;
   /** Deletes long-ended sessions and spent throttle counters (started by the server). */
@@ -92,6 +95,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     validator,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
     events,
+    (session) => lastActive.seen(session),
   );
   const auditLog = new AuditLogService(db);
   const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
@@ -108,7 +112,9 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     perSession: config.socketCaps.perSession,
     perUser: config.socketCaps.perUser,
   });
-  wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
+  // A verifier's renewal rides on this instance's own next renewal (verifier-leases.ts).
+  const verifiers = fanout ? new VerifierLeases(config.revocationLeaseMs, () => fanout.renewedAfterNow()) : null;
+  wireRevocations({ events, cache: sessionCache, fanout, sockets: live, verifiers: verifiers ?? undefined });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
   const purge = new SessionPurge(
     sessionStore,
@@ -133,6 +139,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     sessionCache,
     passwordQueue,
     live,
+    verifiers,
     sweeper,
     purge,
   };

@@ -28,6 +28,7 @@ import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseSta
 import { refuseUserFieldsToServiceKeys } from "./service-key-fields";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
+import { type VerifierRoutesDeps, verifierRoutes } from "./verifier-stream";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -44,6 +45,8 @@ export interface HttpServerDeps {
   buildContext: ContextBuilder;
   /** The signing keys' public halves, served at /.well-known/jwks.json. */
   publicKeys: { keys: readonly PublicJwk[] };
+  /** The session verifiers' stream and lookup (absent: those paths answer 404). */
+  verifiers?: VerifierRoutesDeps;
   /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
   warnings: LogBudget;
 }
@@ -131,6 +134,7 @@ export async function startHttpServer(
   const checkHost = config.env === "development";
   const playground = config.isProduction ? undefined : createPlayground();
   const answerJwks = jwksAnswer(deps.publicKeys);
+  const verifiers = deps.verifiers ? verifierRoutes(deps.verifiers) : undefined;
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
@@ -158,6 +162,8 @@ export async function startHttpServer(
     }
     if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
     if (url.pathname === JWKS_PATH) return answerJwks(req, res);
+    // Server to server, with a service key: no CORS, no cookies.
+    if (verifiers && (await verifiers.handle(req, res, url.pathname))) return;
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);
@@ -303,6 +309,10 @@ export async function startHttpServer(
     apollo,
     url: `http://${host}:${address.port}${GRAPHQL_PATH}`,
     // Apollo's drain plugin stops accepting, lets in-flight requests finish, then closes.
-    stop: () => apollo.stop(),
+    // Open verifier streams end first: they would hold the drain for its whole grace period.
+    stop: () => {
+      verifiers?.closeAll();
+      return apollo.stop();
+    },
   };
 }

@@ -26,6 +26,11 @@ export interface SessionPolicy {
   refreshReuseGrace: number;
 }
 
+/** One session as a verifier sees it: alive until `expiresAt`, or why not. */
+export type SessionLookup =
+  | { sessionId: string; userId: string; alive: true; expiresAt: string }
+  | { sessionId: string; userId: string | null; alive: false; reason: SessionInvalidReason };
+
 export type RefreshResult =
   | { ok: true; session: SessionEntity; refreshToken: string }
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
@@ -43,6 +48,8 @@ export class SessionService {
     private readonly validator: SessionValidator,
     private readonly policy: SessionPolicy,
     private readonly events: SessionEventSink,
+    /** Records activity on a session (the LastActiveWriter); lookups count as activity. */
+    private readonly activity?: (session: SessionEntity) => void,
   ) {}
 
   /**
@@ -91,6 +98,23 @@ export class SessionService {
   /** The earlier of the absolute cap and the idle deadline. */
   expiresAt(session: SessionEntity): Date {
     return sessionExpiresAt(session, this.policy.idleTtl);
+  }
+
+  /**
+   * What a session verifier (`@session-api/backend`) asks about sessions it has not seen: one
+   * read for the whole batch, straight from the database (the verifier's stream covers what
+   * happens after it). An alive session's lookup is activity, as a request here would be.
+   */
+  async lookupSessions(ids: readonly string[]): Promise<SessionLookup[]> {
+    const sessions = await this.store.getSessionsAndUsers(ids);
+    return ids.map((sessionId, i) => {
+      const session = sessions[i];
+      const reason = invalidReason(session, this.policy.idleTtl);
+      if (!session || reason)
+        return { sessionId, userId: session?.userId ?? null, alive: false, reason: reason ?? "SESSION_NOT_FOUND" };
+      this.activity?.(session);
+      return { sessionId, userId: session.userId, alive: true, expiresAt: this.expiresAt(session).toISOString() };
+    });
   }
 
   /**
