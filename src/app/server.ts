@@ -1,6 +1,8 @@
 import type { Server } from "node:http";
 import type { Config } from "../config/environment";
 import { createDataSource } from "../db/data-source";
+import { migrateUnderLock, pendingMigrations, SchemaNotCurrentError } from "../db/migrate";
+import { isTransactionPooler, PoolerWithoutListenUrlError } from "../db/pooler-probe";
 import { contextBuilder } from "../graphql/context";
 import { createSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
@@ -29,6 +31,11 @@ export interface RunningServer {
 
 export interface StartOptions {
   databaseUrl: string;
+  /**
+   * A direct connection for LISTEN, the leases and the migration lock when `databaseUrl` is a
+   * transaction pooler; default DATABASE_LISTEN_URL, else `databaseUrl`, which must then be direct.
+   */
+  listenUrl?: string;
   /** PostgreSQL schema to use (tests give each file its own). */
   dbSchema?: string;
   logger?: Logger;
@@ -42,7 +49,9 @@ export interface StartOptions {
 /**
  * Connects, applies pending migrations, and serves HTTP (and WebSocket) on config.host:port.
  *
- * Start-up order: the pool, the migrations, the services (built, not started), the
+ * Start-up order: without a listen URL, a check that DATABASE_URL is not a transaction pooler;
+ * the pool; the migrations under an advisory lock (MIGRATIONS=skip: a check that none is
+ * pending); the services (built, not started), the
  * revocation listener (start-up fails if it cannot LISTEN), HTTP, WebSocket, then the
  * periodic sweep and purge.
  *
@@ -61,17 +70,26 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const timeouts = config.databaseTimeouts;
+  const direct = options.listenUrl ?? config.databaseListenUrl;
+  const listenUrl = direct ?? options.databaseUrl;
+  if (!direct && (await isTransactionPooler(options.databaseUrl))) throw new PoolerWithoutListenUrlError();
   const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema, timeouts });
   await db.initialize();
   const fanout = new RevocationFanout({
-    databaseUrl: options.databaseUrl,
+    databaseUrl: listenUrl,
     dbSchema: options.dbSchema,
     logger,
     leaseMs: config.revocationLeaseMs,
   });
   let created: Services | undefined;
   try {
-    await db.runMigrations({ transaction: "each" });
+    if (config.migrations === "skip") {
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0) throw new SchemaNotCurrentError(pending);
+    } else {
+      const applied = await migrateUnderLock(db, { lockUrl: listenUrl, schema: options.dbSchema });
+      if (applied.length > 0) logger.info({ migrations: applied }, "applied pending migrations");
+    }
     const services = (created = createServices(config, db, logger, fanout));
     await fanout.start();
     options.configureServices?.(services);

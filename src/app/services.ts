@@ -53,7 +53,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const pool = pgPool(db);
   const users = new UserService(db);
   const events = new SessionEvents();
-  const sessionStore = new PgSessionStore(pool);
+  const sessionStore = new PgSessionStore(pool, { preparedStatements: config.preparedStatements });
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
   const accessTokens = new AccessTokenService(
     { current: config.jwt.secret, previous: config.jwt.previousSecrets },

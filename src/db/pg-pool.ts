@@ -21,12 +21,16 @@ export interface SqlRunner {
   rows<T extends QueryResultRow>(query: Sql, name?: string): Promise<T[]>;
 }
 
-/** Statements on the pool, each its own transaction. */
-export function poolRunner(pool: Pool): SqlRunner {
+/**
+ * Statements on the pool, each its own transaction. `prepared: false` drops the names (each
+ * statement is parsed every time): behind a transaction pooler that cannot keep prepared
+ * statements, the next statement may land on a connection that never saw the PREPARE.
+ */
+export function poolRunner(pool: Pool, { prepared = true }: { prepared?: boolean } = {}): SqlRunner {
   return {
     async rows<T extends QueryResultRow>(query: Sql, name?: string) {
       const { text, values } = render(query);
-      return (await pool.query<T>({ name, text, values })).rows;
+      return (await pool.query<T>({ name: prepared ? name : undefined, text, values })).rows;
     },
   };
 }
