@@ -7,10 +7,11 @@ import type { GraphQLSchema } from "graphql";
 import type { Config } from "../config/environment";
 import { type ErrorCode, transportError } from "../errors/error-codes";
 import type { ContextBuilder, GraphQLContext } from "../graphql/context";
-import { createErrorFormatter } from "../graphql/format-error";
+import { createErrorFormatter, withRequestIdExtension } from "../graphql/format-error";
 import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import type { Logger } from "../lib/logger";
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from "../lib/request-scope";
 import { answerClientErrors } from "./client-errors";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
@@ -115,11 +116,18 @@ export async function startHttpServer(
   const playground = config.isProduction ? undefined : createPlayground();
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((error: unknown) => {
-      logger.error({ err: error }, "request failed");
-      if (!res.headersSent) sendError(res, "INTERNAL_SERVER_ERROR");
-      else res.destroy();
-    });
+    // The client's (or proxy's) id when valid, else a new one: in the answer, in every log line
+    // about this request, and in the errors a user would report (lib/request-scope.ts).
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    withRequestId(requestId, () =>
+      handle(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, "request failed");
+        if (!res.headersSent)
+          sendJson(res, 500, { errors: [withRequestIdExtension(transportError("INTERNAL_SERVER_ERROR").body.errors[0])] });
+        else res.destroy();
+      }),
+    );
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
