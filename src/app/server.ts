@@ -8,6 +8,9 @@ import { createSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
 import { createLogger, type Logger } from "../lib/logger";
 import { startLiveServer } from "../live/websocket-server";
+import { queryDurationObserver } from "../metrics/core-metrics";
+import { Metrics } from "../metrics/metrics";
+import { type MetricsServer, startMetricsServer } from "../metrics/metrics-server";
 import type { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { RevocationFanout } from "../sessions/revocation/revocation-fanout";
 import type { SessionPurge } from "../sessions/session-purge";
@@ -25,6 +28,8 @@ export interface RunningServer {
   /** Revocations from every instance: `fanout.onRevoked(listener)`. */
   fanout: RevocationFanout;
   sweeper: ExpirySweeper;
+  /** GET /metrics's address when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   /** Graceful, in the shutdown order below. */
   stop(): Promise<void>;
 }
@@ -64,7 +69,8 @@ export interface StartOptions {
  * 5. the socket registry's timers stop (no socket is left to close);
  * 6. the revocation listener disconnects (nobody here is left to tell);
  * 7. queued activity is written, on the pool;
- * 8. the pool closes.
+ * 8. the pool closes;
+ * 9. the metrics port closes (a scrape meanwhile still sees the shutdown).
  * main.ts then stops the embedded PostgreSQL, if it started one.
  */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
@@ -73,7 +79,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const direct = options.listenUrl ?? config.databaseListenUrl;
   const listenUrl = direct ?? options.databaseUrl;
   if (!direct && (await isTransactionPooler(options.databaseUrl))) throw new PoolerWithoutListenUrlError();
-  const db = createDataSource({ url: options.databaseUrl, schema: options.dbSchema, timeouts });
+  const metrics = new Metrics();
+  const db = createDataSource({
+    url: options.databaseUrl,
+    schema: options.dbSchema,
+    timeouts,
+    observeQuery: queryDurationObserver(metrics),
+  });
   await db.initialize();
   const fanout = new RevocationFanout({
     databaseUrl: listenUrl,
@@ -82,6 +94,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     leaseMs: config.revocationLeaseMs,
   });
   let created: Services | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     if (config.migrations === "skip") {
       const pending = await pendingMigrations(db);
@@ -90,13 +103,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const applied = await migrateUnderLock(db, { lockUrl: listenUrl, schema: options.dbSchema });
       if (applied.length > 0) logger.info({ migrations: applied }, "applied pending migrations");
     }
-    const services = (created = createServices(config, db, logger, fanout));
+    const services = (created = createServices(config, db, logger, fanout, metrics));
+    // Before the API's port: a metrics port that is taken fails start-up before anything is served.
+    if (config.metrics) {
+      metrics.collectProcessMetrics();
+      metricsServer = await startMetricsServer(metrics, config.metrics);
+    }
     await fanout.start();
     options.configureServices?.(services);
     const schema = await createSchema();
     const buildContext = contextBuilder(services);
     const http = await startHttpServer(
-      { logger, config, buildContext },
+      { logger, config, buildContext, metrics },
       schema,
       { host: config.host, port: config.port },
       {
@@ -127,6 +145,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       purge,
       fanout,
       sweeper,
+      metricsUrl: metricsServer?.url,
       async stop() {
         await sweeper.stop();
         await live.dispose();
@@ -136,9 +155,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await fanout.close();
         await lastActive.close();
         await db.destroy();
+        await metricsServer?.stop();
       },
     };
   } catch (error) {
+    await metricsServer?.stop();
     await fanout.close();
     await created?.lastActive.close();
     await db.destroy();

@@ -9,6 +9,8 @@ import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
+import { registerCoreMetrics } from "../metrics/core-metrics";
+import { Metrics } from "../metrics/metrics";
 import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
@@ -42,6 +44,11 @@ export interface Services {
   sweeper: ExpirySweeper;
   /** Deletes long-ended sessions and spent throttle counters (started by the server). */
   purge: SessionPurge;
+  /**
+   * This instance's metrics (served on METRICS_PORT when set). A feature registers its own in
+   * one line: `metrics.counter({ name: "outbox_sent_total", help: "..." })`.
+   */
+  metrics: Metrics;
 }
 
 /**
@@ -49,7 +56,13 @@ export interface Services {
  * is started (the server starts and stops them, in its documented order). `fanout` carries
  * revocations between instances; without it only this process hears of them.
  */
-export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
+export function createServices(
+  config: Config,
+  db: DataSource,
+  logger: Logger,
+  fanout?: RevocationFanout,
+  metrics: Metrics = new Metrics(),
+): Services {
   const pool = pgPool(db);
   const users = new UserService(db);
   const events = new SessionEvents();
@@ -91,7 +104,9 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
   const live = new LiveConnections(sessions, logger);
-  wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
+  const observer = registerCoreMetrics(metrics, { cache: sessionCache, live, pool, fanout });
+  live.onDelivered = observer.delivered;
+  wireRevocations({ events, cache: sessionCache, fanout, sockets: live, observer });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
   const purge = new SessionPurge(
     sessionStore,
@@ -115,5 +130,6 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     live,
     sweeper,
     purge,
+    metrics,
   };
 }

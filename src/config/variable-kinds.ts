@@ -66,11 +66,11 @@ export function integer(fallback: number, min: number, max: number): Variable<nu
   });
 }
 
-/** A TCP port from 1 to 65535. Unset: undefined (the feature it enables stays off). */
+/** A TCP port, 0 for any free one. Unset: undefined (the feature it enables stays off). */
 export function optionalPort(): Variable<number | undefined> {
   return variable<number | undefined>(undefined, (raw) => {
     const n = wholeNumber(raw);
-    if (n === null || n < 1 || n > 65535) return { expected: "must be a port from 1 to 65535" };
+    if (n === null || n > 65535) return { expected: "must be a port from 0 (any free one) to 65535" };
     return { value: n };
   });
 }

@@ -16,10 +16,12 @@ export interface DataSourceOptions {
    * Without them (the migration CLI) a statement may take as long as it needs.
    */
   timeouts?: DatabaseTimeouts;
+  /** Told each pool statement's duration in seconds (with `timeouts` only: the server's pool). */
+  observeQuery?: (seconds: number) => void;
 }
 
 /** The application's data source. Never `synchronize`: the schema changes only by migrations. */
-export function createDataSource({ url, schema, poolSize = 10, timeouts }: DataSourceOptions): DataSource {
+export function createDataSource({ url, schema, poolSize = 10, timeouts, observeQuery }: DataSourceOptions): DataSource {
   return new DataSource({
     type: "postgres",
     url,
@@ -34,7 +36,7 @@ export function createDataSource({ url, schema, poolSize = 10, timeouts }: DataS
     logging: false,
     extra: {
       max: poolSize,
-      ...(timeouts ? { ...boundedClientConfig(timeouts), Client: BoundedClient } : {}),
+      ...(timeouts ? { ...boundedClientConfig(timeouts), Client: BoundedClient, observeQuery } : {}),
       // Unqualified names in migrations and raw SQL resolve inside the chosen schema.
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     },

@@ -12,10 +12,12 @@ import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
 import type { Logger } from "../lib/logger";
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from "../lib/request-scope";
+import type { Metrics } from "../metrics/metrics";
 import { answerClientErrors } from "./client-errors";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
+import { httpMetrics, type OperationLabel } from "./operation-metrics";
 import { createPlayground, wantsPlayground } from "./playground";
 import { BodyTooLargeError, readBody } from "./read-body";
 import { REFRESH_COOKIE, readRefreshCookie, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
@@ -37,6 +39,7 @@ export interface HttpServerDeps {
   config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins">;
   /** The shared context builder, bound to the services. */
   buildContext: ContextBuilder;
+  metrics: Metrics;
 }
 
 export interface HttpServer {
@@ -76,6 +79,7 @@ export async function startHttpServer(
 ): Promise<HttpServer> {
   const { config, logger, buildContext } = deps;
   const server = createServer();
+  const requestMetrics = httpMetrics(deps.metrics);
   answerClientErrors(server);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -106,6 +110,7 @@ export async function startHttpServer(
       refusePersistedQueries(),
       serviceUnavailableStatus(),
       responseOutcomePlugin,
+      requestMetrics.plugin,
       // Apollo's landing pages load from a CDN; our own playground (below) needs no network.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -120,8 +125,11 @@ export async function startHttpServer(
     // about this request, and in the errors a user would report (lib/request-scope.ts).
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    const started = performance.now();
+    const operation: { type: OperationLabel } = { type: "none" };
+    res.once("close", () => requestMetrics.observe(operation.type, res.statusCode, (performance.now() - started) / 1000));
     withRequestId(requestId, () =>
-      handle(req, res).catch((error: unknown) => {
+      handle(req, res, operation).catch((error: unknown) => {
         logger.error({ err: error }, "request failed");
         if (!res.headersSent)
           sendJson(res, 500, { errors: [withRequestIdExtension(transportError("INTERNAL_SERVER_ERROR").body.errors[0])] });
@@ -130,7 +138,7 @@ export async function startHttpServer(
     );
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
+  async function handle(req: IncomingMessage, res: ServerResponse, operation: { type: OperationLabel }) {
     const url = new URL(req.url ?? "/", "http://localhost");
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
@@ -240,6 +248,7 @@ export async function startHttpServer(
           throw error;
         }),
     });
+    operation.type = hints.operationType ?? "none";
     for (const [key, value] of response.headers) {
       res.setHeader(key, key === "vary" ? `Origin, ${value}` : value);
     }

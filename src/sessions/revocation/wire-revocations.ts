@@ -1,5 +1,5 @@
 import type { SessionCache } from "../session-cache";
-import type { RevocationConsumer, SessionEvents } from "./revocation";
+import type { RevocationConsumer, SessionEvents, SessionRevocation } from "./revocation";
 import type { RevocationFanout } from "./revocation-fanout";
 
 /**
@@ -22,12 +22,19 @@ export function wireRevocations(parts: {
   /** Absent only where nothing else listens (a single in-process instance, the benchmark). */
   fanout?: RevocationFanout;
   sockets: RevocationConsumer;
+  /** The metrics (metrics/core-metrics.ts): counts and timings, nothing the path waits on. */
+  observer?: {
+    revoked(revocations: readonly SessionRevocation[]): void;
+    confirmed(seconds: number): void;
+  };
 }): void {
-  const { events, cache, fanout, sockets } = parts;
+  const { events, cache, fanout, sockets, observer } = parts;
   events.onSessionsRevoked(async (revocations) => {
     const committedAt = performance.now();
     cache.invalidate(revocations.map((r) => r.sessionId));
+    observer?.revoked(revocations);
     await fanout?.confirm(revocations, committedAt);
+    observer?.confirmed((performance.now() - committedAt) / 1000);
   });
   events.onUserChanged((userId) => cache.invalidateUser(userId));
   if (!fanout) {
