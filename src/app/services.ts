@@ -6,7 +6,7 @@ import { LoginThrottle } from "../auth/login-throttle";
 import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
 import type { Config } from "../config/environment";
-import { pgPool } from "../db/pg-pool";
+import { pgPool, withoutStatementNames } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { registerCoreMetrics } from "../metrics/core-metrics";
@@ -99,7 +99,7 @@ export function createServices(
   const auditLog = new AuditLogService(db);
   const passwords = new PasswordHasher(config.passwordHashCost);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
-  const throttle = new LoginThrottle(pool, config.loginThrottle);
+  const throttle = new LoginThrottle(config.preparedStatements ? pool : withoutStatementNames(pool), config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
