@@ -96,10 +96,16 @@ async function main() {
     console.log(`Node ${process.version}, ${SLICES} alternating slices, medians\n`);
     console.log("| measurement | per call |");
     console.log("|---|---:|");
-    console.log(`| session lookup on a cache miss, named statement (prepared once per connection) | ${statements.named.toFixed(1)} µs |`);
-    console.log(`| the same, DATABASE_PREPARED_STATEMENTS=false (parsed and planned each time) | ${statements.unnamed.toFixed(1)} µs (+${(statements.unnamed - statements.named).toFixed(1)} µs, ×${(statements.unnamed / statements.named).toFixed(2)}) |`);
+    console.log(
+      `| session lookup on a cache miss, named statement (prepared once per connection) | ${statements.named.toFixed(1)} µs |`,
+    );
+    console.log(
+      `| the same, DATABASE_PREPARED_STATEMENTS=false (parsed and planned each time) | ${statements.unnamed.toFixed(1)} µs (+${(statements.unnamed - statements.named).toFixed(1)} µs, ×${(statements.unnamed / statements.named).toFixed(2)}) |`,
+    );
     console.log(`| a request's awaits, bare | ${request.bare.toFixed(0)} ns |`);
-    console.log(`| the same with its request id (AsyncLocalStorage) and metrics (a counter, a histogram) | ${request.instrumented.toFixed(0)} ns (+${(request.instrumented - request.bare).toFixed(0)} ns) |`);
+    console.log(
+      `| the same with its request id (AsyncLocalStorage) and metrics (a counter, a histogram) | ${request.instrumented.toFixed(0)} ns (+${(request.instrumented - request.bare).toFixed(0)} ns) |`,
+    );
   } finally {
     await database.stop();
   }
