@@ -52,6 +52,7 @@ async function main() {
     PORT: "0",
     HOST: "127.0.0.1",
     CORS_ORIGINS: app.origin,
+    REGISTER_MAX_PER_IP: "100000", // a sign-up per trial, all from this machine
     LOG_LEVEL: "silent",
   });
   const database = await resolveDatabase(config);

@@ -308,6 +308,11 @@ async function main() {
       BENCH_DB_SCHEMA: schema,
       JWT_SECRET: randomBytes(32).toString("hex"),
       PASSWORD_HASH_COST: "10",
+      // One user's 1000 sockets from this one machine: far past the per-user and per-IP defaults.
+      WS_MAX_PER_USER: "100000",
+      WS_MAX_PER_IP: "100000",
+      WS_MAX_CONNECTIONS: "100000",
+      HTTP_MAX_CONNECTIONS_PER_IP: "100000",
       LOG_LEVEL: "silent",
       PORT: "0",
       HOST: "127.0.0.1",

@@ -69,6 +69,7 @@ export async function crashMidMutationDrill(
     DATABASE_URL: urlInSchema(options.databaseUrl, schema.name),
     NODE_ENV: "test",
     PASSWORD_HASH_COST: "10",
+    REGISTER_MAX_PER_IP: "100000",
     JWT_SECRET: randomBytes(32).toString("hex"),
   };
   const sql = new Client({ connectionString: options.databaseUrl, options: `-c search_path=${schema.name}` });

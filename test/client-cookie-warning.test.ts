@@ -6,6 +6,7 @@ import { createSessionClient } from "../client/src/index";
  */
 const globals = globalThis as { location?: { href: string } };
 let warnings: string[] = [];
+// biome-ignore lint/suspicious/noConsole: the test replaces the console's warn to read what the SDK says
 const originalWarn = console.warn;
 beforeEach(() => {
   warnings = [];

@@ -140,6 +140,23 @@ describe("configuration", () => {
     expect(() => loadConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: "0" })).toThrow(/LOGIN_MAX_FAILURES_PER_ACCOUNT/);
   });
 
+  it("bounds costly and slow work by default: a register budget, a password-hash queue, request timeouts, connection and socket caps", () => {
+    expect(loadConfig({})).toMatchObject({
+      registerBudget: { maxPerIp: 30, windowSeconds: 3600 },
+      passwordQueue: { concurrency: 2, maxWaiting: 16 },
+      httpLimits: { headersTimeout: 10, requestTimeout: 20, maxConnectionsPerIp: 256 },
+      socketCaps: { perSession: 10, perUser: 50, perIp: 100, total: undefined },
+    });
+    expect(loadConfig({ WS_MAX_CONNECTIONS: "900", PASSWORD_HASH_QUEUE: "0" })).toMatchObject({
+      socketCaps: { total: 900 },
+      passwordQueue: { maxWaiting: 0 },
+    });
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: "30", HTTP_REQUEST_TIMEOUT: "20" })).toThrow(
+      /HTTP_HEADERS_TIMEOUT must not exceed HTTP_REQUEST_TIMEOUT/,
+    );
+    expect(() => loadConfig({ WS_MAX_PER_SESSION: "0" })).toThrow(/WS_MAX_PER_SESSION/);
+  });
+
   it("stops the real server at start-up with a message naming the bad variable", () => {
     const run = spawnSync(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH, SESSION_IDLE_TTL: "soon", DATABASE_URL: process.env.DATABASE_URL },

@@ -88,7 +88,11 @@ let warnedCrossSite = false;
  * never sends it back and every page load starts signed out. Told once per page, on a page
  * served from a loopback address (development); a deployed page is left alone.
  */
-export function warnIfCookieCrossesSites(apiUrl: string, warn: (message: string) => void = console.warn): void {
+export function warnIfCookieCrossesSites(
+  apiUrl: string,
+  // biome-ignore lint/suspicious/noConsole: the one development warning is meant for the page's console
+  warn: (message: string) => void = console.warn,
+): void {
   if (warnedCrossSite) return;
   const pageHref = globals.location?.href;
   if (!pageHref) return;

@@ -10,6 +10,7 @@ export const DRILL_ENV = {
   PORT: "0",
   HOST: "127.0.0.1",
   PASSWORD_HASH_COST: "10",
+  REGISTER_MAX_PER_IP: "100000",
   LOG_LEVEL: "warn",
 };
 

@@ -6,6 +6,8 @@ import { isTransactionPooler, PoolerWithoutListenUrlError } from "../db/pooler-p
 import { contextBuilder } from "../graphql/context";
 import { createSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
+import { descriptorLimit } from "../lib/descriptor-limit";
+import { logBudget } from "../lib/log-budget";
 import { createLogger, type Logger } from "../lib/logger";
 import { startLiveServer } from "../live/websocket-server";
 import { queryDurationObserver } from "../metrics/core-metrics";
@@ -15,6 +17,18 @@ import type { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { RevocationFanout } from "../sessions/revocation/revocation-fanout";
 import type { SessionPurge } from "../sessions/session-purge";
 import { createServices, type Services } from "./services";
+
+/** Client-caused warnings (refused origins, connections past a cap) written per minute, all kinds together. */
+const WARNINGS_PER_MINUTE = 20;
+
+/**
+ * WS_MAX_CONNECTIONS unset: half the descriptor limit, so that HTTP connections, the database
+ * pool and files keep the other half; 1000 where the limit cannot be read.
+ */
+function defaultSocketCeiling(): number {
+  const limit = descriptorLimit();
+  return limit === null ? 1000 : Math.max(1, Math.floor(limit / 2));
+}
 
 export interface RunningServer {
   url: string;
@@ -113,8 +127,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     options.configureServices?.(services);
     const schema = await createSchema();
     const buildContext = contextBuilder(services);
+    // Warnings any client can cause share one budget, with a summary of what it held back.
+    const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
     const http = await startHttpServer(
-      { logger, config, buildContext, metrics },
+      { logger, config, buildContext, warnings, metrics },
       schema,
       { host: config.host, port: config.port },
       {
@@ -128,6 +144,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
         logger,
         config,
         sockets: services.live,
+        caps: { perIp: config.socketCaps.perIp, total: config.socketCaps.total ?? defaultSocketCeiling() },
+        warnings,
         buildContext,
         sessionExpiresAt: (session) => services.sessions.expiresAt(session),
       },
@@ -155,6 +173,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await fanout.close();
         await lastActive.close();
         await db.destroy();
+        warnings.flush();
         await metricsServer?.stop();
       },
     };

@@ -5,6 +5,8 @@ import { AuthService } from "../auth/auth.service";
 import { LoginThrottle } from "../auth/login-throttle";
 import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
+import { PasswordQueue } from "../auth/password-queue";
+import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
 import { pgPool, withoutStatementNames } from "../db/pg-pool";
 import type { Logger } from "../lib/logger";
@@ -38,6 +40,8 @@ export interface Services {
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
+  /** The bounded queue in front of every password hash (the benchmark counts its use). */
+  passwordQueue: PasswordQueue;
   /** This instance's open WebSockets; the fan-out delivers revocations to it. */
   live: LiveConnections;
   /** Marks expired sessions EXPIRED and publishes them (started by the server). */
@@ -97,13 +101,18 @@ export function createServices(
     events,
   );
   const auditLog = new AuditLogService(db);
-  const passwords = new PasswordHasher(config.passwordHashCost);
+  const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
+  const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(config.preparedStatements ? pool : withoutStatementNames(pool), config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
-  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens);
+  const registerBudget = new RegisterBudget(pool, config.registerBudget);
+  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
-  const live = new LiveConnections(sessions, logger);
+  const live = new LiveConnections(sessions, logger, {
+    perSession: config.socketCaps.perSession,
+    perUser: config.socketCaps.perUser,
+  });
   const observer = registerCoreMetrics(metrics, { cache: sessionCache, live, pool, fanout });
   live.onDelivered = observer.delivered;
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live, observer });
@@ -127,6 +136,7 @@ export function createServices(
     accessTokens,
     lastActive,
     sessionCache,
+    passwordQueue,
     live,
     sweeper,
     purge,

@@ -10,6 +10,7 @@ import { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
+import type { RegisterBudget } from "./register-budget";
 
 export interface SignedIn {
   user: UserEntity;
@@ -30,10 +31,13 @@ export class AuthService {
     private readonly passwords: PasswordHasher,
     private readonly passwordCheck: PasswordCheck,
     private readonly accessTokens: AccessTokenService,
+    private readonly registerBudget: RegisterBudget,
   ) {}
 
   async register(input: { email: string; password: string; deviceName?: string | null }, actor: Actor) {
     const email = normalizeEmail(input.email);
+    // Before the hash: past its budget, an IP costs the server one counter update, no scrypt.
+    await this.registerBudget.spend(actor.ipAddress);
     const passwordHash = await this.passwords.hash(input.password);
     try {
       // One transaction: a failure creating the session leaves no account (and no log entry) behind.

@@ -44,7 +44,14 @@ export class PasswordCheck {
       if (decision.lockoutStarted) await this.events.recordFailedLogin(user?.id ?? null, actor, "RATE_LIMITED");
       throw rateLimited(decision.retryAfterSeconds);
     }
-    const ok = await this.passwords.verify(user?.passwordHash ?? (await this.decoyHash), password);
+    let ok: boolean;
+    try {
+      ok = await this.passwords.verify(user?.passwordHash ?? (await this.decoyHash), password);
+    } catch (error) {
+      // Not a guess (the hash queue was full, say): the attempt does not count against anyone.
+      await this.throttle.refund(accountKey, actor.ipAddress);
+      throw error;
+    }
     if (!user || !ok) {
       await this.events.recordFailedLogin(user?.id ?? null, actor, "INVALID_CREDENTIALS");
       throw appError("INVALID_CREDENTIALS", { message: failureMessage });

@@ -79,6 +79,28 @@ const shape = {
   LOGIN_MAX_FAILURES_PER_IP: count(50),
   /** The throttling window: counters reset this long after their first failure. */
   LOGIN_LOCKOUT_SECONDS: seconds(900),
+  /** `register` calls per client IP within REGISTER_WINDOW_SECONDS before RATE_LIMITED (every call counts). */
+  REGISTER_MAX_PER_IP: count(30),
+  /** The register budget's window: the count resets this long after its first call. */
+  REGISTER_WINDOW_SECONDS: seconds(3600),
+  /** Password hashes (and verifications) computed at once; the rest wait in the queue. */
+  PASSWORD_HASH_CONCURRENCY: count(2),
+  /** Password hashes that may wait for a slot; past this, 503 SERVICE_UNAVAILABLE with Retry-After. */
+  PASSWORD_HASH_QUEUE: count(16, { min: 0 }),
+  /** Seconds a request's headers may take to arrive before 408 (Node's headersTimeout). */
+  HTTP_HEADERS_TIMEOUT: seconds(10),
+  /** Seconds a whole request (headers and body) may take to arrive before 408 (Node's requestTimeout). */
+  HTTP_REQUEST_TIMEOUT: seconds(20),
+  /** Open TCP connections per client IP (WebSockets included); past it, 503 with Retry-After. */
+  HTTP_MAX_CONNECTIONS_PER_IP: count(256),
+  /** Open WebSockets per session; past it, a new one is closed with 4029 (see docs/API.md). */
+  WS_MAX_PER_SESSION: count(10),
+  /** Open WebSockets per user, all sessions together. */
+  WS_MAX_PER_USER: count(50),
+  /** Open WebSockets per client IP, signed in or not yet. */
+  WS_MAX_PER_IP: count(100),
+  /** Open WebSockets on this instance. Unset: half the process's file-descriptor limit (1000 if unknown). */
+  WS_MAX_CONNECTIONS: count(undefined),
   /**
    * Browser origins allowed to call the API with credentials (comma-separated, exact match).
    * A trailing slash, as copied from the address bar, is dropped.
@@ -114,6 +136,13 @@ const schema = z.object(shape).superRefine((env, ctx) => {
   }
   if (env.NODE_ENV === "production" && env.PASSWORD_HASH_COST < 17) {
     ctx.addIssue({ code: "custom", path: ["PASSWORD_HASH_COST"], message: "must be at least 17 in production" });
+  }
+  if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["HTTP_HEADERS_TIMEOUT"],
+      message: `must not exceed HTTP_REQUEST_TIMEOUT (${env.HTTP_REQUEST_TIMEOUT} seconds)`,
+    });
   }
   if (env.SESSION_IDLE_TTL !== undefined && env.SESSION_IDLE_TTL > env.SESSION_MAX_TTL) {
     ctx.addIssue({
@@ -158,6 +187,18 @@ export interface Config {
     readonly maxFailuresPerAccount: number;
     readonly maxFailuresPerIp: number;
     readonly windowSeconds: number;
+  };
+  readonly registerBudget: { readonly maxPerIp: number; readonly windowSeconds: number };
+  /** The bounded queue in front of every password hash and verification. */
+  readonly passwordQueue: { readonly concurrency: number; readonly maxWaiting: number };
+  /** Slow-request bounds (seconds) and the per-IP connection cap of the HTTP server. */
+  readonly httpLimits: { readonly headersTimeout: number; readonly requestTimeout: number; readonly maxConnectionsPerIp: number };
+  /** WebSocket caps; `total` undefined means: derived from the descriptor limit at start-up. */
+  readonly socketCaps: {
+    readonly perSession: number;
+    readonly perUser: number;
+    readonly perIp: number;
+    readonly total: number | undefined;
   };
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
@@ -232,6 +273,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: e.LOGIN_LOCKOUT_SECONDS,
+    }),
+    registerBudget: Object.freeze({ maxPerIp: e.REGISTER_MAX_PER_IP, windowSeconds: e.REGISTER_WINDOW_SECONDS }),
+    passwordQueue: Object.freeze({ concurrency: e.PASSWORD_HASH_CONCURRENCY, maxWaiting: e.PASSWORD_HASH_QUEUE }),
+    httpLimits: Object.freeze({
+      headersTimeout: e.HTTP_HEADERS_TIMEOUT,
+      requestTimeout: e.HTTP_REQUEST_TIMEOUT,
+      maxConnectionsPerIp: e.HTTP_MAX_CONNECTIONS_PER_IP,
+    }),
+    socketCaps: Object.freeze({
+      perSession: e.WS_MAX_PER_SESSION,
+      perUser: e.WS_MAX_PER_USER,
+      perIp: e.WS_MAX_PER_IP,
+      total: e.WS_MAX_CONNECTIONS,
     }),
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
     sessionRetention: e.SESSION_RETENTION,

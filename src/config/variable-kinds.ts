@@ -47,9 +47,9 @@ export function seconds<F extends number | undefined>(fallback: F, { min = 1 } =
   });
 }
 
-/** A whole number of things, at least `min` (default 1). */
-export function count(fallback: number, { min = 1 } = {}): Variable<number> {
-  return variable<number>(fallback, (raw) => {
+/** A whole number of things, at least `min` (default 1). Unset: `fallback`. */
+export function count<F extends number | undefined>(fallback: F, { min = 1 } = {}): Variable<number | F> {
+  return variable<number | F>(fallback, (raw) => {
     const n = wholeNumber(raw);
     if (n === null) return { expected: "must be a whole number" };
     if (n < min) return { expected: `must be at least ${min}` };

@@ -38,6 +38,11 @@ export const ErrorCode = {
   NOT_FOUND: { status: 404, message: "Not found." },
   /** HTTP transport: a browser origin off the CORS list asked for credentials or a preflight. */
   FORBIDDEN_ORIGIN: { status: 403, message: "This origin may not call the API from a browser." },
+  /**
+   * Development only: a `Host` that is neither a loopback name nor an IP address (a
+   * DNS-rebinding page), HTTP and WebSocket upgrades alike.
+   */
+  FORBIDDEN_HOST: { status: 403, message: "In development this server answers only localhost or an IP address." },
   /** HTTP transport: a POST body that is not JSON. */
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the request as application/json." },
   /** HTTP transport: a body over the limit, refused before it is read. */
