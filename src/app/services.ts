@@ -104,9 +104,11 @@ export function createServices(
   const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
   const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
-  const throttle = new LoginThrottle(config.preparedStatements ? pool : withoutStatementNames(pool), config.loginThrottle);
+  // Behind a pooler without prepared statements, the rate limiters' named statements go unnamed.
+  const limiterPool = config.preparedStatements ? pool : withoutStatementNames(pool);
+  const throttle = new LoginThrottle(limiterPool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
-  const registerBudget = new RegisterBudget(pool, config.registerBudget);
+  const registerBudget = new RegisterBudget(limiterPool, config.registerBudget);
   const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
   const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
   const live = new LiveConnections(sessions, logger, {
