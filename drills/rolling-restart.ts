@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { request } from "node:http";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { type ChildServer, startChildServer, urlInSchema } from "./support/child-server";
 import { createDrillSchema } from "./support/drill-server";
 import { DRILL_PASSWORD, uniqueEmail } from "./support/load";
@@ -114,7 +114,7 @@ export async function rollingRestartDrill(options: RollingRestartOptions): Promi
   const schema = await createDrillSchema(options.databaseUrl);
   const env = {
     DATABASE_URL: urlInSchema(options.databaseUrl, schema.name),
-    JWT_SECRET: randomBytes(32).toString("hex"),
+    JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
     NODE_ENV: "test",
     PASSWORD_HASH_COST: "10",
     LOG_LEVEL: "info",

@@ -1,3 +1,4 @@
+import { keyRingText } from "../src/lib/signing-keys";
 import { LoginDocument, LogoutDocument, MeDocument, RefreshSessionDocument } from "./gql/graphql";
 import { liveClients, untilSubscribedAs } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
@@ -16,7 +17,7 @@ const live = liveClients(() => b);
 beforeAll(async () => {
   const env = { METRICS_PORT: "0", REFRESH_REUSE_GRACE: "0" };
   a = await startTestServer(env);
-  b = await startTestServer(env, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret });
+  b = await startTestServer(env, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
   plain = await startTestServer();
 });
 afterAll(async () => {

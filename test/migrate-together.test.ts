@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { MIGRATIONS } from "../src/db/migrations";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { createTestSchema, databaseUrl, startTestServer, type TestServer } from "./support/test-server";
 
 /**
@@ -32,8 +33,8 @@ function migrate(schema: string) {
 it("starts four instances at once on an empty schema: all four become ready, and each migration ran once", async () => {
   const schema = await createTestSchema();
   leftovers.push(schema.drop);
-  const jwtSecret = "a-shared-secret-of-at-least-32-characters";
-  const starts = await Promise.allSettled([1, 2, 3, 4].map(() => startTestServer({}, { dbSchema: schema.name, jwtSecret })));
+  const signingKeys = generateSigningKey("ES256");
+  const starts = await Promise.allSettled([1, 2, 3, 4].map(() => startTestServer({}, { dbSchema: schema.name, signingKeys })));
   const servers = starts.flatMap((start) => (start.status === "fulfilled" ? [start.value] : []));
   for (const server of servers) leftovers.push(server.stop);
   expect(starts.map((start) => (start.status === "rejected" ? String(start.reason) : "started"))).toEqual(

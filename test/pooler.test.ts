@@ -1,3 +1,4 @@
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { LoginDocument, LogoutDocument, MeDocument, RefreshSessionDocument, RevokeSessionDocument } from "./gql/graphql";
 import { liveClients, untilSubscribedAs } from "./support/live-client";
 import { type PgBouncer, startPgBouncer } from "./support/pgbouncer";
@@ -24,9 +25,9 @@ const POOLED_ENV = {
 beforeAll(async () => {
   schema = await createTestSchema();
   pooler = await startPgBouncer(databaseUrl(), schema.name);
-  const jwtSecret = "a-shared-secret-of-at-least-32-characters";
+  const signingKeys = generateSigningKey("ES256");
   [a, b] = await Promise.all(
-    [1, 2].map(() => startTestServer(POOLED_ENV, { dbSchema: schema.name, jwtSecret, databaseUrl: pooler.url })),
+    [1, 2].map(() => startTestServer(POOLED_ENV, { dbSchema: schema.name, signingKeys, databaseUrl: pooler.url })),
   );
 }, 40_000);
 afterAll(async () => {

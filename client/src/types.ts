@@ -6,7 +6,9 @@ export type RevocationReason =
   | "PASSWORD_CHANGED"
   | "EMAIL_CHANGED"
   | "REFRESH_TOKEN_REUSE"
-  | "EXPIRED";
+  | "EXPIRED"
+  | "ADMIN_REVOKED"
+  | "ACCOUNT_LOCKED";
 
 /**
  * Why this client was signed out: the server's reason, or `SIGNED_OUT_IN_ANOTHER_TAB` when

@@ -130,7 +130,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // Warnings any client can cause share one budget, with a summary of what it held back.
     const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
     const http = await startHttpServer(
-      { logger, config, buildContext, warnings, metrics },
+      { logger, config, buildContext, warnings, metrics, publicKeys: services.accessTokens.publicKeys() },
       schema,
       { host: config.host, port: config.port },
       {

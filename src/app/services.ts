@@ -1,4 +1,6 @@
 import type { DataSource } from "typeorm";
+import { AdminService } from "../admin/admin.service";
+import { UserAdminStore } from "../admin/user-admin.store";
 import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccountService } from "../auth/account.service";
 import { AuthService } from "../auth/auth.service";
@@ -9,10 +11,13 @@ import { PasswordQueue } from "../auth/password-queue";
 import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
 import { pgPool, withoutStatementNames } from "../db/pg-pool";
+import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { registerCoreMetrics } from "../metrics/core-metrics";
 import { Metrics } from "../metrics/metrics";
+import { ServiceKeyService } from "../service-keys/service-key.service";
+import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
@@ -37,6 +42,9 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  /** Support staff's acts on other accounts (the admin* fields and `npm run admin`). */
+  admin: AdminService;
+  serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -69,17 +77,15 @@ export function createServices(
 ): Services {
   const pool = pgPool(db);
   const users = new UserService(db);
+  const transactions = new Transactions(pool);
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool, { preparedStatements: config.preparedStatements });
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
-  const accessTokens = new AccessTokenService(
-    { current: config.jwt.secret, previous: config.jwt.previousSecrets },
-    {
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      ttlSeconds: config.accessTokenTtl,
-    },
-  );
+  const accessTokens = new AccessTokenService(config.jwt.keys, {
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.accessTokenTtl,
+  });
   // Activity is recorded at most once per tenth of the idle window (and at least once a
   // minute), so the idle deadline moves while a device is in use without a write per request.
   const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
@@ -94,13 +100,14 @@ export function createServices(
     freshTtl: config.freshSessionTtl,
   });
   const sessions = new SessionService(
-    db,
+    transactions,
     sessionStore,
     validator,
     { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
     events,
   );
   const auditLog = new AuditLogService(db);
+  const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
   const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
   const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
@@ -109,8 +116,9 @@ export function createServices(
   const throttle = new LoginThrottle(limiterPool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
   const registerBudget = new RegisterBudget(limiterPool, config.registerBudget);
-  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
-  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
+  const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
+  const account = new AccountService(transactions, users, sessions, passwords, passwordCheck, events);
+  const admin = new AdminService(transactions, new UserAdminStore(pool), sessions, auditLog);
   const live = new LiveConnections(sessions, logger, {
     perSession: config.socketCaps.perSession,
     perUser: config.socketCaps.perUser,
@@ -135,6 +143,8 @@ export function createServices(
     auth,
     account,
     auditLog,
+    admin,
+    serviceKeys,
     accessTokens,
     lastActive,
     sessionCache,

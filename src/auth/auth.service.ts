@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { DataSource } from "typeorm";
 import { type Actor, setActor } from "../audit-log/request-actor";
+import type { Transactions } from "../db/transaction";
 import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { AccessTokenService } from "../sessions/access-token";
 import type { SessionEntity } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
-import { UserEntity } from "../users/user.entity";
+import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
@@ -25,7 +25,7 @@ export const UNIQUE_VIOLATION = "23505";
 /** Sign-up, sign-in and refresh: the flows that mint or spend credentials. */
 export class AuthService {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly users: UserService,
     private readonly sessions: SessionService,
     private readonly passwords: PasswordHasher,
@@ -41,17 +41,15 @@ export class AuthService {
     const passwordHash = await this.passwords.hash(input.password);
     try {
       // One transaction: a failure creating the session leaves no account (and no log entry) behind.
-      return await this.db.transaction(async (m) => {
-        await setActor(m, actor);
-        const user = m.create(UserEntity, { id: randomUUID(), email, passwordHash });
-        await m.insert(UserEntity, user);
-        const saved = await m.findOneByOrFail(UserEntity, { id: user.id });
-        const { session, refreshToken } = await this.sessions.createSession(m, {
+      return await this.transactions.run(async (tx) => {
+        await setActor(tx, actor);
+        const user = await this.users.createUser(tx, { id: randomUUID(), email, passwordHash });
+        const { session, refreshToken } = await this.sessions.createSession(tx, {
           userId: user.id,
           deviceName: input.deviceName ?? null,
           actor,
         });
-        return this.signedIn(saved, session, refreshToken);
+        return this.signedIn(user, session, refreshToken);
       });
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw appError("EMAIL_TAKEN");
@@ -64,9 +62,11 @@ export class AuthService {
     const user = await this.users.findByEmail(email);
     await this.passwordCheck.verify(user, email, input.password, actor);
     invariant(user, "a password check passed without a user");
-    const { session, refreshToken } = await this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      return this.sessions.createSession(m, { userId: user.id, deviceName: input.deviceName ?? null, actor });
+    const { session, refreshToken } = await this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
+      // Locked while the hash was computed: the same answer as a wrong password, as PasswordCheck gives.
+      if (!(await this.users.holdForSignIn(tx, user.id))) throw appError("INVALID_CREDENTIALS");
+      return this.sessions.createSession(tx, { userId: user.id, deviceName: input.deviceName ?? null, actor });
     });
     return this.signedIn(user, session, refreshToken);
   }

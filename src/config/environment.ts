@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, parseKeyRing, type SigningKey } from "../lib/signing-keys";
 import {
   count,
   flag,
@@ -10,8 +10,7 @@ import {
   origins,
   postgresUrl,
   seconds,
-  secret,
-  secrets,
+  signingKeys,
   text,
 } from "./variable-kinds";
 
@@ -38,7 +37,7 @@ const shape = {
   DATABASE_PREPARED_STATEMENTS: flag(true),
   /** `run`: apply pending migrations at start-up (under a lock); `skip`: only check none is pending. */
   MIGRATIONS: oneOf(["run", "skip"], "run"),
-  /** The project's local state outside production: the embedded PostgreSQL, the development JWT secret. */
+  /** The project's local state outside production: the embedded PostgreSQL, the development signing key. */
   DATA_DIR: text(".data"),
   /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
   EMBEDDED_PG_DIR: text(undefined),
@@ -46,9 +45,11 @@ const shape = {
   EMBEDDED_PG_PORT: optionalPort(),
   PORT: integer(4000, 0, 65535),
   HOST: text("127.0.0.1"),
-  JWT_SECRET: secret(32),
-  /** Comma-separated secrets that still verify (never sign) tokens, for key rotation. */
-  JWT_PREVIOUS_SECRETS: secrets(32),
+  /**
+   * The access-token signing keys: PKCS#8 PEM blocks, Ed25519 or P-256, one signing and the
+   * rest verify-only (which is which: src/lib/signing-keys.ts; docs/SECURITY.md#signing-keys).
+   */
+  JWT_PRIVATE_KEYS: signingKeys(),
   JWT_ISSUER: text("session-api"),
   JWT_AUDIENCE: text("session-api"),
   ACCESS_TOKEN_TTL: seconds(300),
@@ -79,6 +80,8 @@ const shape = {
   LOGIN_MAX_FAILURES_PER_IP: count(50),
   /** The throttling window: counters reset this long after their first failure. */
   LOGIN_LOCKOUT_SECONDS: seconds(900),
+  /** Requests per second one service key may make on one instance before RATE_LIMITED. */
+  SERVICE_KEY_RATE_LIMIT: count(100),
   /** `register` calls per client IP within REGISTER_WINDOW_SECONDS before RATE_LIMITED (every call counts). */
   REGISTER_MAX_PER_IP: count(30),
   /** The register budget's window: the count resets this long after its first call. */
@@ -131,8 +134,8 @@ const shape = {
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(shape));
 
 const schema = z.object(shape).superRefine((env, ctx) => {
-  if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
-    ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production (NODE_ENV=production)" });
+  if (env.NODE_ENV === "production" && !env.JWT_PRIVATE_KEYS) {
+    ctx.addIssue({ code: "custom", path: ["JWT_PRIVATE_KEYS"], message: "is required in production (NODE_ENV=production)" });
   }
   if (env.NODE_ENV === "production" && env.PASSWORD_HASH_COST < 17) {
     ctx.addIssue({ code: "custom", path: ["PASSWORD_HASH_COST"], message: "must be at least 17 in production" });
@@ -169,10 +172,10 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly jwt: {
-    readonly secret: string;
-    /** True when JWT_SECRET was not set and `secret` was made up for this process. */
+    /** The key ring: which key signs when, and every key that verifies. */
+    readonly keys: readonly SigningKey[];
+    /** True when JWT_PRIVATE_KEYS was not set and `keys` is one key made up for this process. */
     readonly generated: boolean;
-    readonly previousSecrets: readonly string[];
     readonly issuer: string;
     readonly audience: string;
   };
@@ -188,6 +191,8 @@ export interface Config {
     readonly maxFailuresPerIp: number;
     readonly windowSeconds: number;
   };
+  /** Requests per second per service key, per instance. */
+  readonly serviceKeyRateLimit: number;
   readonly registerBudget: { readonly maxPerIp: number; readonly windowSeconds: number };
   /** The bounded queue in front of every password hash and verification. */
   readonly passwordQueue: { readonly concurrency: number; readonly maxWaiting: number };
@@ -254,12 +259,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgDir: e.EMBEDDED_PG_DIR ?? `${e.DATA_DIR}/postgres`,
     port: e.PORT,
     host: e.HOST,
-    // Outside production a missing secret is made up per process; start-up code may swap in
-    // the one kept in DATA_DIR (see config/dev-jwt-secret.ts), so this loader stays pure.
+    // Outside production a missing key is made up per process; start-up code may swap in the
+    // ring kept in DATA_DIR (see config/dev-signing-keys.ts), so this loader stays pure.
     jwt: Object.freeze({
-      secret: e.JWT_SECRET ?? randomBytes(32).toString("base64url"),
-      generated: e.JWT_SECRET === undefined,
-      previousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
+      keys: e.JWT_PRIVATE_KEYS ?? Object.freeze(parseKeyRing(generateSigningKey(DEFAULT_SIGNING_ALGORITHM))),
+      generated: e.JWT_PRIVATE_KEYS === undefined,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     }),
@@ -274,6 +278,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: e.LOGIN_LOCKOUT_SECONDS,
     }),
+    serviceKeyRateLimit: e.SERVICE_KEY_RATE_LIMIT,
     registerBudget: Object.freeze({ maxPerIp: e.REGISTER_MAX_PER_IP, windowSeconds: e.REGISTER_WINDOW_SECONDS }),
     passwordQueue: Object.freeze({ concurrency: e.PASSWORD_HASH_CONCURRENCY, maxWaiting: e.PASSWORD_HASH_QUEUE }),
     httpLimits: Object.freeze({

@@ -1,5 +1,5 @@
 import type { Pool, QueryResultRow } from "pg";
-import type { DataSource, EntityManager } from "typeorm";
+import type { DataSource } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
 import { invariant } from "../lib/invariant";
 import { render, type Sql } from "./sql";
@@ -47,18 +47,6 @@ export function poolRunner(pool: Pool, { prepared = true }: { prepared?: boolean
     async rows<T extends QueryResultRow>(query: Sql, name?: string) {
       const { text, values } = render(query);
       return (await pool.query<T>({ name: prepared ? name : undefined, text, values })).rows;
-    },
-  };
-}
-
-/** Statements inside a caller's TypeORM transaction (`db.transaction(m => ...)`). */
-export function transactionRunner(manager: EntityManager): SqlRunner {
-  const runner = manager.queryRunner;
-  invariant(runner?.isTransactionActive, "transactionRunner needs the manager of an open transaction");
-  return {
-    async rows<T extends QueryResultRow>(query: Sql) {
-      const { text, values } = render(query);
-      return (await runner.query(text, values, true)).records as T[];
     },
   };
 }

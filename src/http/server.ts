@@ -14,18 +14,21 @@ import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
 import { isDevelopmentHost } from "../lib/loopback-host";
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from "../lib/request-scope";
+import type { PublicJwk } from "../lib/signing-keys";
 import type { Metrics } from "../metrics/metrics";
 import { answerClientErrors } from "./client-errors";
 import { capConnectionsPerIp, slowRequestOptions } from "./connection-limits";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
+import { JWKS_PATH, jwksAnswer } from "./jwks";
 import { httpMetrics, type OperationLabel } from "./operation-metrics";
 import { createPlayground, wantsPlayground } from "./playground";
 import { BodyTooLargeError, readBody } from "./read-body";
 import { REFRESH_COOKIE, readRefreshCookie, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
 import { requestActor } from "./request-actor";
 import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { refuseUserFieldsToServiceKeys } from "./service-key-fields";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
@@ -42,6 +45,8 @@ export interface HttpServerDeps {
   config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins" | "httpLimits">;
   /** The shared context builder, bound to the services. */
   buildContext: ContextBuilder;
+  /** The signing keys' public halves, served at /.well-known/jwks.json. */
+  publicKeys: { keys: readonly PublicJwk[] };
   /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
   warnings: LogBudget;
   metrics: Metrics;
@@ -116,6 +121,7 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      refuseUserFieldsToServiceKeys(),
       // Before the outcome plugin: these change the response it reads.
       refusePersistedQueries(),
       serviceUnavailableStatus(),
@@ -130,6 +136,7 @@ export async function startHttpServer(
   const logRefusedOrigin = refusedOriginLog(warnings);
   const checkHost = config.env === "development";
   const playground = config.isProduction ? undefined : createPlayground();
+  const answerJwks = jwksAnswer(deps.publicKeys);
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     // The client's (or proxy's) id when valid, else a new one: in the answer, in every log line
@@ -166,6 +173,7 @@ export async function startHttpServer(
       return;
     }
     if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
+    if (url.pathname === JWKS_PATH) return answerJwks(req, res);
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { DataSource, EntityManager } from "typeorm";
 import { type Actor, setActor } from "../audit-log/request-actor";
+import type { Transaction, Transactions } from "../db/transaction";
 import { parseDevice } from "../lib/device";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
@@ -21,12 +21,14 @@ export type RefreshResult =
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
 
 /**
- * The session lifecycle over its store. Every method that ends sessions reports them to
- * `events` after the commit (see wireRevocations for what listens).
+ * The session lifecycle over its store. Every revocation goes through `revoke`, which queues
+ * the report to `events` on its transaction's after-commit queue (db/transaction.ts): it is
+ * sent when the outermost transaction commits, whoever opened it, and never on a rollback
+ * (see wireRevocations for what listens).
  */
 export class SessionService {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly store: SessionStore,
     private readonly validator: SessionValidator,
     private readonly policy: SessionPolicy,
@@ -43,7 +45,7 @@ export class SessionService {
 
   /** Creates a session inside the caller's transaction; returns it with its refresh token. */
   async createSession(
-    manager: EntityManager,
+    tx: Transaction,
     input: { userId: string; deviceName: string | null; actor: Actor },
   ): Promise<{ session: SessionEntity; refreshToken: string }> {
     const now = new Date();
@@ -65,7 +67,7 @@ export class SessionService {
       revokedAt: null,
       revokedReason: null,
     });
-    await this.store.createSession(manager, session);
+    await this.store.createSession(tx, session);
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 
@@ -88,35 +90,33 @@ export class SessionService {
   async rotateRefreshToken(token: string, actor: Actor): Promise<RefreshResult> {
     const parsed = parseRefreshToken(token);
     if (!parsed) return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
-    const { result, revoked } = await this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      const session = await this.store.getSession(parsed.sessionId, { tx: m, lock: true });
+    return this.transactions.run(async (tx): Promise<RefreshResult> => {
+      await setActor(tx, actor);
+      const session = await this.store.getSession(parsed.sessionId, { tx, lock: true });
       const invalid = invalidReason(session, this.policy.idleTtl);
-      if (invalid || !session) return { result: { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" } as const };
+      if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" };
       const now = new Date();
       if (secretMatches(parsed.secret, session.secretHash)) {
         const { secret, hash } = generateSecret();
-        await this.store.rotateSecret(m, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
+        await this.store.rotateSecret(tx, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
         Object.assign(session, {
           previousSecretHash: session.secretHash,
           secretHash: hash,
           secretRotatedAt: now,
           lastActiveAt: now,
         });
-        return { result: { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) } as const };
+        return { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) };
       }
       if (secretMatches(parsed.secret, session.previousSecretHash)) {
         const spentFor = now.getTime() - (session.secretRotatedAt?.getTime() ?? 0);
         if (spentFor < this.policy.refreshReuseGrace * 1000) {
-          return { result: { ok: false, reason: "REFRESH_TOKEN_ROTATED" } as const };
+          return { ok: false, reason: "REFRESH_TOKEN_ROTATED" };
         }
-        const revoked = await this.store.revoke({ kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE", m);
-        return { result: { ok: false, reason: "REFRESH_TOKEN_REUSE" } as const, revoked };
+        await this.revoke(tx, { kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE");
+        return { ok: false, reason: "REFRESH_TOKEN_REUSE" };
       }
-      return { result: { ok: false, reason: "REFRESH_TOKEN_INVALID" } as const };
+      return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
     });
-    if (revoked) await this.events.sessionsRevoked(revoked);
-    return result;
   }
 
   /**
@@ -147,7 +147,7 @@ export class SessionService {
     if (!session && !refresh) return 0;
     // Without an access token, the refresh token is the actor's proof of being that session.
     const by = session ? actor : { ...actor, sessionId: parsed?.sessionId ?? null };
-    const revoked = await this.revokeAndPublish(by, "LOGOUT", { kind: "logout", session, refresh });
+    const revoked = await this.revokeInTransaction(by, "LOGOUT", { kind: "logout", session, refresh });
     return revoked.length;
   }
 
@@ -156,36 +156,54 @@ export class SessionService {
    * one all answer false and change nothing: the caller cannot tell them apart.
    */
   async revokeSession(viewerId: string, sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
-    const revoked = await this.revokeAndPublish(actor, reason, { kind: "owned-session", sessionId, userId: viewerId });
+    const revoked = await this.revokeInTransaction(actor, reason, { kind: "owned-session", sessionId, userId: viewerId });
     return revoked.length > 0;
   }
 
   /**
-   * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given a
-   * `manager`, it runs in the caller's transaction, whose actor the caller has set.
+   * Ends one session whoever's it is: for support staff, whose guard (an admin's fresh
+   * session) stands in for the ownership check. False if it was not a live session.
+   */
+  async revokeAnySession(sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
+    const revoked = await this.revokeInTransaction(actor, reason, { kind: "any-session", sessionId });
+    return revoked.length > 0;
+  }
+
+  /**
+   * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given `tx`, it
+   * runs in the caller's transaction, whose actor the caller has set; the events still go out
+   * when that transaction commits.
    */
   async revokeUserSessions(
     userId: string,
     reason: RevocationReason,
-    options: { exceptSessionId?: string; manager?: EntityManager; actor?: Actor } = {},
+    options: { exceptSessionId?: string; tx?: Transaction; actor?: Actor } = {},
   ): Promise<SessionRevocation[]> {
     const target: RevocationTarget = { kind: "user-sessions", userId, exceptSessionId: options.exceptSessionId };
-    // Inside a caller's transaction the caller publishes after its commit.
-    if (options.manager) return this.store.revoke(target, reason, options.manager);
-    return this.revokeAndPublish(options.actor, reason, target);
+    if (options.tx) return this.revoke(options.tx, target, reason);
+    return this.revokeInTransaction(options.actor, reason, target);
   }
 
-  /** A revocation in a transaction of its own, with `actor` for the audit log; published after commit. */
-  private async revokeAndPublish(
+  /** A revocation in a transaction of its own (or the one open), with `actor` for the audit log. */
+  private revokeInTransaction(
     actor: Actor | undefined,
     reason: RevocationReason,
     target: RevocationTarget,
   ): Promise<SessionRevocation[]> {
-    const revoked = await this.db.transaction(async (m) => {
-      if (actor) await setActor(m, actor);
-      return this.store.revoke(target, reason, m);
+    return this.transactions.run(async (tx) => {
+      if (actor) await setActor(tx, actor);
+      return this.revoke(tx, target, reason);
     });
-    await this.events.sessionsRevoked(revoked);
+  }
+
+  /**
+   * The one way this service ends sessions: the revoking statement in `tx`, and their events
+   * queued for after its commit (awaited by the transaction's `run`, so a revoking call
+   * answers only once the fan-out has confirmed them).
+   */
+  private async revoke(tx: Transaction, target: RevocationTarget, reason: RevocationReason): Promise<SessionRevocation[]> {
+    const revoked = await this.store.revoke(target, reason, tx);
+    if (revoked.length > 0) tx.afterCommit(() => this.events.sessionsRevoked(revoked));
     return revoked;
   }
 
@@ -194,7 +212,7 @@ export class SessionService {
    * without a log entry of its own: the change that proved it (PASSWORD_CHANGED,
    * EMAIL_CHANGED) is the record.
    */
-  markFresh(tx: EntityManager, sessionId: string): Promise<void> {
+  markFresh(tx: Transaction, sessionId: string): Promise<void> {
     return this.store.markFresh(tx, sessionId);
   }
 
@@ -217,12 +235,13 @@ export class SessionService {
    * at once: FOR UPDATE SKIP LOCKED lets each row be claimed by exactly one statement, and a
    * row locked by a concurrent logout is left to that logout (or the next sweep).
    */
-  async revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
-    const revoked = await this.store.revoke(
-      { kind: "expired", idleTtl: this.policy.idleTtl, limit: options.limit ?? 5000, sessionIds: options.sessionIds },
-      "EXPIRED",
-    );
-    await this.events.sessionsRevoked(revoked);
-    return revoked;
+  revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
+    const target: RevocationTarget = {
+      kind: "expired",
+      idleTtl: this.policy.idleTtl,
+      limit: options.limit ?? 5000,
+      sessionIds: options.sessionIds,
+    };
+    return this.revokeInTransaction(undefined, "EXPIRED", target);
   }
 }

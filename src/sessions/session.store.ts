@@ -1,11 +1,12 @@
 import type { Pool } from "pg";
-import type { EntityManager } from "typeorm";
 import { reauthenticatedEntry, revocationEntries } from "../audit-log/audit-entries.sql";
 import type { Actor } from "../audit-log/request-actor";
-import { poolRunner, type SqlRunner, transactionRunner } from "../db/pg-pool";
+import { poolRunner, type SqlRunner } from "../db/pg-pool";
 import { joinSql, param, rawSql, type Sql, sql } from "../db/sql";
+import type { Transaction } from "../db/transaction";
 import { invariant } from "../lib/invariant";
 import { UserEntity } from "../users/user.entity";
+import type { UserRole } from "../users/user-role";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
 import { notifyBatchSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
 import type { RevocationReason } from "./revocation/revocation-reason";
@@ -26,19 +27,19 @@ export interface SessionStore {
   /** A user's live sessions, most recently active first. A plain read. */
   listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]>;
   /** Inserts a session in the caller's transaction. Ids are random UUIDs: concurrent creates never collide. */
-  createSession(tx: EntityManager, session: SessionEntity): Promise<void>;
+  createSession(tx: Transaction, session: SessionEntity): Promise<void>;
   /**
    * One session with its secrets. With `lock`, its row stays locked until `tx` ends: of
    * concurrent lockers exactly one proceeds at a time, and a revocation waits behind it.
    */
-  getSession(id: string, options?: { tx?: EntityManager; lock?: boolean }): Promise<SessionEntity | null>;
+  getSession(id: string, options?: { tx?: Transaction; lock?: boolean }): Promise<SessionEntity | null>;
   /** Replaces the refresh secret of a session the caller holds locked in `tx`. */
-  rotateSecret(tx: EntityManager, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
+  rotateSecret(tx: Transaction, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
   /**
    * Marks a session the caller holds locked in `tx` as having just proved the password, with
    * no log entry of its own (the change that proved it is the record).
    */
-  markFresh(tx: EntityManager, id: string): Promise<void>;
+  markFresh(tx: Transaction, id: string): Promise<void>;
   /** Records activity on live sessions. Idempotent; an ended session is left as it ended. */
   touchSessions(ids: readonly string[]): Promise<void>;
   /**
@@ -50,7 +51,7 @@ export interface SessionStore {
    * Ends the live sessions `target` names, writes their audit-log entry and NOTIFYs them, in
    * one statement. Under concurrent calls each session is ended, and reported, by exactly one.
    */
-  revoke(target: RevocationTarget, reason: RevocationReason, tx?: EntityManager): Promise<SessionRevocation[]>;
+  revoke(target: RevocationTarget, reason: RevocationReason, tx?: Transaction): Promise<SessionRevocation[]>;
   /** Sessions of these users ended at or after `since`. A plain read. */
   listRevokedSince(userIds: readonly string[], since: Date): Promise<SessionRevocation[]>;
   /**
@@ -88,6 +89,7 @@ interface SessionUserRow extends SessionRow {
   user_email: string;
   user_created_at: Date;
   user_updated_at: Date;
+  user_role: UserRole;
 }
 
 interface SecretRow extends SessionRow {
@@ -143,6 +145,7 @@ function toSessionAndUser(row: SessionUserRow): SessionEntity {
     email: row.user_email,
     createdAt: row.user_created_at,
     updatedAt: row.user_updated_at,
+    role: row.user_role,
   });
   return Object.assign(toSession(row), { user });
 }
@@ -175,6 +178,7 @@ function targetCondition(target: RevocationTarget): Sql {
       return joinSql(proofs, " OR ");
     }
     case "locked-session":
+    case "any-session":
       return sql`id = ${target.sessionId}::uuid`;
     case "user-sessions":
       return target.exceptSessionId === undefined
@@ -241,14 +245,15 @@ export class PgSessionStore implements SessionStore {
     this.pool = poolRunner(pool, { prepared: options.preparedStatements });
   }
 
-  private on(tx: EntityManager | undefined): SqlRunner {
-    return tx ? transactionRunner(tx) : this.pool;
+  private on(tx: Transaction | undefined): SqlRunner {
+    return tx ?? this.pool;
   }
 
   // The request path on a cache miss: a named statement, prepared once per connection.
   async getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
     const rows = await this.pool.rows<SessionUserRow>(
-      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at
+      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
+                 u.role AS user_role
           FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ANY(${ids}::uuid[])`,
       "load_sessions",
@@ -278,8 +283,8 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
-  async createSession(tx: EntityManager, s: SessionEntity): Promise<void> {
-    await transactionRunner(tx).rows(
+  async createSession(tx: Transaction, s: SessionEntity): Promise<void> {
+    await tx.rows(
       sql`INSERT INTO sessions (id, user_id, secret_hash, previous_secret_hash, secret_rotated_at, device_name, user_agent,
                                 browser, os, device_type, ip_address, created_at, last_active_at, authenticated_at,
                                 expires_at, revoked_at, revoked_reason)
@@ -289,7 +294,7 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
-  async getSession(id: string, options: { tx?: EntityManager; lock?: boolean } = {}): Promise<SessionEntity | null> {
+  async getSession(id: string, options: { tx?: Transaction; lock?: boolean } = {}): Promise<SessionEntity | null> {
     invariant(!options.lock || options.tx, "a row lock needs the caller's transaction");
     const [row] = await this.on(options.tx).rows<SecretRow>(
       sql`SELECT ${SESSION_COLUMNS}, s.secret_hash, s.previous_secret_hash, s.secret_rotated_at
@@ -299,11 +304,11 @@ export class PgSessionStore implements SessionStore {
   }
 
   async rotateSecret(
-    tx: EntityManager,
+    tx: Transaction,
     id: string,
     secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date },
   ): Promise<void> {
-    await transactionRunner(tx).rows(
+    await tx.rows(
       sql`UPDATE sessions
           SET previous_secret_hash = ${secret.previousHash}, secret_hash = ${secret.hash},
               secret_rotated_at = ${param(secret.rotatedAt)}, last_active_at = ${param(secret.rotatedAt)}
@@ -311,8 +316,8 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
-  async markFresh(tx: EntityManager, id: string): Promise<void> {
-    await transactionRunner(tx).rows(sql`UPDATE sessions SET authenticated_at = now() WHERE id = ${id}`);
+  async markFresh(tx: Transaction, id: string): Promise<void> {
+    await tx.rows(sql`UPDATE sessions SET authenticated_at = now() WHERE id = ${id}`);
   }
 
   async touchSessions(ids: readonly string[]): Promise<void> {
@@ -333,7 +338,7 @@ export class PgSessionStore implements SessionStore {
     return rows.length > 0;
   }
 
-  async revoke(target: RevocationTarget, reason: RevocationReason, tx?: EntityManager): Promise<SessionRevocation[]> {
+  async revoke(target: RevocationTarget, reason: RevocationReason, tx?: Transaction): Promise<SessionRevocation[]> {
     return revokedFromBatches(await this.on(tx).rows<RevokedBatchRow>(revokeStatement(target, reason)), reason);
   }
 

@@ -78,6 +78,8 @@ export type RevocationTarget =
     }
   /** One session the caller holds locked (refresh-token reuse). */
   | { kind: "locked-session"; sessionId: string }
+  /** One session, whoever's: only for an admin's action, whose guard stands in for ownership. */
+  | { kind: "any-session"; sessionId: string }
   /** All of a user's live sessions, but `exceptSessionId`. */
   | { kind: "user-sessions"; userId: string; exceptSessionId?: string }
   /**
