@@ -69,8 +69,8 @@ export async function crashMidMutationDrill(
     DATABASE_URL: urlInSchema(options.databaseUrl, schema.name),
     NODE_ENV: "test",
     PASSWORD_HASH_COST: "10",
-    JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
     REGISTER_MAX_PER_IP: "100000",
+    JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
   };
   const sql = new Client({ connectionString: options.databaseUrl, options: `-c search_path=${schema.name}` });
   await sql.connect();

@@ -69,7 +69,7 @@ it("runs on an embedded PostgreSQL, and keeps its data across a SIGKILL and a re
   const first = await start(port);
   const registered = await gql(
     first.url,
-    'mutation { register(input: { email: "kill@example.test", password: "password123" }) { user { email } } }',
+    'mutation { register(input: { email: "kill@example.test", password: "kept across a kill" }) { user { email } } }',
   );
   expect(registered.data?.register.user.email).toBe("kill@example.test");
 
@@ -79,7 +79,7 @@ it("runs on an embedded PostgreSQL, and keeps its data across a SIGKILL and a re
   const second = await start(port);
   const login = await gql(
     second.url,
-    'mutation { login(input: { email: "kill@example.test", password: "password123" }) { user { email } } }',
+    'mutation { login(input: { email: "kill@example.test", password: "kept across a kill" }) { user { email } } }',
   );
   expect(login.data?.login.user.email).toBe("kill@example.test");
   second.child.kill("SIGTERM");

@@ -1,10 +1,11 @@
-import { Args, Authorized, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Args, Authorized, Ctx, Extensions, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { Actor } from "../audit-log/request-actor";
 import { afterCursor } from "../audit-log/security-event.resolver";
 import { SecurityEventConnection } from "../audit-log/security-event.type";
 import { badUserInput, forbidden } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
+import { MAX_SESSIONS_PAGE } from "../sessions/session.service";
 import { Session } from "../sessions/session.type";
 import { UserRole } from "../users/user-role";
 import { AdminSecurityEventsArgs, AdminUserArgs, LockUserArgs, SessionIdArgs, UserIdArgs } from "./admin.args";
@@ -36,7 +37,8 @@ export class AdminResolver {
   }
 
   @Authorized(UserRole.ADMIN)
-  @Query(() => [Session], { description: `A user's active sessions, most recently active first. ${GUARD}` })
+  @Query(() => [Session], { description: `A user's active sessions, the ${MAX_SESSIONS_PAGE} most recently active. ${GUARD}` })
+  @Extensions({ listSize: { max: MAX_SESSIONS_PAGE } })
   async adminUserSessions(@Args(() => UserIdArgs) { userId }: UserIdArgs, @Ctx() ctx: GraphQLContext) {
     const rows = await ctx.services.admin.listUserSessions(userId);
     return rows.map((s) => Session.from(s, ctx.services.sessions.expiresAt(s), ctx.viewer?.sessionId));

@@ -2,7 +2,7 @@ import type { AuditLogService, EventCursor, SecurityEventPage } from "../audit-l
 import { type Actor, setActor } from "../audit-log/request-actor";
 import type { Transactions } from "../db/transaction";
 import type { SessionEntity } from "../sessions/session.entity";
-import type { SessionService } from "../sessions/session.service";
+import { MAX_SESSIONS_PAGE, type SessionService } from "../sessions/session.service";
 import { normalizeEmail } from "../users/user.service";
 import type { AdminUserRow, UserAdminStore } from "./user-admin.store";
 
@@ -32,8 +32,9 @@ export class AdminService {
     return this.store.findUser("email" in by ? { email: normalizeEmail(by.email) } : by);
   }
 
+  /** The user's most recently active sessions, one page of mySessions' size. */
   listUserSessions(userId: string): Promise<SessionEntity[]> {
-    return this.sessions.listUserSessions(userId);
+    return this.sessions.listUserSessions({ userId, sessionId: null }, { first: MAX_SESSIONS_PAGE, after: null });
   }
 
   listSecurityEvents(userId: string, first: number, after: EventCursor | null): Promise<SecurityEventPage> {

@@ -1,5 +1,5 @@
 import { Max, Min } from "class-validator";
-import { Args, ArgsType, Ctx, Field, Int, Query, Resolver } from "type-graphql";
+import { Args, ArgsType, Ctx, Extensions, Field, Int, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
@@ -19,6 +19,7 @@ export class SecurityEventsArgs {
 
 @Resolver()
 export class SecurityEventResolver {
+  @Extensions({ listSize: { argument: "first", max: MAX_PAGE_SIZE } })
   @Query(() => SecurityEventConnection, {
     description:
       "Your security activity log (sign-ins, failures, logouts, revocations, password and email changes), newest first.",

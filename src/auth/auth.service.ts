@@ -10,6 +10,7 @@ import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
+import { assertNewPasswordAllowed } from "./password-policy";
 import type { RegisterBudget } from "./register-budget";
 
 export interface SignedIn {
@@ -36,6 +37,8 @@ export class AuthService {
 
   async register(input: { email: string; password: string; deviceName?: string | null }, actor: Actor) {
     const email = normalizeEmail(input.email);
+    // A refused password spends nothing: no budget, no hash.
+    assertNewPasswordAllowed("password", input.password, { email });
     // Before the hash: past its budget, an IP costs the server one counter update, no scrypt.
     await this.registerBudget.spend(actor.ipAddress);
     const passwordHash = await this.passwords.hash(input.password);

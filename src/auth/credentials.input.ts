@@ -1,8 +1,10 @@
 import { IsEmail, IsOptional, Length, MaxLength } from "class-validator";
 import { ArgsType, Field, InputType } from "type-graphql";
+import { PASSWORD_LENGTH } from "./password-policy";
 
-// ASVS V6.2: at least 8 characters, at least 64 allowed, no composition rules.
-const PASSWORD = { min: 8, max: 128 };
+// Checked again by the services (password-policy.ts): not common, not the email, not the current one.
+const PASSWORD = PASSWORD_LENGTH;
+const NEW_PASSWORD_RULES = "not a commonly used password, not the email address or the part before its @";
 
 @InputType("RegisterInput")
 export class RegisterInput {
@@ -11,7 +13,7 @@ export class RegisterInput {
   @MaxLength(254)
   email!: string;
 
-  @Field(() => String, { description: `${PASSWORD.min} to ${PASSWORD.max} characters.` })
+  @Field(() => String, { description: `${PASSWORD.min} to ${PASSWORD.max} characters; ${NEW_PASSWORD_RULES}.` })
   @Length(PASSWORD.min, PASSWORD.max, { message: `password must be ${PASSWORD.min} to ${PASSWORD.max} characters` })
   password!: string;
 
@@ -44,7 +46,9 @@ export class ChangePasswordArgs {
   @MaxLength(1024)
   currentPassword!: string;
 
-  @Field(() => String, { description: `${PASSWORD.min} to ${PASSWORD.max} characters.` })
+  @Field(() => String, {
+    description: `${PASSWORD.min} to ${PASSWORD.max} characters; ${NEW_PASSWORD_RULES}, not the current password.`,
+  })
   @Length(PASSWORD.min, PASSWORD.max, { message: `newPassword must be ${PASSWORD.min} to ${PASSWORD.max} characters` })
   newPassword!: string;
 }

@@ -127,6 +127,8 @@ const shape = {
   METRICS_PORT: optionalPort(),
   /** Where the metrics port listens; default HOST. */
   METRICS_HOST: text(undefined),
+  /** Each field counts once per item of the lists above it, a list by its page size (src/graphql/query-limits.ts). */
+  GRAPHQL_MAX_COST: count(10_000),
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
 };
 
@@ -208,7 +210,12 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
-  readonly queryLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number };
+  readonly queryLimits: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxTokens: number;
+    readonly maxCost: number;
+  };
   /** Bounds on every wait for the database, seconds. */
   readonly databaseTimeouts: { readonly connect: number; readonly statement: number; readonly idleInTransaction: number };
   readonly wsConnectionInitTimeout: number;
@@ -299,6 +306,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
     }),
     databaseTimeouts: Object.freeze({
       connect: e.DB_CONNECT_TIMEOUT,

@@ -111,9 +111,9 @@ export function badUserInputMessage(fields: readonly FieldProblem[]): string {
   return `Invalid input: ${fields.flatMap((f) => f.messages).join("; ")}`;
 }
 
-/** BAD_USER_INPUT from a resolver's own check, in the shape input validation gives too. */
-export function badUserInput(field: string, message: string): GraphQLError {
-  const fields = [{ field, messages: [message] }];
+/** BAD_USER_INPUT from a resolver's or service's own check, in the shape input validation gives too. */
+export function badUserInput(field: string, message: string | readonly string[]): GraphQLError {
+  const fields = [{ field, messages: typeof message === "string" ? [message] : [...message] }];
   return appError("BAD_USER_INPUT", { message: badUserInputMessage(fields), fields });
 }
 

@@ -10,6 +10,7 @@ import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.r
 import { SessionResolver } from "../sessions/session.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { authChecker } from "./auth-checker";
+import { validateArgument } from "./input-validation";
 import { DateTimeScalar } from "./scalars";
 
 export const RESOLVERS = [
@@ -40,7 +41,7 @@ export function createSchema(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     // The one guard behind @Authorized: it throws catalog errors itself (see auth-checker.ts).
     authChecker,
-    // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
-    validate: { forbidUnknownValues: false },
+    // Text PostgreSQL can hold, then class-validator rules, on every argument; failures become BAD_USER_INPUT.
+    validateFn: validateArgument,
   });
 }
