@@ -8,6 +8,7 @@ import { crashMidMutationDrill } from "./crash-mid-mutation";
 import { databaseKillDrill } from "./database-kill";
 import { fuzz } from "./fuzz/fuzz";
 import { notesApiDrill } from "./notes-api-drill";
+import { rollingRestartDrill } from "./rolling-restart";
 import { staleWindowTrials } from "./stale-window";
 import { createDrillSchema, startDrillServer } from "./support/drill-server";
 import type { DrillFigures } from "./support/outage";
@@ -72,6 +73,10 @@ const SECTIONS: Section[] = [
       withInstances(databaseUrl, 1, ([a]) =>
         staleWindowTrials({ revokerUrl: a, observerUrl: a, trials: quick ? 10 : 100, label: "stale window, one instance" }),
       ),
+  },
+  {
+    name: "rolling",
+    run: (databaseUrl) => rollingRestartDrill({ databaseUrl, devices: quick ? 3 : 6, settleMs: quick ? 1500 : 4000 }),
   },
   {
     name: "cross",

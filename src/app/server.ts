@@ -3,7 +3,9 @@ import type { GraphQLSchema } from "graphql";
 import type { DataSource, MigrationInterface } from "typeorm";
 import type { Config } from "../config/environment";
 import { createDataSource } from "../db/data-source";
+import { migrateUnderLock, pendingMigrations, SchemaNotCurrentError } from "../db/migrate";
 import { pgPool, poolRunner, type SqlRunner } from "../db/pg-pool";
+import { isTransactionPooler, PoolerWithoutListenUrlError } from "../db/pooler-probe";
 import { Transactions } from "../db/transaction";
 import { contextBuilder, type LoaderFactory } from "../graphql/context";
 import { createApiSchema } from "../graphql/schema";
@@ -12,6 +14,9 @@ import { descriptorLimit } from "../lib/descriptor-limit";
 import { logBudget } from "../lib/log-budget";
 import { createLogger, type Logger } from "../lib/logger";
 import { startLiveServer } from "../live/websocket-server";
+import { queryDurationObserver } from "../metrics/core-metrics";
+import { Metrics } from "../metrics/metrics";
+import { type MetricsServer, startMetricsServer } from "../metrics/metrics-server";
 import type { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { RevocationFanout } from "../sessions/revocation/revocation-fanout";
 import type { SessionPurge } from "../sessions/session-purge";
@@ -41,12 +46,19 @@ export interface RunningServer {
   /** Revocations from every instance: `fanout.onRevoked(listener)`. */
   fanout: RevocationFanout;
   sweeper: ExpirySweeper;
+  /** GET /metrics's address when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   /** Graceful, in the shutdown order below. */
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   databaseUrl: string;
+  /**
+   * A direct connection for LISTEN, the leases and the migration lock when `databaseUrl` is a
+   * transaction pooler; default DATABASE_LISTEN_URL, else `databaseUrl`, which must then be direct.
+   */
+  listenUrl?: string;
   /** PostgreSQL schema to use (tests give each file its own). */
   dbSchema?: string;
   logger?: Logger;
@@ -97,7 +109,9 @@ function appServiceDeps(db: DataSource, logger: Logger, config: Config): AppServ
 /**
  * Connects, applies pending migrations, and serves HTTP (and WebSocket) on config.host:port.
  *
- * Start-up order: the pool, the migrations, the services (built, not started), the
+ * Start-up order: without a listen URL, a check that DATABASE_URL is not a transaction pooler;
+ * the pool; the migrations under an advisory lock (MIGRATIONS=skip: a check that none is
+ * pending); the services (built, not started), the
  * revocation listener (start-up fails if it cannot LISTEN), HTTP, WebSocket, then the
  * periodic sweep and purge.
  *
@@ -110,31 +124,49 @@ function appServiceDeps(db: DataSource, logger: Logger, config: Config): AppServ
  * 5. the socket registry's timers stop (no socket is left to close);
  * 6. the revocation listener disconnects (nobody here is left to tell);
  * 7. queued activity is written, on the pool;
- * 8. the pool closes.
+ * 8. the pool closes;
+ * 9. the metrics port closes (a scrape meanwhile still sees the shutdown).
  * main.ts then stops the embedded PostgreSQL, if it started one.
  */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const timeouts = config.databaseTimeouts;
   const app = options.app ?? {};
+  const direct = options.listenUrl ?? config.databaseListenUrl;
+  const listenUrl = direct ?? options.databaseUrl;
+  if (!direct && (await isTransactionPooler(options.databaseUrl))) throw new PoolerWithoutListenUrlError();
+  const metrics = new Metrics();
   const db = createDataSource({
     url: options.databaseUrl,
     schema: options.dbSchema,
     timeouts,
     migrations: app.migrations,
     entities: app.entities,
+    observeQuery: queryDurationObserver(metrics),
   });
   await db.initialize();
   const fanout = new RevocationFanout({
-    databaseUrl: options.databaseUrl,
+    databaseUrl: listenUrl,
     dbSchema: options.dbSchema,
     logger,
     leaseMs: config.revocationLeaseMs,
   });
   let created: Services | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
-    await db.runMigrations({ transaction: "each" });
-    const services = (created = createServices(config, db, logger, fanout));
+    if (config.migrations === "skip") {
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0) throw new SchemaNotCurrentError(pending);
+    } else {
+      const applied = await migrateUnderLock(db, { lockUrl: listenUrl, schema: options.dbSchema });
+      if (applied.length > 0) logger.info({ migrations: applied }, "applied pending migrations");
+    }
+    const services = (created = createServices(config, db, logger, fanout, metrics));
+    // Before the API's port: a metrics port that is taken fails start-up before anything is served.
+    if (config.metrics) {
+      metrics.collectProcessMetrics();
+      metricsServer = await startMetricsServer(metrics, config.metrics);
+    }
     await fanout.start();
     options.configureServices?.(services);
     const schema = options.schema ?? (await createApiSchema({ federation: config.federation }));
@@ -151,6 +183,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         config,
         buildContext,
         warnings,
+        metrics,
         publicKeys: services.accessTokens.publicKeys(),
         verifiers: services.verifiers
           ? {
@@ -193,6 +226,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       purge,
       fanout,
       sweeper,
+      metricsUrl: metricsServer?.url,
       async stop() {
         await sweeper.stop();
         await live.dispose();
@@ -203,9 +237,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await lastActive.close();
         await db.destroy();
         warnings.flush();
+        await metricsServer?.stop();
       },
     };
   } catch (error) {
+    await metricsServer?.stop();
     await fanout.close();
     await created?.lastActive.close();
     await db.destroy();

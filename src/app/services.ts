@@ -10,10 +10,12 @@ import { PasswordCheck } from "../auth/password-check";
 import { PasswordQueue } from "../auth/password-queue";
 import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
-import { pgPool } from "../db/pg-pool";
+import { pgPool, withoutStatementNames } from "../db/pg-pool";
 import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
+import { registerCoreMetrics } from "../metrics/core-metrics";
+import { Metrics } from "../metrics/metrics";
 import { ServiceKeyService } from "../service-keys/service-key.service";
 import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
@@ -57,6 +59,11 @@ export interface Services {
   sweeper: ExpirySweeper;
   /** Deletes long-ended sessions and spent throttle counters (started by the server). */
   purge: SessionPurge;
+  /**
+   * This instance's metrics (served on METRICS_PORT when set). A feature registers its own in
+   * one line: `metrics.counter({ name: "outbox_sent_total", help: "..." })`.
+   */
+  metrics: Metrics;
 }
 
 /**
@@ -64,12 +71,18 @@ export interface Services {
  * is started (the server starts and stops them, in its documented order). `fanout` carries
  * revocations between instances; without it only this process hears of them.
  */
-export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
+export function createServices(
+  config: Config,
+  db: DataSource,
+  logger: Logger,
+  fanout?: RevocationFanout,
+  metrics: Metrics = new Metrics(),
+): Services {
   const pool = pgPool(db);
   const users = new UserService(db);
   const transactions = new Transactions(pool);
   const events = new SessionEvents();
-  const sessionStore = new PgSessionStore(pool);
+  const sessionStore = new PgSessionStore(pool, { preparedStatements: config.preparedStatements });
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
   const accessTokens = new AccessTokenService(config.jwt.keys, {
     issuer: config.jwt.issuer,
@@ -102,9 +115,11 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
   const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
-  const throttle = new LoginThrottle(pool, config.loginThrottle);
+  // Behind a pooler without prepared statements, the rate limiters' named statements go unnamed.
+  const limiterPool = config.preparedStatements ? pool : withoutStatementNames(pool);
+  const throttle = new LoginThrottle(limiterPool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
-  const registerBudget = new RegisterBudget(pool, config.registerBudget);
+  const registerBudget = new RegisterBudget(limiterPool, config.registerBudget);
   const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
   const account = new AccountService(transactions, users, sessions, passwords, passwordCheck, events);
   const admin = new AdminService(transactions, new UserAdminStore(pool), sessions, auditLog);
@@ -114,7 +129,9 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   });
   // A verifier's renewal rides on this instance's own next renewal (verifier-leases.ts).
   const verifiers = fanout ? new VerifierLeases(config.revocationLeaseMs, () => fanout.renewedAfterNow()) : null;
-  wireRevocations({ events, cache: sessionCache, fanout, sockets: live, verifiers: verifiers ?? undefined });
+  const observer = registerCoreMetrics(metrics, { cache: sessionCache, live, pool, fanout });
+  live.onDelivered = observer.delivered;
+  wireRevocations({ events, cache: sessionCache, fanout, sockets: live, verifiers: verifiers ?? undefined, observer });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
   const purge = new SessionPurge(
     sessionStore,
@@ -142,5 +159,6 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     verifiers,
     sweeper,
     purge,
+    metrics,
   };
 }

@@ -21,6 +21,8 @@ export interface DataSourceOptions {
   /** Library mode: an app's entities. */
   // biome-ignore lint/complexity/noBannedTypes: TypeORM's own type for entity classes.
   entities?: readonly Function[];
+  /** Told each pool statement's duration in seconds (with `timeouts` only: the server's pool). */
+  observeQuery?: (seconds: number) => void;
 }
 
 /** The application's data source. Never `synchronize`: the schema changes only by migrations. */
@@ -31,6 +33,7 @@ export function createDataSource({
   timeouts,
   migrations = [],
   entities = [],
+  observeQuery,
 }: DataSourceOptions): DataSource {
   return new DataSource({
     type: "postgres",
@@ -46,7 +49,7 @@ export function createDataSource({
     logging: false,
     extra: {
       max: poolSize,
-      ...(timeouts ? { ...boundedClientConfig(timeouts), Client: BoundedClient } : {}),
+      ...(timeouts ? { ...boundedClientConfig(timeouts), Client: BoundedClient, observeQuery } : {}),
       // Unqualified names in migrations and raw SQL resolve inside the chosen schema.
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     },

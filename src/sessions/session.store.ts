@@ -265,8 +265,8 @@ function revokedFromBatches(rows: readonly RevokedBatchRow[], reason: Revocation
 export class PgSessionStore implements SessionStore {
   private readonly pool: SqlRunner;
 
-  constructor(pool: Pool) {
-    this.pool = poolRunner(pool);
+  constructor(pool: Pool, options: { preparedStatements?: boolean } = {}) {
+    this.pool = poolRunner(pool, { prepared: options.preparedStatements });
   }
 
   private on(tx: Transaction | undefined): SqlRunner {

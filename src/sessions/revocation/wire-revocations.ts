@@ -1,6 +1,6 @@
 import type { SessionCache } from "../session-cache";
 import { CLOCK_DRIFT } from "./instance-leases";
-import type { RevocationConsumer, SessionEvents } from "./revocation";
+import type { RevocationConsumer, SessionEvents, SessionRevocation } from "./revocation";
 import type { RevocationFanout } from "./revocation-fanout";
 import type { VerifierLeases } from "./verifier-leases";
 
@@ -30,16 +30,23 @@ export function wireRevocations(parts: {
   sockets: RevocationConsumer;
   /** The verifiers' leases; present whenever `fanout` is. */
   verifiers?: VerifierLeases;
+  /** The metrics (metrics/core-metrics.ts): counts and timings, nothing the path waits on. */
+  observer?: {
+    revoked(revocations: readonly SessionRevocation[]): void;
+    confirmed(seconds: number): void;
+  };
 }): void {
-  const { events, cache, fanout, sockets, verifiers } = parts;
+  const { events, cache, fanout, sockets, verifiers, observer } = parts;
   events.onSessionsRevoked(async (revocations) => {
     const committedAt = performance.now();
     cache.invalidate(revocations.map((r) => r.sessionId));
+    observer?.revoked(revocations);
     await fanout?.confirm(revocations, committedAt);
     const last = revocations.at(-1)?.sessionId;
     if (fanout && verifiers && last !== undefined) {
       await verifiers.settled(last, committedAt + verifiers.leaseMs * (1 + CLOCK_DRIFT));
     }
+    observer?.confirmed((performance.now() - committedAt) / 1000);
   });
   events.onUserChanged((userId) => cache.invalidateUser(userId));
   if (!fanout) {
