@@ -1,12 +1,7 @@
-/** Why the server ended a session (the schema's `RevocationReason`). */
-export type RevocationReason =
-  | "LOGOUT"
-  | "LOGOUT_ALL"
-  | "REVOKED"
-  | "PASSWORD_CHANGED"
-  | "EMAIL_CHANGED"
-  | "REFRESH_TOKEN_REUSE"
-  | "EXPIRED";
+import type { RevocationReason } from "./gql/graphql.js";
+
+/** Why the server ended a session: the schema's `RevocationReason`, generated from it. */
+export type { RevocationReason };
 
 /**
  * Why this client was signed out: the server's reason, or `SIGNED_OUT_IN_ANOTHER_TAB` when

@@ -11,6 +11,7 @@ import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { AccessTokenService } from "../sessions/access-token";
+import { DeviceIdHasher } from "../sessions/device-id";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
 import { SessionEvents } from "../sessions/revocation/revocation";
@@ -82,8 +83,15 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     transactions,
     sessionStore,
     validator,
-    { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
+    {
+      idleTtl: config.sessionIdleTtl,
+      maxTtl: config.sessionMaxTtl,
+      shortTtl: config.sessionShortTtl,
+      refreshReuseGrace: config.refreshReuseGrace,
+      maxSessionsPerUser: config.maxSessionsPerUser,
+    },
     events,
+    new DeviceIdHasher(config.jwt.secret),
   );
   const auditLog = new AuditLogService(db);
   const passwords = new PasswordHasher(config.passwordHashCost);

@@ -40,7 +40,8 @@ export class AccountService {
   /** Checks the password and makes this session fresh again. */
   async reauthenticate(viewer: SignedInViewer, password: string, actor: Actor): Promise<boolean> {
     const user = await this.currentUser(viewer);
-    await this.passwordCheck.verify(user, user.email, password, actor);
+    // A signed-in session is a browser that signed in: it has a budget of its own.
+    await this.passwordCheck.verify(user, user.email, password, actor, { trustedDevice: `session:${viewer.sessionId}` });
     if (!(await this.sessions.markAuthenticated(viewer.sessionId, actor))) throw unauthenticated("SESSION_REVOKED");
     return true;
   }
@@ -81,7 +82,10 @@ export class AccountService {
    */
   private async provePassword(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
     const user = await this.currentUser(viewer);
-    await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
+    await this.passwordCheck.verify(user, user.email, password, actor, {
+      failureMessage: WRONG_CURRENT_PASSWORD,
+      trustedDevice: `session:${viewer.sessionId}`,
+    });
     return user;
   }
 
