@@ -1,4 +1,7 @@
-import type { RevocationReason } from "./gql/graphql.js";
+import type { RevocationReason, SessionsCreatedSubscription } from "./gql/graphql.js";
+
+/** A new session of this user on another device, heard over the live connection (`onSessionCreated`). */
+export type SessionCreatedEvent = SessionsCreatedSubscription["sessionCreated"];
 
 /** Why the server ended a session: the schema's `RevocationReason`, generated from it. */
 export type { RevocationReason };
@@ -64,6 +67,11 @@ export interface SignInInput {
   password: string;
   /** Shown in the user's list of sessions. */
   deviceName?: string;
+  /**
+   * "Keep me signed in" (default true). False: the session ends after the server's
+   * SESSION_SHORT_TTL (12 h by default) and, in cookie mode, its cookie with the browser.
+   */
+  rememberMe?: boolean;
 }
 
 /** The result of one subscription event, as graphql-ws delivers it. */
@@ -106,6 +114,13 @@ export interface SessionClientOptions {
   storage?: TokenStorage;
   /** The storage key of the refresh token (default `session-api.refresh-token`). */
   storageKey?: string;
+  /**
+   * Memory mode: the storage key of this device's long-lived id (default
+   * `session-api.device-id`), made on first sign-in and sent with every sign-in so the server
+   * recognises the device (newDevice, and a login-throttle budget of its own). Cookie mode
+   * needs none: the server keeps it in an HttpOnly cookie.
+   */
+  deviceIdKey?: string;
   /**
    * Share refreshes and sign-outs with the other tabs of this browser (Web Locks,
    * BroadcastChannel). Default: true in cookie mode (one cookie jar per browser), false in
