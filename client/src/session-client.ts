@@ -55,6 +55,46 @@ function documentText(document: unknown): string {
   return String(document);
 }
 
+/**
+ * Cookie mode: a note in localStorage that this browser holds a session cookie (set on
+ * sign-in, removed on sign-out), so `restore()` on a signed-out page sends nothing rather than
+ * a refresh that can only be refused. Where localStorage is unavailable the SDK just asks.
+ */
+interface SessionHint {
+  get(): boolean;
+  set(signedIn: boolean): void;
+}
+
+const NO_HINT: SessionHint = { get: () => true, set: () => undefined };
+
+function sessionHint(key: string): SessionHint {
+  let storage: Storage | undefined;
+  try {
+    storage = (globalThis as { localStorage?: Storage }).localStorage;
+  } catch {
+    storage = undefined; // blocked by the browser's settings
+  }
+  if (!storage) return NO_HINT;
+  const store = storage;
+  return {
+    get: () => {
+      try {
+        return store.getItem(key) === "1";
+      } catch {
+        return true;
+      }
+    },
+    set: (signedIn) => {
+      try {
+        if (signedIn) store.setItem(key, "1");
+        else store.removeItem(key);
+      } catch {
+        // Not kept: the next restore() asks the server, as without a hint.
+      }
+    },
+  };
+}
+
 /** 256 random bits, base64url: a device id the server accepts ([A-Za-z0-9_-], 43 characters). */
 function randomDeviceId(): string {
   const bytes = new Uint8Array(32);
@@ -100,6 +140,7 @@ export class SessionClient {
   private readonly storage: TokenStorage;
   private readonly storageKey: string;
   private readonly deviceIdKey: string;
+  private readonly hint: SessionHint;
   private readonly cookieMode: boolean;
   private readonly crossTab: boolean;
   private readonly wsUrl: string;
@@ -112,6 +153,7 @@ export class SessionClient {
     this.storage = options.storage ?? memoryStorage();
     this.storageKey = options.storageKey ?? "session-api.refresh-token";
     this.deviceIdKey = options.deviceIdKey ?? "session-api.device-id";
+    this.hint = this.cookieMode && options.sessionHint !== false ? sessionHint(`session-api.signed-in:${options.url}`) : NO_HINT;
     this.wsUrl = options.wsUrl ?? absoluteUrl(options.url).replace(/^http/i, "ws");
     this.webSocketImpl = options.webSocketImpl ?? globalWebSocket();
     this.crossTab = options.crossTab ?? this.cookieMode;
@@ -170,7 +212,9 @@ export class SessionClient {
     if (this.status === "signed-in") return Promise.resolve(this.snapshot);
     this.restoring ??= (async () => {
       try {
-        if (!this.cookieMode && !(await this.storage.get(this.storageKey))) {
+        // Nothing to restore: no stored token (memory mode), or this browser was never signed
+        // in or signed out since (cookie mode: asking would only earn a 401 in the console).
+        if (this.cookieMode ? !this.hint.get() : !(await this.storage.get(this.storageKey))) {
           this.endLocally(undefined, { tellTabs: false });
         } else {
           await this.refresh();
@@ -410,6 +454,7 @@ export class SessionClient {
     if (!this.cookieMode && !options.refreshed && payload.refreshToken)
       await this.storage.set(this.storageKey, payload.refreshToken);
     this.token = accessToken(payload.accessToken, sessionId, payload.accessTokenExpiresAt);
+    this.hint.set(true);
     this.adopt(payload.user, this.token, this.status === "signed-in" && !previous ? "TOKEN_REFRESHED" : "SIGNED_IN");
     this.tabs.post({
       type: "token",
@@ -450,6 +495,7 @@ export class SessionClient {
     this.stopLive();
     this.liveUnusable = false;
     this.stopChecks();
+    this.hint.set(false);
     const cleared = this.cookieMode
       ? Promise.resolve()
       : Promise.resolve(this.storage.remove(this.storageKey)).catch(() => undefined);

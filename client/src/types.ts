@@ -127,6 +127,13 @@ export interface SessionClientOptions {
    * memory mode (set it when `storage` is shared between tabs, such as localStorage).
    */
   crossTab?: boolean;
+  /**
+   * Cookie mode: keep a note in localStorage that this browser is signed in (default true),
+   * so `restore()` on a page of a signed-out browser sends no refresh that could only be
+   * refused (no 401 in the console). A browser whose localStorage was cleared while its cookie
+   * lived then starts signed out. `false`: always ask the server.
+   */
+  sessionHint?: boolean;
   /** Runs after every sign-out, once local state is cleared: clear your own caches here. */
   onSignedOut?: (event: Extract<AuthEvent, { type: "SIGNED_OUT" }>) => void | Promise<void>;
   /** The fetch to use (default: the global one). */
