@@ -17,6 +17,7 @@ it("runs the benchmark suite in quick mode and prints every table", async () => 
     "## Cross-instance bound",
     "the revoking call (`logout`): p50 ms",
     "## The context builder alone",
+    "## Hardening on the hot path",
     "## Live fan-out",
     "delivery latency",
     "stateless JWT",

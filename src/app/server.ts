@@ -4,12 +4,26 @@ import { createDataSource } from "../db/data-source";
 import { contextBuilder } from "../graphql/context";
 import { createSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
+import { descriptorLimit } from "../lib/descriptor-limit";
+import { logBudget } from "../lib/log-budget";
 import { createLogger, type Logger } from "../lib/logger";
 import { startLiveServer } from "../live/websocket-server";
 import type { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { RevocationFanout } from "../sessions/revocation/revocation-fanout";
 import type { SessionPurge } from "../sessions/session-purge";
 import { createServices, type Services } from "./services";
+
+/** Client-caused warnings (refused origins, connections past a cap) written per minute, all kinds together. */
+const WARNINGS_PER_MINUTE = 20;
+
+/**
+ * WS_MAX_CONNECTIONS unset: half the descriptor limit, so that HTTP connections, the database
+ * pool and files keep the other half; 1000 where the limit cannot be read.
+ */
+function defaultSocketCeiling(): number {
+  const limit = descriptorLimit();
+  return limit === null ? 1000 : Math.max(1, Math.floor(limit / 2));
+}
 
 export interface RunningServer {
   url: string;
@@ -77,8 +91,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
     options.configureServices?.(services);
     const schema = await createSchema();
     const buildContext = contextBuilder(services);
+    // Warnings any client can cause share one budget, with a summary of what it held back.
+    const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
     const http = await startHttpServer(
-      { logger, config, buildContext },
+      { logger, config, buildContext, warnings, publicKeys: services.accessTokens.publicKeys() },
       schema,
       { host: config.host, port: config.port },
       {
@@ -92,6 +108,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
         logger,
         config,
         sockets: services.live,
+        caps: { perIp: config.socketCaps.perIp, total: config.socketCaps.total ?? defaultSocketCeiling() },
+        warnings,
         buildContext,
         sessionExpiresAt: (session) => services.sessions.expiresAt(session),
       },
@@ -118,6 +136,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await fanout.close();
         await lastActive.close();
         await db.destroy();
+        warnings.flush();
       },
     };
   } catch (error) {

@@ -1,15 +1,21 @@
 import type { DataSource } from "typeorm";
+import { AdminService } from "../admin/admin.service";
+import { UserAdminStore } from "../admin/user-admin.store";
 import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccountService } from "../auth/account.service";
 import { AuthService } from "../auth/auth.service";
 import { LoginThrottle } from "../auth/login-throttle";
 import { PasswordHasher } from "../auth/password";
 import { PasswordCheck } from "../auth/password-check";
+import { PasswordQueue } from "../auth/password-queue";
+import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
 import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
+import { ServiceKeyService } from "../service-keys/service-key.service";
+import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
 import { DeviceIdHasher } from "../sessions/device-id";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
@@ -35,9 +41,14 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  /** Support staff's acts on other accounts (the admin* fields and `npm run admin`). */
+  admin: AdminService;
+  serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
+  /** The bounded queue in front of every password hash (the benchmark counts its use). */
+  passwordQueue: PasswordQueue;
   /** This instance's open WebSockets; the fan-out delivers revocations to it. */
   live: LiveConnections;
   /** Marks expired sessions EXPIRED and publishes them (started by the server). */
@@ -58,14 +69,11 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
-  const accessTokens = new AccessTokenService(
-    { current: config.jwt.secret, previous: config.jwt.previousSecrets },
-    {
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      ttlSeconds: config.accessTokenTtl,
-    },
-  );
+  const accessTokens = new AccessTokenService(config.jwt.keys, {
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.accessTokenTtl,
+  });
   // Activity is recorded at most once per tenth of the idle window (and at least once a
   // minute), so the idle deadline moves while a device is in use without a write per request.
   const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
@@ -91,16 +99,25 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
       maxSessionsPerUser: config.maxSessionsPerUser,
     },
     events,
-    new DeviceIdHasher(config.jwt.secret),
+    // The device-id HMAC key is derived from the oldest private signing key in the ring: one
+    // secret every instance shares. Retiring that key makes every device new once.
+    new DeviceIdHasher(config.jwt.keys.find((k) => k.privateKey)?.pem ?? "session-api-device-ids"),
   );
   const auditLog = new AuditLogService(db);
-  const passwords = new PasswordHasher(config.passwordHashCost);
+  const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
+  const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
+  const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
-  const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens);
+  const registerBudget = new RegisterBudget(pool, config.registerBudget);
+  const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
   const account = new AccountService(transactions, users, sessions, passwords, passwordCheck, events);
-  const live = new LiveConnections(sessions, logger);
+  const admin = new AdminService(transactions, new UserAdminStore(pool), sessions, auditLog);
+  const live = new LiveConnections(sessions, logger, {
+    perSession: config.socketCaps.perSession,
+    perUser: config.socketCaps.perUser,
+  });
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);
   const purge = new SessionPurge(
@@ -119,9 +136,12 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     auth,
     account,
     auditLog,
+    admin,
+    serviceKeys,
     accessTokens,
     lastActive,
     sessionCache,
+    passwordQueue,
     live,
     sweeper,
     purge,

@@ -24,6 +24,9 @@ export interface SecurityEventPage {
   hasNextPage: boolean;
 }
 
+/** Why a password check failed, as logged; a locked account's client is told INVALID_CREDENTIALS all the same. */
+export type FailedLoginReason = "INVALID_CREDENTIALS" | "RATE_LIMITED" | "ACCOUNT_LOCKED";
+
 /** Most events a page may hold, whatever `first` asks for. */
 export const MAX_PAGE_SIZE = 100;
 
@@ -54,7 +57,7 @@ export class AuditLogService {
   constructor(private readonly db: DataSource) {}
 
   /** A refused sign-in or reauthentication. `userId` is null for an unknown email; no email or password is kept. */
-  async recordFailedLogin(userId: string | null, actor: Actor, reason: "INVALID_CREDENTIALS" | "RATE_LIMITED"): Promise<void> {
+  async recordFailedLogin(userId: string | null, actor: Actor, reason: FailedLoginReason): Promise<void> {
     await this.db.query(
       `INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent, details)
        VALUES ($1, $2, $3, $4, $5, jsonb_build_object('reason', $6::text))`,

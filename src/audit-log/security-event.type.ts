@@ -3,7 +3,7 @@ import { Field, ID, ObjectType } from "type-graphql";
 import { DateTimeScalar } from "../graphql/scalars";
 import { parseDevice } from "../lib/device";
 import { AuditEventType } from "./audit-event-type";
-import type { SecurityEventRow } from "./audit-log.service";
+import type { SecurityEventPage, SecurityEventRow } from "./audit-log.service";
 
 @ObjectType("SecurityEvent", {
   description: "One entry of your security activity log. Entries are never changed or deleted, and hold no secret.",
@@ -93,11 +93,16 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType("SecurityEventConnection", { description: "Your security events, newest first." })
+@ObjectType("SecurityEventConnection", { description: "A user's security events, newest first." })
 export class SecurityEventConnection {
   @Field(() => [SecurityEventEdge])
   edges!: SecurityEventEdge[];
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  static from(page: SecurityEventPage): SecurityEventConnection {
+    const edges = page.rows.map((row) => ({ node: SecurityEvent.from(row), cursor: row.cursor }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
 }

@@ -10,6 +10,7 @@ import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
+import type { RegisterBudget } from "./register-budget";
 
 export interface SignedIn {
   user: UserEntity;
@@ -40,10 +41,13 @@ export class AuthService {
     private readonly passwords: PasswordHasher,
     private readonly passwordCheck: PasswordCheck,
     private readonly accessTokens: AccessTokenService,
+    private readonly registerBudget: RegisterBudget,
   ) {}
 
   async register(input: SignInInput, actor: Actor) {
     const email = normalizeEmail(input.email);
+    // Before the hash: past its budget, an IP costs the server one counter update, no scrypt.
+    await this.registerBudget.spend(actor.ipAddress);
     const passwordHash = await this.passwords.hash(input.password);
     try {
       // One transaction: a failure creating the session leaves no account (and no log entry) behind.
@@ -70,6 +74,8 @@ export class AuthService {
     invariant(user, "a password check passed without a user");
     const { session, refreshToken } = await this.transactions.run(async (tx) => {
       await setActor(tx, actor);
+      // Locked while the hash was computed: the same answer as a wrong password, as PasswordCheck gives.
+      if (!(await this.users.holdForSignIn(tx, user.id))) throw appError("INVALID_CREDENTIALS");
       return this.sessions.createSession(tx, newSession(user.id, input, actor));
     });
     return this.signedIn(user, session, refreshToken);

@@ -77,6 +77,11 @@ export class LoginThrottle {
     return retryAfterMs > 0 ? { allowed: false, retryAfterSeconds: retryAfterMs / 1000, lockoutStarted } : { allowed: true };
   }
 
+  /** An attempt whose password was never checked (the server refused it): both points back. */
+  async refund(accountKey: string, ip: string | null): Promise<void> {
+    await Promise.all([this.account.reward(accountId(accountKey), 1), ip ? this.ip.reward(ip, 1) : undefined]);
+  }
+
   /** Deletes counters whose window has passed (run by the periodic purge). */
   async deleteExpired(): Promise<void> {
     await this.pool.query("DELETE FROM login_throttle WHERE expire < $1", [Date.now()]);

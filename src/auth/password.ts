@@ -1,4 +1,5 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
+import type { PasswordQueue } from "./password-queue";
 
 /**
  * Password hashing with scrypt, OWASP's second choice after argon2id and the one Node ships:
@@ -7,6 +8,8 @@ import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:c
  *
  * Stored as `$scrypt$ln=17,r=8,p=1$<salt>$<hash>` (base64), so the cost can be raised later
  * and old hashes still verify.
+ *
+ * Every hash and verification waits its turn in the bounded `queue` (password-queue.ts).
  */
 const KEY_LENGTH = 32;
 
@@ -19,11 +22,14 @@ function derive(password: string, salt: Buffer, ln: number, r: number, p: number
 }
 
 export class PasswordHasher {
-  constructor(private readonly cost: number) {}
+  constructor(
+    private readonly cost: number,
+    private readonly queue: PasswordQueue,
+  ) {}
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(16);
-    const key = await derive(password, salt, this.cost, 8, 1);
+    const key = await this.queue.run(() => derive(password, salt, this.cost, 8, 1));
     return `$scrypt$ln=${this.cost},r=8,p=1$${salt.toString("base64")}$${key.toString("base64")}`;
   }
 
@@ -32,7 +38,7 @@ export class PasswordHasher {
     if (!match) return false;
     const [, ln, r, p, salt, hash] = match;
     const expected = Buffer.from(hash, "base64");
-    const actual = await derive(password, Buffer.from(salt, "base64"), Number(ln), Number(r), Number(p));
+    const actual = await this.queue.run(() => derive(password, Buffer.from(salt, "base64"), Number(ln), Number(r), Number(p)));
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, secret, secrets, text } from "./variable-kinds";
+import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, parseKeyRing, type SigningKey } from "../lib/signing-keys";
+import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, signingKeys, text } from "./variable-kinds";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up: every problem is reported at
@@ -12,15 +12,17 @@ const DEFAULT_SESSION_IDLE_TTL = 7 * 24 * 3600;
 const shape = {
   NODE_ENV: oneOf(["development", "production", "test"], "development"),
   DATABASE_URL: postgresUrl(),
-  /** The project's local state outside production: the embedded PostgreSQL, the development JWT secret. */
+  /** The project's local state outside production: the embedded PostgreSQL, the development signing key. */
   DATA_DIR: text(".data"),
   /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
   EMBEDDED_PG_DIR: text(undefined),
   PORT: integer(4000, 0, 65535),
   HOST: text("127.0.0.1"),
-  JWT_SECRET: secret(32),
-  /** Comma-separated secrets that still verify (never sign) tokens, for key rotation. */
-  JWT_PREVIOUS_SECRETS: secrets(32),
+  /**
+   * The access-token signing keys: PKCS#8 PEM blocks, Ed25519 or P-256, one signing and the
+   * rest verify-only (which is which: src/lib/signing-keys.ts; docs/SECURITY.md#signing-keys).
+   */
+  JWT_PRIVATE_KEYS: signingKeys(),
   JWT_ISSUER: text("session-api"),
   JWT_AUDIENCE: text("session-api"),
   ACCESS_TOKEN_TTL: seconds(300),
@@ -55,6 +57,30 @@ const shape = {
   LOGIN_MAX_FAILURES_PER_IP: count(50),
   /** The throttling window: counters reset this long after their first failure. */
   LOGIN_LOCKOUT_SECONDS: seconds(900),
+  /** Requests per second one service key may make on one instance before RATE_LIMITED. */
+  SERVICE_KEY_RATE_LIMIT: count(100),
+  /** `register` calls per client IP within REGISTER_WINDOW_SECONDS before RATE_LIMITED (every call counts). */
+  REGISTER_MAX_PER_IP: count(30),
+  /** The register budget's window: the count resets this long after its first call. */
+  REGISTER_WINDOW_SECONDS: seconds(3600),
+  /** Password hashes (and verifications) computed at once; the rest wait in the queue. */
+  PASSWORD_HASH_CONCURRENCY: count(2),
+  /** Password hashes that may wait for a slot; past this, 503 SERVICE_UNAVAILABLE with Retry-After. */
+  PASSWORD_HASH_QUEUE: count(16, { min: 0 }),
+  /** Seconds a request's headers may take to arrive before 408 (Node's headersTimeout). */
+  HTTP_HEADERS_TIMEOUT: seconds(10),
+  /** Seconds a whole request (headers and body) may take to arrive before 408 (Node's requestTimeout). */
+  HTTP_REQUEST_TIMEOUT: seconds(20),
+  /** Open TCP connections per client IP (WebSockets included); past it, 503 with Retry-After. */
+  HTTP_MAX_CONNECTIONS_PER_IP: count(256),
+  /** Open WebSockets per session; past it, a new one is closed with 4029 (see docs/API.md). */
+  WS_MAX_PER_SESSION: count(10),
+  /** Open WebSockets per user, all sessions together. */
+  WS_MAX_PER_USER: count(50),
+  /** Open WebSockets per client IP, signed in or not yet. */
+  WS_MAX_PER_IP: count(100),
+  /** Open WebSockets on this instance. Unset: half the process's file-descriptor limit (1000 if unknown). */
+  WS_MAX_CONNECTIONS: count(undefined),
   /**
    * Browser origins allowed to call the API with credentials (comma-separated, exact match).
    * A trailing slash, as copied from the address bar, is dropped.
@@ -81,11 +107,18 @@ const shape = {
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(shape));
 
 const schema = z.object(shape).superRefine((env, ctx) => {
-  if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
-    ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production (NODE_ENV=production)" });
+  if (env.NODE_ENV === "production" && !env.JWT_PRIVATE_KEYS) {
+    ctx.addIssue({ code: "custom", path: ["JWT_PRIVATE_KEYS"], message: "is required in production (NODE_ENV=production)" });
   }
   if (env.NODE_ENV === "production" && env.PASSWORD_HASH_COST < 17) {
     ctx.addIssue({ code: "custom", path: ["PASSWORD_HASH_COST"], message: "must be at least 17 in production" });
+  }
+  if (env.HTTP_HEADERS_TIMEOUT > env.HTTP_REQUEST_TIMEOUT) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["HTTP_HEADERS_TIMEOUT"],
+      message: `must not exceed HTTP_REQUEST_TIMEOUT (${env.HTTP_REQUEST_TIMEOUT} seconds)`,
+    });
   }
   if (env.SESSION_IDLE_TTL !== undefined && env.SESSION_IDLE_TTL > env.SESSION_MAX_TTL) {
     ctx.addIssue({
@@ -105,10 +138,10 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly jwt: {
-    readonly secret: string;
-    /** True when JWT_SECRET was not set and `secret` was made up for this process. */
+    /** The key ring: which key signs when, and every key that verifies. */
+    readonly keys: readonly SigningKey[];
+    /** True when JWT_PRIVATE_KEYS was not set and `keys` is one key made up for this process. */
     readonly generated: boolean;
-    readonly previousSecrets: readonly string[];
     readonly issuer: string;
     readonly audience: string;
   };
@@ -127,6 +160,20 @@ export interface Config {
     readonly maxFailuresPerAccount: number;
     readonly maxFailuresPerIp: number;
     readonly windowSeconds: number;
+  };
+  /** Requests per second per service key, per instance. */
+  readonly serviceKeyRateLimit: number;
+  readonly registerBudget: { readonly maxPerIp: number; readonly windowSeconds: number };
+  /** The bounded queue in front of every password hash and verification. */
+  readonly passwordQueue: { readonly concurrency: number; readonly maxWaiting: number };
+  /** Slow-request bounds (seconds) and the per-IP connection cap of the HTTP server. */
+  readonly httpLimits: { readonly headersTimeout: number; readonly requestTimeout: number; readonly maxConnectionsPerIp: number };
+  /** WebSocket caps; `total` undefined means: derived from the descriptor limit at start-up. */
+  readonly socketCaps: {
+    readonly perSession: number;
+    readonly perUser: number;
+    readonly perIp: number;
+    readonly total: number | undefined;
   };
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
@@ -177,12 +224,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgDir: e.EMBEDDED_PG_DIR ?? `${e.DATA_DIR}/postgres`,
     port: e.PORT,
     host: e.HOST,
-    // Outside production a missing secret is made up per process; start-up code may swap in
-    // the one kept in DATA_DIR (see config/dev-jwt-secret.ts), so this loader stays pure.
+    // Outside production a missing key is made up per process; start-up code may swap in the
+    // ring kept in DATA_DIR (see config/dev-signing-keys.ts), so this loader stays pure.
     jwt: Object.freeze({
-      secret: e.JWT_SECRET ?? randomBytes(32).toString("base64url"),
-      generated: e.JWT_SECRET === undefined,
-      previousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
+      keys: e.JWT_PRIVATE_KEYS ?? Object.freeze(parseKeyRing(generateSigningKey(DEFAULT_SIGNING_ALGORITHM))),
+      generated: e.JWT_PRIVATE_KEYS === undefined,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     }),
@@ -198,6 +244,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: e.LOGIN_LOCKOUT_SECONDS,
+    }),
+    serviceKeyRateLimit: e.SERVICE_KEY_RATE_LIMIT,
+    registerBudget: Object.freeze({ maxPerIp: e.REGISTER_MAX_PER_IP, windowSeconds: e.REGISTER_WINDOW_SECONDS }),
+    passwordQueue: Object.freeze({ concurrency: e.PASSWORD_HASH_CONCURRENCY, maxWaiting: e.PASSWORD_HASH_QUEUE }),
+    httpLimits: Object.freeze({
+      headersTimeout: e.HTTP_HEADERS_TIMEOUT,
+      requestTimeout: e.HTTP_REQUEST_TIMEOUT,
+      maxConnectionsPerIp: e.HTTP_MAX_CONNECTIONS_PER_IP,
+    }),
+    socketCaps: Object.freeze({
+      perSession: e.WS_MAX_PER_SESSION,
+      perUser: e.WS_MAX_PER_USER,
+      perIp: e.WS_MAX_PER_IP,
+      total: e.WS_MAX_CONNECTIONS,
     }),
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
     sessionRetention: e.SESSION_RETENTION,

@@ -17,6 +17,11 @@ export const CloseCode = {
   MessageTooBig: 1009,
   /** The session could not be checked (the database is unreachable; sent by us). Reconnect later. */
   TryAgainLater: 1013,
+  /**
+   * A new socket past a cap (sent by us), the reason one of `TooManyConnectionsReason`. The
+   * sockets already open are kept: none is evicted to make room. Retry later, with backoff.
+   */
+  TooManyConnections: 4029,
   /** A message that is not valid graphql-transport-ws (sent by graphql-ws). */
   BadRequest: 4400,
   /** `subscribe` before the connection was acknowledged (sent by graphql-ws). */
@@ -38,6 +43,13 @@ export const CloseCode = {
   InternalServerError: 4500,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * The reason sent with 4029: which cap the new socket would have passed. `IP_LIMIT` and
+ * `SERVER_LIMIT` are checked when the socket opens, the others at `connection_init`, once the
+ * session is known.
+ */
+export type TooManyConnectionsReason = "SESSION_LIMIT" | "USER_LIMIT" | "IP_LIMIT" | "SERVER_LIMIT";
 
 /**
  * The reason sent with 4403, one per situation, the same whether the socket is refused at

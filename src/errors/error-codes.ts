@@ -38,6 +38,11 @@ export const ErrorCode = {
   NOT_FOUND: { status: 404, message: "Not found." },
   /** HTTP transport: a browser origin off the CORS list asked for credentials or a preflight. */
   FORBIDDEN_ORIGIN: { status: 403, message: "This origin may not call the API from a browser." },
+  /**
+   * Development only: a `Host` that is neither a loopback name nor an IP address (a
+   * DNS-rebinding page), HTTP and WebSocket upgrades alike.
+   */
+  FORBIDDEN_HOST: { status: 403, message: "In development this server answers only localhost or an IP address." },
   /** HTTP transport: a POST body that is not JSON. */
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the request as application/json." },
   /** HTTP transport: a body over the limit, refused before it is read. */
@@ -60,7 +65,11 @@ export type UnauthenticatedReason =
   | "SESSION_REVOKED"
   | "SESSION_EXPIRED"
   | "REFRESH_TOKEN_INVALID"
-  | "REFRESH_TOKEN_REUSE";
+  | "REFRESH_TOKEN_REUSE"
+  /** `Authorization: ApiKey <key>` with a key that is malformed or unknown. */
+  | "SERVICE_KEY_INVALID"
+  /** `Authorization: ApiKey <key>` with a key an operator has revoked. */
+  | "SERVICE_KEY_REVOKED";
 
 /** An error of the catalog, with the code's status (and `headers`, if any) for the HTTP answer. */
 export function appError(
@@ -108,12 +117,33 @@ export function badUserInput(field: string, message: string): GraphQLError {
   return appError("BAD_USER_INPUT", { message: badUserInputMessage(fields), fields });
 }
 
-/** Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN. */
-export type ForbiddenReason = "SESSION_NOT_FRESH";
+/**
+ * Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN:
+ * - SESSION_NOT_FRESH: the password was not proved within FRESH_SESSION_TTL;
+ * - ADMIN_REQUIRED: an admin* field, and the account is not an admin;
+ * - LAST_ADMIN: the change would leave no active admin (the last one locking themselves out).
+ */
+export type ForbiddenReason =
+  | "SESSION_NOT_FRESH"
+  | "ADMIN_REQUIRED"
+  | "LAST_ADMIN"
+  /** A service key without the scope the field needs (`extensions.scope` names it). */
+  | "SCOPE_MISSING"
+  /** A service key asked for something only a signed-in user may do. */
+  | "USER_SESSION_REQUIRED"
+  /** A user's session asked for a field only a service key may call. */
+  | "SERVICE_KEY_REQUIRED";
 
-export function forbidden(reason: ForbiddenReason): GraphQLError {
-  const message = reason === "SESSION_NOT_FRESH" ? "Confirm your password (reauthenticate) to do this." : undefined;
-  return appError("FORBIDDEN", { reason, message });
+const FORBIDDEN_MESSAGES: Partial<Record<ForbiddenReason, string>> = {
+  SESSION_NOT_FRESH: "Confirm your password (reauthenticate) to do this.",
+  LAST_ADMIN: "This would leave no active admin.",
+  SCOPE_MISSING: "This service key lacks the scope this needs.",
+  USER_SESSION_REQUIRED: "A service key cannot do this; it needs a signed-in user.",
+  SERVICE_KEY_REQUIRED: "Only a service key can do this.",
+};
+
+export function forbidden(reason: ForbiddenReason, extra: { scope?: string } = {}): GraphQLError {
+  return appError("FORBIDDEN", { reason, message: FORBIDDEN_MESSAGES[reason], ...extra });
 }
 
 /**

@@ -4,8 +4,8 @@ import { ArgumentValidationError } from "type-graphql";
 import { isDatabaseUnavailable } from "../db/database-unavailable";
 import { badUserInputMessage, ErrorCode, type FieldProblem } from "../errors/error-codes";
 import type { Logger } from "../lib/logger";
+import { type DocumentPolicy, documentMessage } from "./document-policy";
 import { coercionProblem, validationProblems } from "./input-problems";
-import { withoutStringLiterals } from "./redact-literals";
 
 /** During an outage every request fails the same way: one log line per this many ms, with a count. */
 const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
@@ -20,8 +20,9 @@ export const UNKNOWN_OPERATION = "No operation in the document has the operation
  *
  * An error that says the database cannot be reached (db/database-unavailable.ts) is
  * SERVICE_UNAVAILABLE, logged as a warning at most once per interval; the request then gets
- * 503 and Retry-After (http/service-unavailable.ts). Parse and validation messages never quote
- * the document's string literals (a password may be written inline).
+ * 503 and Retry-After (http/service-unavailable.ts). Parse and validation messages are worded
+ * by `documentMessage` (document-policy.ts): no string literal of the document, no huge name,
+ * no suggestion in production. Both transports format with this, so they cannot differ.
  *
  * BAD_USER_INPUT has one shape whichever part of the server refused the input:
  * `{ message: "Invalid input: ...", extensions: { code, fields: [{ field, messages }] } }`
@@ -29,7 +30,7 @@ export const UNKNOWN_OPERATION = "No operation in the document has the operation
  * BAD_USER_INPUT, whose message would repeat the value) and for resolvers' checks
  * (`badUserInput`).
  */
-export function createErrorFormatter(logger: Logger, schema: GraphQLSchema) {
+export function createErrorFormatter(logger: Logger, schema: GraphQLSchema, policy: Pick<DocumentPolicy, "isProduction">) {
   const badUserInput = (formatted: GraphQLFormattedError, fields: FieldProblem[], message = badUserInputMessage(fields)) => ({
     message,
     locations: formatted.locations,
@@ -64,7 +65,7 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema) {
     const { http: _http, stacktrace: _stack, exception: _ex, ...extensions } = formatted.extensions ?? {};
     const code = extensions.code;
     if ((code === "GRAPHQL_PARSE_FAILED" || code === "GRAPHQL_VALIDATION_FAILED") && error instanceof GraphQLError) {
-      return { ...formatted, message: withoutStringLiterals(formatted.message, error.source?.body), extensions };
+      return { ...formatted, message: documentMessage(formatted.message, error.source?.body, policy), extensions };
     }
     // Apollo quotes the operationName it could not find; the request's own text stays out.
     if (code === "OPERATION_RESOLUTION_FAILURE" && formatted.message.startsWith("Unknown operation named")) {

@@ -50,7 +50,9 @@ type Path = (string | number)[];
 
 function fieldName(variable: string, path: Path): string {
   const segments = typeof path[0] === "string" ? path : [variable, ...path];
-  return segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+  // A key of the client's JSON is quoted back cut, as document names are (document-policy.ts).
+  const cut = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
+  return segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? cut(s) : `.${cut(s)}`)).join("");
 }
 
 /** The named type expected at `path` inside a variable of type `typeNode`, if the schema has it. */

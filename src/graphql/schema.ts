@@ -1,13 +1,16 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type PubSub } from "type-graphql";
+import { AdminResolver } from "../admin/admin.resolver";
 import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
 import { invariant } from "../lib/invariant";
+import { ServiceKeyResolver } from "../service-keys/service-key.resolver";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
 import { SessionCreatedResolver } from "../sessions/session-created.resolver";
 import { UserResolver } from "../users/user.resolver";
+import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./scalars";
 
 export const RESOLVERS = [
@@ -17,6 +20,8 @@ export const RESOLVERS = [
   UserResolver,
   SecurityEventResolver,
   SessionRevokedResolver,
+  AdminResolver,
+  ServiceKeyResolver,
   SessionCreatedResolver,
 ] as const;
 
@@ -35,6 +40,8 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers: RESOLVERS,
     pubSub: noTopicPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    // The one guard behind @Authorized: it throws catalog errors itself (see auth-checker.ts).
+    authChecker,
     // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
     validate: { forbidUnknownValues: false },
   });

@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { Logger } from "../lib/logger";
+import type { LogBudget } from "../lib/log-budget";
 import { TRANSPORT_HEADER } from "./refresh-cookie";
 
 /**
@@ -42,14 +42,15 @@ export function preflightHeaders(): Record<string, string> {
 
 /**
  * Logs a refused origin at warn, naming it, so a frontend missing from CORS_ORIGINS shows up in
- * the log. Once a minute per origin at most: a hostile page must not be able to flood the log.
+ * the log. Once a minute per origin at most, and within the global warning budget: neither
+ * one hostile page nor two thousand distinct origins can flood the log.
  */
-export function refusedOriginLog(logger: Logger): (origin: string, path: string) => void {
+export function refusedOriginLog(warnings: LogBudget): (origin: string, path: string) => void {
   const recent = new LRUCache<string, true>({ max: 1000, ttl: 60_000 });
   return (origin, path) => {
     const shown = origin.slice(0, 200);
     if (recent.has(shown)) return;
     recent.set(shown, true);
-    logger.warn({ origin: shown, path }, "refused a browser origin not in CORS_ORIGINS");
+    warnings.warn({ origin: shown, path }, "refused a browser origin not in CORS_ORIGINS");
   };
 }

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from "@apollo/server";
-import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, parse } from "graphql";
+import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse } from "graphql";
 import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
 
 /**
@@ -36,11 +36,7 @@ const persistedQueryRefusal: ApolloServerPlugin = {
  * that throws with a 500. Only a document that mentions a subscription and @skip or @include
  * is parsed here (by name: commas are whitespace in GraphQL, so "@, skip" is a directive too).
  */
-export function refusedBeforeValidation(
-  query: unknown,
-  schema: GraphQLSchema,
-  maxTokens: number,
-): GraphQLFormattedError[] | null {
+export function refusedBeforeValidation(query: unknown, schema: GraphQLSchema, maxTokens: number): GraphQLError[] | null {
   if (typeof query !== "string" || !/subscription/.test(query) || !/\b(skip|include)\b/.test(query)) return null;
   let document: DocumentNode;
   try {
@@ -49,5 +45,5 @@ export function refusedBeforeValidation(
     return null; // Apollo answers GRAPHQL_PARSE_FAILED
   }
   const errors = validateBeforeSpecifiedRules(schema, document);
-  return errors.length ? errors.map((e) => e.toJSON()) : null;
+  return errors.length ? errors : null;
 }

@@ -7,14 +7,19 @@ import type { GraphQLSchema } from "graphql";
 import type { Config } from "../config/environment";
 import { type ErrorCode, transportError } from "../errors/error-codes";
 import type { ContextBuilder, GraphQLContext } from "../graphql/context";
+import { documentRules } from "../graphql/document-policy";
 import { createErrorFormatter } from "../graphql/format-error";
-import { queryLimitRules } from "../graphql/query-limits";
 import { ResponseHints } from "../graphql/response-hints";
+import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
+import { isDevelopmentHost } from "../lib/loopback-host";
+import type { PublicJwk } from "../lib/signing-keys";
 import { answerClientErrors } from "./client-errors";
+import { capConnectionsPerIp, slowRequestOptions } from "./connection-limits";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
+import { JWKS_PATH, jwksAnswer } from "./jwks";
 import { createPlayground, wantsPlayground } from "./playground";
 import { BodyTooLargeError, readBody } from "./read-body";
 import {
@@ -28,6 +33,7 @@ import {
 } from "./refresh-cookie";
 import { requestActor } from "./request-actor";
 import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { refuseUserFieldsToServiceKeys } from "./service-key-fields";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
@@ -41,9 +47,13 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 /** What the HTTP transport is given: nothing of the services it does not use. */
 export interface HttpServerDeps {
   logger: Logger;
-  config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins">;
+  config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins" | "httpLimits">;
   /** The shared context builder, bound to the services. */
   buildContext: ContextBuilder;
+  /** The signing keys' public halves, served at /.well-known/jwks.json. */
+  publicKeys: { keys: readonly PublicJwk[] };
+  /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
+  warnings: LogBudget;
 }
 
 export interface HttpServer {
@@ -81,18 +91,23 @@ export async function startHttpServer(
   listen: { host: string; port: number },
   readiness: ReadinessChecks,
 ): Promise<HttpServer> {
-  const { config, logger, buildContext } = deps;
-  const server = createServer();
+  const { config, logger, buildContext, warnings } = deps;
+  const server = createServer(slowRequestOptions(config.httpLimits));
   answerClientErrors(server);
+  capConnectionsPerIp(server, config.httpLimits.maxConnectionsPerIp, warnings);
+  const formatError = createErrorFormatter(logger, schema, config);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    formatError: createErrorFormatter(logger, schema),
+    formatError,
     // Apollo's own log lines (a failed request it could not answer) go to our log, not the console.
     logger,
     persistedQueries: false,
     includeStacktraceInErrorResponses: false,
-    introspection: !config.isProduction,
-    hideSchemaDetailsFromClientErrors: config.isProduction,
+    // Introspection and "Did you mean" are refused and masked by the rules and the formatter
+    // that graphql-ws uses too (graphql/document-policy.ts), not by Apollo's own switches,
+    // which only this transport would have.
+    introspection: true,
+    hideSchemaDetailsFromClientErrors: false,
     // Refuses simple (form, text/plain) requests that browsers send cross-site without a preflight.
     // POST bodies must also be JSON (checked below), so only GET relies on this alone.
     csrfPrevention: true,
@@ -100,7 +115,7 @@ export async function startHttpServer(
     // Limits checked before execution: tokens by the parser, depth, aliases and credential
     // batches by validation rules.
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
-    validationRules: queryLimitRules(config.queryLimits),
+    validationRules: documentRules(config),
     // main.ts owns shutdown: it also closes sockets, flushes activity and stops the database.
     stopOnTerminationSignals: false,
     plugins: [
@@ -109,6 +124,7 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      refuseUserFieldsToServiceKeys(),
       // Before the outcome plugin: these change the response it reads.
       refusePersistedQueries(),
       serviceUnavailableStatus(),
@@ -119,11 +135,18 @@ export async function startHttpServer(
   });
   await apollo.start();
   const corsPolicy: CorsPolicy = { allowList: config.corsOrigins, allowLoopback: config.env === "development" };
-  const logRefusedOrigin = refusedOriginLog(logger);
+  const logRefusedOrigin = refusedOriginLog(warnings);
+  const checkHost = config.env === "development";
   const playground = config.isProduction ? undefined : createPlayground();
+  const answerJwks = jwksAnswer(deps.publicKeys);
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
+      // A client that hung up mid-request is its own business: one debug line, no stack.
+      if (req.destroyed && (error as NodeJS.ErrnoException).code === "ECONNRESET") {
+        logger.debug({ method: req.method, path: req.url?.slice(0, 200) }, "client aborted the request");
+        return;
+      }
       logger.error({ err: error }, "request failed");
       if (!res.headersSent) sendError(res, "INTERNAL_SERVER_ERROR");
       else res.destroy();
@@ -134,7 +157,15 @@ export async function startHttpServer(
     const url = new URL(req.url ?? "/", "http://localhost");
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
+    // No answer is ever to be sniffed into HTML or script, whatever its status.
+    res.setHeader("x-content-type-options", "nosniff");
+    if (checkHost && !isDevelopmentHost(req.headers.host)) {
+      req.resume();
+      sendError(res, "FORBIDDEN_HOST");
+      return;
+    }
     if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
+    if (url.pathname === JWKS_PATH) return answerJwks(req, res);
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);
@@ -211,7 +242,8 @@ export async function startHttpServer(
     if (refused) {
       // A document that never ran: the status and media type any validation error gets.
       const mediaType = responseMediaType(req.headers.accept) ?? APPLICATION_JSON;
-      sendJson(res, responseStatus(mediaType, "refused", 400), { errors: refused }, { "content-type": mediaType });
+      const errors = refused.map((e) => formatError(e.toJSON(), e));
+      sendJson(res, responseStatus(mediaType, "refused", 400), { errors }, { "content-type": mediaType });
       return;
     }
     const headers = new HeaderMap();

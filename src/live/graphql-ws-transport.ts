@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { handleProtocols, MessageType, parseMessage, type Server } from "graphql-ws";
 import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode } from "../errors/close-codes";
+import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
 
 /** What graphql-ws's callbacks get as `ctx.extra`. */
@@ -12,6 +13,8 @@ export interface SocketExtra {
 
 export interface TransportOptions {
   logger: Logger;
+  /** The global budget of client-caused warnings: any client can send a bad frame at will. */
+  warnings: LogBudget;
   isProduction: boolean;
   /** A ping this often; a socket that has not answered the last one by the next is dropped. */
   keepAliveMs: number;
@@ -62,7 +65,7 @@ export function serveGraphqlWs<E extends SocketExtra>(
 
     socket.on("error", (error) => {
       // ws reports a frame over maxPayload this way (and closes with 1009 itself).
-      logger.warn({ err: error }, "WebSocket error");
+      options.warnings.warn({ err: error }, "WebSocket error");
       if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, closeReason(error));
     });
 

@@ -1,4 +1,4 @@
-import { CloseCode, type ForbiddenCloseReason } from "../errors/close-codes";
+import { CloseCode, type ForbiddenCloseReason, type TooManyConnectionsReason } from "../errors/close-codes";
 import type { Logger } from "../lib/logger";
 import type {
   RevocationConsumer,
@@ -57,10 +57,14 @@ export class LiveConnections implements RevocationConsumer {
   private stopped = false;
   /** Revocations heard but not yet delivered: they go out together (see deliver). */
   private pending: SessionRevocation[] = [];
+  /** Cap checks so far (`admit`), one per acknowledged socket (the benchmark shows requests make none). */
+  capChecks = 0;
 
   constructor(
     private readonly sessions: SessionService,
     private readonly logger: Logger,
+    /** Open sockets allowed per session and per user (WS_MAX_PER_SESSION, WS_MAX_PER_USER). */
+    private readonly caps: { perSession: number; perUser: number } = { perSession: Infinity, perUser: Infinity },
     /** Longest wait for a slow reader to take its last event before its socket is closed anyway. */
     private readonly closeGraceMs = 2000,
     /**
@@ -81,6 +85,17 @@ export class LiveConnections implements RevocationConsumer {
     let n = 0;
     for (const set of this.byUser.values()) n += set.size;
     return n;
+  }
+
+  /**
+   * The cap a new socket of this session would pass, or null when it may open. Called in the
+   * same turn as `open`, so two sockets acknowledged at once cannot both take the last place.
+   */
+  admit(userId: string, sessionId: string): Extract<TooManyConnectionsReason, "SESSION_LIMIT" | "USER_LIMIT"> | null {
+    this.capChecks++;
+    if ((this.bySession.get(sessionId)?.connections.size ?? 0) >= this.caps.perSession) return "SESSION_LIMIT";
+    if ((this.byUser.get(userId)?.size ?? 0) >= this.caps.perUser) return "USER_LIMIT";
+    return null;
   }
 
   /** Registers an acknowledged socket whose session was just checked alive until `expiresAt`. */

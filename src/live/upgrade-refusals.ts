@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import type { WebSocketServer } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import { ErrorCode, transportError } from "../errors/error-codes";
 
 interface Refusal {
@@ -17,7 +17,8 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/;
  * What is wrong with a WebSocket upgrade request, checked as `ws` checks it, so that the
  * answer is ours: JSON from the catalog rather than `ws`'s text/html with no code.
  */
-function refusalOf(req: IncomingMessage, path: string): Refusal | null {
+function refusalOf(req: IncomingMessage, path: string, allowHost: (host: string | undefined) => boolean): Refusal | null {
+  if (!allowHost(req.headers.host)) return { status: 403, code: "FORBIDDEN_HOST", message: ErrorCode.FORBIDDEN_HOST.message };
   if (new URL(req.url ?? "/", "http://localhost").pathname !== path)
     return { status: 404, code: "NOT_FOUND", message: ErrorCode.NOT_FOUND.message };
   const bad = (message: string, headers?: Record<string, string>): Refusal => ({
@@ -44,6 +45,7 @@ function refuse(socket: Duplex, { status, code, message, headers = {} }: Refusal
     connection: "close",
     "content-type": "application/json; charset=utf-8",
     "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
     "content-length": String(Buffer.byteLength(body)),
     ...headers,
   };
@@ -58,10 +60,18 @@ function refuse(socket: Duplex, { status, code, message, headers = {} }: Refusal
 /**
  * Routes the HTTP server's upgrade requests for `path` to `wss` (made with `noServer`), and
  * answers every other upgrade, and every one `ws` refuses (an unparsable subprotocol or
- * extension header), with JSON from the catalog. Returns the function that stops it: from
+ * extension header), with JSON from the catalog; so is one whose `Host` fails `allowHost`
+ * (in development, see http/loopback-host.ts). Returns the function that stops it: from
  * then on upgrades are refused with 503 SERVICE_UNAVAILABLE (the server is going away).
  */
-export function routeUpgrades(httpServer: Server, wss: WebSocketServer, path: string): () => void {
+export function routeUpgrades(
+  httpServer: Server,
+  wss: WebSocketServer,
+  path: string,
+  allowHost: (host: string | undefined) => boolean = () => true,
+  /** Checked once the socket is open, before graphql-ws sees it; false: it was closed (socket-caps.ts). */
+  admit: (socket: WebSocket, req: IncomingMessage) => boolean = () => true,
+): () => void {
   let closing = false;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
@@ -72,9 +82,11 @@ export function routeUpgrades(httpServer: Server, wss: WebSocketServer, path: st
         message: "The server is going away.",
         headers: { "retry-after": "1" },
       });
-    const refusal = refusalOf(req, path);
+    const refusal = refusalOf(req, path, allowHost);
     if (refusal) return refuse(socket, refusal);
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (admit(ws, req)) wss.emit("connection", ws, req);
+    });
   };
   wss.on("wsClientError", (error: Error, socket: Duplex) =>
     refuse(socket, { status: 400, code: "BAD_REQUEST", message: error.message }),

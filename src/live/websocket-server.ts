@@ -5,17 +5,19 @@ import { WebSocketServer } from "ws";
 import type { Config } from "../config/environment";
 import { CloseCode, forbiddenCloseReason } from "../errors/close-codes";
 import type { ContextBuilder, GraphQLContext } from "../graphql/context";
-import { asApolloFormatted, createErrorFormatter } from "../graphql/format-error";
-import { queryLimitRules } from "../graphql/query-limits";
-import { withoutStringLiterals } from "../graphql/redact-literals";
+import { documentRules } from "../graphql/document-policy";
+import { asApolloFormatted, createErrorFormatter, UNKNOWN_OPERATION } from "../graphql/format-error";
 import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
 import { requestActor } from "../http/request-actor";
+import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
+import { isDevelopmentHost } from "../lib/loopback-host";
 import type { SessionEntity } from "../sessions/session.entity";
 import { connectionParam } from "./connection-params";
 import { type SocketExtra, serveGraphqlWs } from "./graphql-ws-transport";
 import type { LiveConnection, LiveConnections } from "./live-connections";
 import { subscribeSharingResults } from "./shared-subscribe";
+import { type OpenSocketCaps, openSocketCaps } from "./socket-caps";
 import { subscribePayloadProblems } from "./subscribe-payload";
 import { routeUpgrades } from "./upgrade-refusals";
 
@@ -28,7 +30,11 @@ interface SocketState extends SocketExtra {
 /** What the socket server is given: nothing of the services it does not use. */
 export interface LiveServerDeps {
   logger: Logger;
-  config: Pick<Config, "queryLimits" | "wsConnectionInitTimeout" | "wsKeepAliveInterval" | "isProduction">;
+  config: Pick<Config, "queryLimits" | "wsConnectionInitTimeout" | "wsKeepAliveInterval" | "isProduction" | "env">;
+  /** Caps checked as a socket opens; the per-session and per-user ones live in `sockets`. */
+  caps: OpenSocketCaps;
+  /** The global budget of warnings a client can cause. */
+  warnings: LogBudget;
   /** This instance's socket registry. */
   sockets: LiveConnections;
   /** The HTTP path's context builder. */
@@ -56,37 +62,49 @@ export function startLiveServer(
   options: { path: string; maxPayloadBytes: number },
 ): LiveServer {
   const { config, logger, sockets: live, buildContext } = deps;
-  const limitRules = queryLimitRules(config.queryLimits);
-  const formatError = createErrorFormatter(logger, schema);
+  const rules = [...specifiedRules, ...documentRules(config)];
+  const formatError = createErrorFormatter(logger, schema, config);
   // Oversized frames are refused by ws itself (close 1009), before any parsing.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   // Upgrades come through here, so that a refused one is answered with JSON from the catalog.
-  const stopUpgrades = routeUpgrades(httpServer, wss, options.path);
+  const stopUpgrades = routeUpgrades(
+    httpServer,
+    wss,
+    options.path,
+    config.env === "development" ? isDevelopmentHost : undefined,
+    openSocketCaps(deps.caps, deps.warnings),
+  );
 
   const server = makeServer<Record<string, unknown>, SocketState>({
     schema,
     // One execution per event and operation, not per socket (see shared-subscribe.ts).
     subscribe: subscribeSharingResults,
     connectionInitWaitTimeout: config.wsConnectionInitTimeout * 1000,
-    // Subscription documents get the HTTP path's limits (depth, aliases, one credential
-    // mutation per operation) on top of graphql-js's rules.
-    // Codes as Apollo gives them over HTTP: every error a client sees carries one.
+    // The HTTP path's rules (graphql/document-policy.ts): depth, aliases, one credential
+    // mutation per operation, no introspection in production. Codes as Apollo gives them over
+    // HTTP; the wording is the formatter's, in onError.
     validate: (schema, document) => {
       // First the rules graphql-js's own rules rely on (they throw on what these refuse).
       const refused = validateBeforeSpecifiedRules(schema, document);
       if (refused.length) return refused;
-      return validate(schema, document, [...specifiedRules, ...limitRules]).map(
+      return validate(schema, document, rules).map(
         (e) =>
-          new GraphQLError(withoutStringLiterals(e.message, e.source?.body), {
-            nodes: e.nodes,
-            extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
-          }),
+          new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" } }),
       );
     },
+    // Every refusal (parse, validation, the session check at subscribe) through the one formatter.
+    onError: (_ctx, _id, _payload, errors) => errors.map(formatRefusal),
     onConnect: async (ctx) => {
       const context = await authenticate(connectionParam(ctx.connectionParams, "authorization"), ctx.extra);
       if (!context?.viewer) return false;
       const { userId, sessionId, session } = context.viewer;
+      // No await between the check and open: the last place goes to one socket only.
+      const overCap = live.admit(userId, sessionId);
+      if (overCap) {
+        deps.warnings.warn({ userId, sessionId, reason: overCap }, "refused a WebSocket past its cap");
+        ctx.extra.socket.close(CloseCode.TooManyConnections, overCap);
+        return false;
+      }
       ctx.extra.connection = live.open(userId, sessionId, deps.sessionExpiresAt(session), ctx.extra.socket);
       return true;
     },
@@ -123,9 +141,19 @@ export function startLiveServer(
   });
   const transport = serveGraphqlWs(wss, server, {
     logger,
+    warnings: deps.warnings,
     isProduction: config.isProduction,
     keepAliveMs: config.wsKeepAliveInterval * 1000,
   });
+
+  /** graphql-ws's own "Unable to identify operation" is Apollo's OPERATION_RESOLUTION_FAILURE over HTTP. */
+  function formatRefusal(error: GraphQLError) {
+    const unidentified = error.extensions.code === undefined && error.message === "Unable to identify operation";
+    const coded = unidentified
+      ? new GraphQLError(UNKNOWN_OPERATION, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })
+      : error;
+    return formatError(asApolloFormatted(coded), coded);
+  }
 
   /** The shared context builder; on refusal the socket is closed here with the reason. */
   async function authenticate(authorization: unknown, extra: SocketExtra) {

@@ -18,7 +18,7 @@ export function newDeviceId(): string {
   return randomBytes(32).toString("base64url");
 }
 
-/** Hashes device ids with a key derived from the signing secret (rotating JWT_SECRET makes every device new once). */
+/** Hashes device ids with a key derived from a server secret (see services.ts: retiring it makes every device new once). */
 export class DeviceIdHasher {
   private readonly key: Buffer;
 

@@ -204,6 +204,15 @@ export class SessionService {
   }
 
   /**
+   * Ends one session whoever's it is: for support staff, whose guard (an admin's fresh
+   * session) stands in for the ownership check. False if it was not a live session.
+   */
+  async revokeAnySession(sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
+    const revoked = await this.revokeInTransaction(actor, reason, { kind: "any-session", sessionId });
+    return revoked.length > 0;
+  }
+
+  /**
    * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given `tx`, it
    * runs in the caller's transaction, whose actor the caller has set; the events still go out
    * when that transaction commits.

@@ -6,6 +6,7 @@ import { joinSql, param, rawSql, type Sql, sql } from "../db/sql";
 import type { Transaction } from "../db/transaction";
 import { invariant } from "../lib/invariant";
 import { UserEntity } from "../users/user.entity";
+import type { UserRole } from "../users/user-role";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
 import { notifyBatchSql, notifyCreatedSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
 import type { RevocationReason } from "./revocation/revocation-reason";
@@ -103,6 +104,7 @@ interface SessionUserRow extends SessionRow {
   user_email: string;
   user_created_at: Date;
   user_updated_at: Date;
+  user_role: UserRole;
 }
 
 interface SecretRow extends SessionRow {
@@ -160,6 +162,7 @@ function toSessionAndUser(row: SessionUserRow): SessionEntity {
     email: row.user_email,
     createdAt: row.user_created_at,
     updatedAt: row.user_updated_at,
+    role: row.user_role,
   });
   return Object.assign(toSession(row), { user });
 }
@@ -192,6 +195,7 @@ function targetCondition(target: RevocationTarget): Sql {
       return joinSql(proofs, " OR ");
     }
     case "locked-session":
+    case "any-session":
       return sql`id = ${target.sessionId}::uuid`;
     case "user-sessions":
       return target.exceptSessionId === undefined
@@ -275,7 +279,8 @@ export class PgSessionStore implements SessionStore {
   // The request path on a cache miss: a named statement, prepared once per connection.
   async getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
     const rows = await this.pool.rows<SessionUserRow>(
-      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at
+      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
+                 u.role AS user_role
           FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ANY(${ids}::uuid[])`,
       "load_sessions",

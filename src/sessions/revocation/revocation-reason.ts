@@ -12,6 +12,8 @@ export const RevocationReason = {
   EMAIL_CHANGED: "EMAIL_CHANGED",
   REFRESH_TOKEN_REUSE: "REFRESH_TOKEN_REUSE",
   EXPIRED: "EXPIRED",
+  ADMIN_REVOKED: "ADMIN_REVOKED",
+  ACCOUNT_LOCKED: "ACCOUNT_LOCKED",
   SECURITY_CONCERN: "SECURITY_CONCERN",
   SESSION_LIMIT: "SESSION_LIMIT",
 } as const;
@@ -34,6 +36,8 @@ registerEnumType(RevocationReason, {
     EMAIL_CHANGED: { description: "changeEmail ended the other sessions." },
     REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed: the session is treated as stolen." },
     EXPIRED: { description: "Past its absolute lifetime or idle for too long." },
+    ADMIN_REVOKED: { description: "Support staff ended it (adminRevokeSession or adminRevokeUserSessions)." },
+    ACCOUNT_LOCKED: { description: "Support staff locked the account (adminLockUser): every session ended." },
     SECURITY_CONCERN: { description: 'secureAccount ("this wasn\'t me") ended the sessions.' },
     SESSION_LIMIT: {
       description: "A new sign-in passed MAX_SESSIONS_PER_USER: this session, the least recently active, made room.",

@@ -104,6 +104,8 @@ export type RevocationTarget =
     }
   /** One session the caller holds locked (refresh-token reuse). */
   | { kind: "locked-session"; sessionId: string }
+  /** One session, whoever's: only for an admin's action, whose guard stands in for ownership. */
+  | { kind: "any-session"; sessionId: string }
   /**
    * The user's live sessions beyond the `keep` most recently active, `keepSessionId` (the
    * new one) always counted among those kept: the session limit's eviction.
