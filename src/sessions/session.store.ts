@@ -32,7 +32,7 @@ export interface SessionStore {
    */
   createSession(tx: Transaction, session: SessionEntity): Promise<void>;
   /**
-   * Locks the user's row (FOR NO KEY UPDATE) until `tx` ends: concurrent sign-ins of one user
+   * Takes the user's sign-in lock (a transaction-scoped advisory lock) until `tx` ends: concurrent sign-ins of one user
    * then count and evict one at a time (the session limit), while sign-ins of others and
    * reads never wait.
    */
@@ -329,7 +329,9 @@ export class PgSessionStore implements SessionStore {
   }
 
   async lockUserSessions(tx: Transaction, userId: string): Promise<void> {
-    await tx.rows(sql`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`);
+    // An advisory lock, not a row lock: the sign-in already holds the user's row FOR SHARE
+    // (holdForSignIn), and upgrading that in two sign-ins at once would deadlock.
+    await tx.rows(sql`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 18))`);
   }
 
   async rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean> {
