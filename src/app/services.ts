@@ -19,6 +19,7 @@ import { Metrics } from "../metrics/metrics";
 import { ServiceKeyService } from "../service-keys/service-key.service";
 import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
+import { DeviceIdHasher } from "../sessions/device-id";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
 import { SessionEvents } from "../sessions/revocation/revocation";
@@ -106,8 +107,17 @@ export function createServices(
     transactions,
     sessionStore,
     validator,
-    { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
+    {
+      idleTtl: config.sessionIdleTtl,
+      maxTtl: config.sessionMaxTtl,
+      shortTtl: config.sessionShortTtl,
+      refreshReuseGrace: config.refreshReuseGrace,
+      maxSessionsPerUser: config.maxSessionsPerUser,
+    },
     events,
+    // The device-id HMAC key is derived from the oldest private signing key in the ring: one
+    // secret every instance shares. Retiring that key makes every device new once.
+    new DeviceIdHasher(config.jwt.keys.find((k) => k.privateKey)?.pem ?? "session-api-device-ids"),
     (session) => lastActive.seen(session),
   );
   const auditLog = new AuditLogService(db);

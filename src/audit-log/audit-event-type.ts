@@ -25,7 +25,10 @@ registerEnumType(AuditEventType, {
   description: "What a security event records.",
   valuesConfig: {
     REGISTER: { description: "The account was created." },
-    LOGIN: { description: "A session began: a sign-in, or the session that register opens." },
+    LOGIN: {
+      description:
+        'A session began: a sign-in, or the session that register opens. `details.newDevice` is true for a device this account had not signed in on; `details.persistent` is false without "keep me signed in"; `details.deviceName` as given.',
+    },
     LOGIN_FAILED: {
       description:
         "A password check was refused (login, reauthenticate, changePassword or changeEmail); `details.reason` is INVALID_CREDENTIALS, RATE_LIMITED or ACCOUNT_LOCKED (the right password for a locked account: the client was told INVALID_CREDENTIALS).",
@@ -33,7 +36,7 @@ registerEnumType(AuditEventType, {
     LOGOUT: { description: "A session was ended by logout on its own device." },
     SESSION_REVOKED: {
       description:
-        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED, EXPIRED, ADMIN_REVOKED or ACCOUNT_LOCKED). When support staff or a service key ended them, `details.by` names it: `{ kind, id }`.",
+        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED, EXPIRED, ADMIN_REVOKED, ACCOUNT_LOCKED, SECURITY_CONCERN or SESSION_LIMIT). When support staff or a service key ended them, `details.by` names it: `{ kind, id }`.",
     },
     REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed, so its session was ended as stolen." },
     REAUTHENTICATED: { description: "The password was proved again (reauthenticate): the session is fresh." },

@@ -41,7 +41,8 @@ export class AccountService {
   /** Checks the password and makes this session fresh again. */
   async reauthenticate(viewer: SignedInViewer, password: string, actor: Actor): Promise<boolean> {
     const user = await this.currentUser(viewer);
-    await this.passwordCheck.verify(user, user.email, password, actor);
+    // A signed-in session is a browser that signed in: it has a budget of its own.
+    await this.passwordCheck.verify(user, user.email, password, actor, { trustedDevice: `session:${viewer.sessionId}` });
     if (!(await this.sessions.markAuthenticated(viewer.sessionId, actor))) throw unauthenticated("SESSION_REVOKED");
     return true;
   }
@@ -51,7 +52,10 @@ export class AccountService {
     const user = await this.currentUser(viewer);
     // Before the password check: a refused new password costs no hash and no throttle attempt.
     assertNewPasswordAllowed("newPassword", newPassword, { email: user.email, currentPassword });
-    await this.passwordCheck.verify(user, user.email, currentPassword, actor, WRONG_CURRENT_PASSWORD);
+    await this.passwordCheck.verify(user, user.email, currentPassword, actor, {
+      failureMessage: WRONG_CURRENT_PASSWORD,
+      trustedDevice: `session:${viewer.sessionId}`,
+    });
     const passwordHash = await this.passwords.hash(newPassword);
     return this.changeAndRevokeOthers(viewer, actor, "PASSWORD_CHANGED", (tx) =>
       this.users.updatePasswordHash(tx, user.id, passwordHash),
@@ -85,7 +89,10 @@ export class AccountService {
    */
   private async provePassword(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
     const user = await this.currentUser(viewer);
-    await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
+    await this.passwordCheck.verify(user, user.email, password, actor, {
+      failureMessage: WRONG_CURRENT_PASSWORD,
+      trustedDevice: `session:${viewer.sessionId}`,
+    });
     return user;
   }
 

@@ -5,7 +5,7 @@ import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { AccessTokenService } from "../sessions/access-token";
 import type { SessionEntity } from "../sessions/session.entity";
-import type { SessionService } from "../sessions/session.service";
+import type { NewSessionInput, SessionService } from "../sessions/session.service";
 import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
@@ -23,6 +23,16 @@ export interface SignedIn {
 
 export const UNIQUE_VIOLATION = "23505";
 
+/** What register and login take besides the password; `deviceId` already validated by the transport. */
+export interface SignInInput {
+  email: string;
+  password: string;
+  deviceName?: string | null;
+  /** Default true. */
+  rememberMe?: boolean | null;
+  deviceId?: string | null;
+}
+
 /** Sign-up, sign-in and refresh: the flows that mint or spend credentials. */
 export class AuthService {
   constructor(
@@ -35,7 +45,7 @@ export class AuthService {
     private readonly registerBudget: RegisterBudget,
   ) {}
 
-  async register(input: { email: string; password: string; deviceName?: string | null }, actor: Actor) {
+  async register(input: SignInInput, actor: Actor) {
     const email = normalizeEmail(input.email);
     // A refused password spends nothing: no budget, no hash.
     assertNewPasswordAllowed("password", input.password, { email });
@@ -47,11 +57,7 @@ export class AuthService {
       return await this.transactions.run(async (tx) => {
         await setActor(tx, actor);
         const user = await this.users.createUser(tx, { id: randomUUID(), email, passwordHash });
-        const { session, refreshToken } = await this.sessions.createSession(tx, {
-          userId: user.id,
-          deviceName: input.deviceName ?? null,
-          actor,
-        });
+        const { session, refreshToken } = await this.sessions.createSession(tx, newSession(user.id, input, actor));
         return this.signedIn(user, session, refreshToken);
       });
     } catch (error) {
@@ -60,16 +66,20 @@ export class AuthService {
     }
   }
 
-  async login(input: { email: string; password: string; deviceName?: string | null }, actor: Actor) {
+  async login(input: SignInInput, actor: Actor) {
     const email = normalizeEmail(input.email);
     const user = await this.users.findByEmail(email);
-    await this.passwordCheck.verify(user, email, input.password, actor);
+    // OWASP device cookies: a device this account has signed in on before has a budget of
+    // its own, so nobody elsewhere can lock its owner out by failing on purpose.
+    const trustedDevice =
+      user && input.deviceId && (await this.sessions.isKnownDevice(user.id, input.deviceId)) ? input.deviceId : null;
+    await this.passwordCheck.verify(user, email, input.password, actor, { trustedDevice });
     invariant(user, "a password check passed without a user");
     const { session, refreshToken } = await this.transactions.run(async (tx) => {
       await setActor(tx, actor);
       // Locked while the hash was computed: the same answer as a wrong password, as PasswordCheck gives.
       if (!(await this.users.holdForSignIn(tx, user.id))) throw appError("INVALID_CREDENTIALS");
-      return this.sessions.createSession(tx, { userId: user.id, deviceName: input.deviceName ?? null, actor });
+      return this.sessions.createSession(tx, newSession(user.id, input, actor));
     });
     return this.signedIn(user, session, refreshToken);
   }
@@ -92,4 +102,14 @@ export class AuthService {
     );
     return { user, session, refreshToken, accessToken: token, accessTokenExpiresAt: expiresAt };
   }
+}
+
+function newSession(userId: string, input: SignInInput, actor: Actor): NewSessionInput {
+  return {
+    userId,
+    deviceName: input.deviceName ?? null,
+    actor,
+    deviceId: input.deviceId ?? null,
+    rememberMe: input.rememberMe ?? true,
+  };
 }

@@ -9,6 +9,7 @@ import { InstanceLeases1764490000000 } from "../../migrations/1764490000000-Inst
 import { ServiceKeys1764500000000 } from "../../migrations/1764500000000-ServiceKeys";
 import { SpentRefreshSecrets1764500170000 } from "../../migrations/1764500170000-SpentRefreshSecrets";
 import { UserRolesAndLocks1764510000000 } from "../../migrations/1764510000000-UserRolesAndLocks";
+import { DevicesAndSessionLimit1764600000000 } from "../../migrations/1764600000000-DevicesAndSessionLimit";
 
 /**
  * Every migration, imported by name rather than found by a glob over the build output: tsc
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   ServiceKeys1764500000000,
   SpentRefreshSecrets1764500170000,
   UserRolesAndLocks1764510000000,
+  DevicesAndSessionLimit1764600000000,
 ];

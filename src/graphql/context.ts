@@ -8,7 +8,7 @@ import { rateLimited, serviceUnavailable, type UnauthenticatedReason, unauthenti
 import { invariant } from "../lib/invariant";
 import type { Logger } from "../lib/logger";
 import type { ServiceKeyService, ServiceViewer } from "../service-keys/service-key.service";
-import type { RevokedEventPayload } from "../sessions/revocation/revocation";
+import type { RevokedEventPayload, SessionCreated } from "../sessions/revocation/revocation";
 import type { SessionService } from "../sessions/session.service";
 import type { SessionCheck, SessionRef, Viewer } from "../sessions/validate-session";
 import type { UserEntity } from "../users/user.entity";
@@ -52,6 +52,8 @@ export interface AppContext {
 export interface OperationSocket {
   /** This socket's share of its user's sessionRevoked events. */
   sessionRevoked(): AsyncIterableIterator<RevokedEventPayload>;
+  /** Its user's new sessions on every device but this socket's own. */
+  sessionCreated(): AsyncIterableIterator<SessionCreated>;
 }
 
 /**
@@ -82,6 +84,8 @@ export interface GraphQLContext<App = unknown, AppLoaders = {}> {
   transport: "cookie" | "body";
   /** The refresh cookie's value, read only in cookie mode. */
   refreshCookie: string | null;
+  /** The device cookie's value (unchecked), read only in cookie mode. */
+  deviceCookie: string | null;
   /** Cookies for the transport to write; see ResponseHints. */
   response: ResponseHints;
   /** Ours (`user`) and, in library mode, the app's, each made per request on first use. */
@@ -155,6 +159,7 @@ export interface ContextInput {
   /** HTTP only: cookie mode and its cookie (default: body mode, no cookie). */
   transport?: "cookie" | "body";
   refreshCookie?: string | null;
+  deviceCookie?: string | null;
   response?: ResponseHints;
   /**
    * Read the session from the database, not memory: for the WebSocket's connect and every
@@ -283,6 +288,7 @@ function contextFor(
     actor: { ipAddress: input.actor.ipAddress, userAgent: input.actor.userAgent, sessionId, serviceKey: service?.prefix ?? null },
     transport,
     refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
+    deviceCookie: transport === "cookie" ? (input.deviceCookie ?? null) : null,
     response: input.response ?? new ResponseHints(),
     loaders,
     services: deps,

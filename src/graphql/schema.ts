@@ -8,6 +8,7 @@ import { invariant } from "../lib/invariant";
 import { ServiceKeyResolver } from "../service-keys/service-key.resolver";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { resolveSessionReference, SessionResolver } from "../sessions/session.resolver";
+import { SessionCreatedResolver } from "../sessions/session-created.resolver";
 import { resolveUserReference, UserResolver } from "../users/user.resolver";
 import { authChecker } from "./auth-checker";
 import { validateArgument } from "./input-validation";
@@ -23,6 +24,7 @@ export const RESOLVERS = [
   SessionRevokedResolver,
   AdminResolver,
   ServiceKeyResolver,
+  SessionCreatedResolver,
 ] as const;
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Actor, setActor } from "../audit-log/request-actor";
 import type { Transaction, Transactions } from "../db/transaction";
 import { parseDevice } from "../lib/device";
+import type { DeviceIdHasher } from "./device-id";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
 import type { RevocationReason } from "./revocation/revocation-reason";
@@ -23,7 +24,22 @@ export const MAX_SESSIONS_PAGE = 100;
 export interface SessionPolicy {
   idleTtl: number;
   maxTtl: number;
+  /** Absolute lifetime of a rememberMe: false session. */
+  shortTtl: number;
   refreshReuseGrace: number;
+  /** MAX_SESSIONS_PER_USER; 0: no limit. */
+  maxSessionsPerUser: number;
+}
+
+/** A sign-in's facts about the device, as the transport and the input gave them. */
+export interface NewSessionInput {
+  userId: string;
+  deviceName: string | null;
+  actor: Actor;
+  /** The device's long-lived id (already validated), or null when the client sent none. */
+  deviceId: string | null;
+  /** False: SESSION_SHORT_TTL, and a cookie that dies with the browser. */
+  rememberMe: boolean;
 }
 
 /** One session as a verifier sees it: alive until `expiresAt`, or why not. */
@@ -48,6 +64,7 @@ export class SessionService {
     private readonly validator: SessionValidator,
     private readonly policy: SessionPolicy,
     private readonly events: SessionEventSink,
+    private readonly deviceIds: DeviceIdHasher,
     /** Records activity on a session (the LastActiveWriter); lookups count as activity. */
     private readonly activity?: (session: SessionEntity) => void,
   ) {}
@@ -60,11 +77,19 @@ export class SessionService {
     return this.validator.validateSession(credential, require);
   }
 
-  /** Creates a session inside the caller's transaction; returns it with its refresh token. */
-  async createSession(
-    tx: Transaction,
-    input: { userId: string; deviceName: string | null; actor: Actor },
-  ): Promise<{ session: SessionEntity; refreshToken: string }> {
+  /**
+   * Creates a session inside the caller's transaction; returns it with its refresh token.
+   * In the same transaction: the device is remembered (newDevice), the INSERT NOTIFYs the
+   * user's other sockets (sessionCreated, sent by the commit), and past MAX_SESSIONS_PER_USER
+   * the least recently active sessions end (SESSION_LIMIT). Concurrent sign-ins of one user
+   * take turns on the user's row, so the limit holds exactly. A rollback sends and ends nothing.
+   */
+  async createSession(tx: Transaction, input: NewSessionInput): Promise<{ session: SessionEntity; refreshToken: string }> {
+    const limit = this.policy.maxSessionsPerUser;
+    if (limit > 0) await this.store.lockUserSignIns(tx, input.userId);
+    const newDevice = input.deviceId
+      ? await this.store.rememberDevice(tx, input.userId, this.deviceIds.hash(input.deviceId))
+      : true;
     const now = new Date();
     const { secret, hash } = generateSecret();
     const session = Object.assign(new SessionEntity(), {
@@ -77,14 +102,27 @@ export class SessionService {
       userAgent: input.actor.userAgent?.slice(0, 512) ?? null,
       ...parseDevice(input.actor.userAgent),
       ipAddress: input.actor.ipAddress,
+      newDevice,
+      persistent: input.rememberMe,
       createdAt: now,
       lastActiveAt: now,
       authenticatedAt: now,
-      expiresAt: new Date(now.getTime() + this.policy.maxTtl * 1000),
+      expiresAt: new Date(now.getTime() + (input.rememberMe ? this.policy.maxTtl : this.policy.shortTtl) * 1000),
       revokedAt: null,
       revokedReason: null,
     });
     await this.store.createSession(tx, session);
+    if (limit > 0) {
+      const target: RevocationTarget = {
+        kind: "over-limit",
+        userId: input.userId,
+        keepSessionId: session.id,
+        keep: limit,
+        idleTtl: this.policy.idleTtl,
+      };
+      await this.revoke(tx, target, "SESSION_LIMIT");
+    }
+    tx.afterCommit(() => this.events.sessionCreated({ userId: session.userId, session }));
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 
@@ -93,6 +131,11 @@ export class SessionService {
     const session = await this.store.getSession(sessionId);
     if (!session || session.userId !== userId) return null;
     return invalidReason(session, this.policy.idleTtl) === null ? session : null;
+  }
+
+  /** Whether the user has signed in on this device before (the login throttle trusts it). */
+  isKnownDevice(userId: string, deviceId: string): Promise<boolean> {
+    return this.store.isKnownDevice(userId, this.deviceIds.hash(deviceId));
   }
 
   /** The earlier of the absolute cap and the idle deadline. */

@@ -8,7 +8,7 @@ import { invariant } from "../lib/invariant";
 import { UserEntity } from "../users/user.entity";
 import type { UserRole } from "../users/user-role";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
-import { notifyBatchSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
+import { notifyBatchSql, notifyCreatedSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
 import type { RevocationReason } from "./revocation/revocation-reason";
 import { SessionEntity } from "./session.entity";
 
@@ -35,8 +35,28 @@ export interface SessionStore {
     idleTtl: number,
     page: { first: number; after: string | null; currentSessionId: string | null },
   ): Promise<SessionEntity[]>;
-  /** Inserts a session in the caller's transaction. Ids are random UUIDs: concurrent creates never collide. */
+  /**
+   * Inserts a session in the caller's transaction and NOTIFYs it (sessionCreated) in the same
+   * statement. Ids are random UUIDs: concurrent creates never collide.
+   */
   createSession(tx: Transaction, session: SessionEntity): Promise<void>;
+  /**
+   * Takes the user's sign-in lock (a transaction-scoped advisory lock) until `tx` ends: concurrent
+   * sign-ins of one user then count and evict one at a time (the session limit), while sign-ins
+   * of others and reads never wait. A lock of its own, not lockUserSessions: a sign-in holds the
+   * user's row FOR SHARE first, which a password change then waits on while holding the other.
+   */
+  lockUserSignIns(tx: Transaction, userId: string): Promise<void>;
+  /**
+   * Takes the user's sign-in lock (a transaction-scoped advisory lock) until `tx` ends: concurrent sign-ins of one user
+   * then count and evict one at a time (the session limit), while sign-ins of others and
+   * reads never wait.
+   */
+  lockUserSessions(tx: Transaction, userId: string): Promise<void>;
+  /** Records that the user signed in on this device (keyed hash); true the first time. Idempotent. */
+  rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean>;
+  /** Whether the user has ever signed in on this device. A plain read. */
+  isKnownDevice(userId: string, deviceHash: Buffer): Promise<boolean>;
   /**
    * One session with its secrets. With `lock`, its row stays locked until `tx` ends: of
    * concurrent lockers exactly one proceeds at a time, and a revocation waits behind it.
@@ -86,7 +106,7 @@ export interface SessionStore {
 const USER_SESSIONS_LOCK = 17_001;
 
 const SESSION_COLUMNS = sql`
-  s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
+  s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address, s.new_device, s.persistent,
   s.created_at, s.last_active_at, s.authenticated_at, s.expires_at, s.revoked_at, s.revoked_reason`;
 
 interface DeviceColumns {
@@ -98,6 +118,8 @@ interface DeviceColumns {
   os: string | null;
   device_type: string | null;
   ip_address: string | null;
+  new_device: boolean;
+  persistent: boolean;
 }
 
 interface SessionRow extends DeviceColumns {
@@ -146,6 +168,8 @@ function listedSession(row: DeviceColumns, createdAt: Date, lastActiveAt: Date, 
     os: row.os,
     deviceType: row.device_type,
     ipAddress: row.ip_address,
+    newDevice: row.new_device,
+    persistent: row.persistent,
     createdAt,
     lastActiveAt,
     expiresAt,
@@ -208,6 +232,16 @@ function targetCondition(target: RevocationTarget): Sql {
       return target.exceptSessionId === undefined
         ? sql`user_id = ${target.userId}::uuid`
         : sql`user_id = ${target.userId}::uuid AND id <> ${target.exceptSessionId}::uuid`;
+    case "over-limit": {
+      // The live sessions beyond the `keep - 1` most recently active others: the new one stays.
+      const keepOthers = Math.max(0, target.keep - 1);
+      return sql`id IN (
+        SELECT id FROM sessions
+        WHERE user_id = ${target.userId}::uuid AND revoked_at IS NULL AND id <> ${target.keepSessionId}::uuid
+          AND expires_at > now() AND last_active_at > now() - make_interval(secs => ${target.idleTtl})
+        ORDER BY last_active_at DESC, created_at DESC, id
+        OFFSET ${keepOthers})`;
+    }
     case "expired": {
       const only = target.sessionIds ? sql`AND id = ANY(${target.sessionIds}::uuid[])` : sql``;
       return sql`id IN (
@@ -302,6 +336,7 @@ export class PgSessionStore implements SessionStore {
     const after = param(page.after);
     const rows = await this.pool.rows<ListedSessionRow>(
       sql`SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
+                 s.new_device, s.persistent,
                  date_part('epoch', s.created_at) * 1000 AS created_ms,
                  date_part('epoch', s.last_active_at) * 1000 AS last_active_ms,
                  date_part('epoch', s.expires_at) * 1000 AS expires_ms
@@ -321,15 +356,43 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
+  // The INSERT and its NOTIFY in one statement, as the revoking statement does: the user's
+  // other sockets hear of the session exactly when it commits, never for a rollback.
   async createSession(tx: Transaction, s: SessionEntity): Promise<void> {
     await tx.rows(
-      sql`INSERT INTO sessions (id, user_id, secret_hash, previous_secret_hash, secret_rotated_at, device_name, user_agent,
-                                browser, os, device_type, ip_address, created_at, last_active_at, authenticated_at,
-                                expires_at, revoked_at, revoked_reason)
-          VALUES (${s.id}, ${s.userId}, ${s.secretHash}, ${s.previousSecretHash}, ${s.secretRotatedAt}, ${s.deviceName},
-                  ${s.userAgent}, ${s.browser}, ${s.os}, ${s.deviceType}, ${s.ipAddress}, ${s.createdAt}, ${s.lastActiveAt},
-                  ${s.authenticatedAt}, ${s.expiresAt}, ${s.revokedAt}, ${s.revokedReason})`,
+      sql`WITH created AS (
+            INSERT INTO sessions (id, user_id, secret_hash, previous_secret_hash, secret_rotated_at, device_name, user_agent,
+                                  browser, os, device_type, ip_address, new_device, persistent, created_at, last_active_at,
+                                  authenticated_at, expires_at, revoked_at, revoked_reason)
+            VALUES (${s.id}, ${s.userId}, ${s.secretHash}, ${s.previousSecretHash}, ${s.secretRotatedAt}, ${s.deviceName},
+                    ${s.userAgent}, ${s.browser}, ${s.os}, ${s.deviceType}, ${s.ipAddress}, ${s.newDevice}, ${s.persistent},
+                    ${s.createdAt}, ${s.lastActiveAt}, ${s.authenticatedAt}, ${s.expiresAt}, ${s.revokedAt}, ${s.revokedReason})
+            RETURNING id, user_id, device_name, user_agent, browser, os, device_type, ip_address, new_device, persistent,
+                      created_at, last_active_at, expires_at)
+          SELECT ${notifyCreatedSql()} FROM created`,
     );
+  }
+
+  async lockUserSignIns(tx: Transaction, userId: string): Promise<void> {
+    // An advisory lock, not a row lock: the sign-in already holds the user's row FOR SHARE
+    // (holdForSignIn), and upgrading that in two sign-ins at once would deadlock.
+    await tx.rows(sql`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 18))`);
+  }
+
+  async rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean> {
+    const [row] = await tx.rows<{ inserted: boolean }>(
+      sql`INSERT INTO user_devices (user_id, device_hash) VALUES (${userId}::uuid, ${deviceHash})
+          ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen_at = now()
+          RETURNING (xmax = 0) AS inserted`,
+    );
+    return row.inserted;
+  }
+
+  async isKnownDevice(userId: string, deviceHash: Buffer): Promise<boolean> {
+    const rows = await this.pool.rows(
+      sql`SELECT 1 FROM user_devices WHERE user_id = ${userId}::uuid AND device_hash = ${deviceHash}`,
+    );
+    return rows.length > 0;
   }
 
   async getSession(id: string, options: { tx?: Transaction; lock?: boolean } = {}): Promise<SessionEntity | null> {

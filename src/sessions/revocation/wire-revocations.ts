@@ -59,6 +59,7 @@ export function wireRevocations(parts: {
     sockets.deliver(revocations);
   });
   if (verifiers) fanout.gateAcknowledgements((key) => verifiers.settled(key));
+  fanout.onCreated((created) => sockets.deliverCreated(created));
   fanout.onResync((since) => sockets.resync(since));
   fanout.onConnectionChange((connected) => {
     cache.forget();
