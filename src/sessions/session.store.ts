@@ -47,12 +47,6 @@ export interface SessionStore {
    * user's row FOR SHARE first, which a password change then waits on while holding the other.
    */
   lockUserSignIns(tx: Transaction, userId: string): Promise<void>;
-  /**
-   * Takes the user's sign-in lock (a transaction-scoped advisory lock) until `tx` ends: concurrent sign-ins of one user
-   * then count and evict one at a time (the session limit), while sign-ins of others and
-   * reads never wait.
-   */
-  lockUserSessions(tx: Transaction, userId: string): Promise<void>;
   /** Records that the user signed in on this device (keyed hash); true the first time. Idempotent. */
   rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean>;
   /** Whether the user has ever signed in on this device. A plain read. */
