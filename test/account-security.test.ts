@@ -11,7 +11,7 @@ import {
 import { type LiveClient, liveClients } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
-import { sleep } from "./support/wait";
+import { sleep, until } from "./support/wait";
 
 /**
  * Account security on every device (issue 18): new sign-ins pushed live, recognised devices,
@@ -320,7 +320,8 @@ describe("the session limit", () => {
     await limited.sql("UPDATE sessions SET last_active_at = now() - interval '2 hours' WHERE id = $1", [second.session.id]);
     const secondLive = limitedLive.open(second.accessToken).subscribe();
     const firstLive = limitedLive.open(first.accessToken).subscribe().subscribeCreated();
-    await sleep(300);
+    // All three subscriptions registered on the server before the sign-in that evicts.
+    await until(() => limited.services.live.subscriptionCount >= 3, 5000);
 
     const fourth = (await login(limited, first.email, { deviceName: "fourth" })).data!.login;
     expect(await secondLive.eventFor(second.session.id)).toMatchObject({ reason: "SESSION_LIMIT", current: true });
@@ -338,7 +339,13 @@ describe("the session limit", () => {
 
   it("holds under twenty parallel sign-ins: exactly the limit stays live", async () => {
     const five = await startTestServer(
-      { MAX_SESSIONS_PER_USER: "5", PASSWORD_HASH_QUEUE: "32", PASSWORD_HASH_CONCURRENCY: "4" },
+      // Twenty sign-ins in flight at once each hold a throttle point until their password is checked.
+      {
+        MAX_SESSIONS_PER_USER: "5",
+        PASSWORD_HASH_QUEUE: "32",
+        PASSWORD_HASH_CONCURRENCY: "4",
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: "50",
+      },
       { dbSchema: limited.dbSchema },
     );
     try {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./support/free-port";
 
 /**
  * `npm start` with no DATABASE_URL: the built server runs on an embedded PostgreSQL, keeps its
@@ -110,9 +111,10 @@ it("lets npm run admin -- grant reach the embedded PostgreSQL the running server
 }, 120_000);
 
 it("has a second local instance follow the first one's database when that one restarts (the cluster keeps its port)", async () => {
-  const port = 40000 + Math.floor(Math.random() * 20000);
+  // Ports the OS hands out, not random ones: a random port may already be some process's.
+  const port = await freePort();
   const owner = await start(port);
-  const follower = await start(port + 1);
+  const follower = await start(await freePort());
   owner.child.kill("SIGTERM");
   await exited(owner.child);
   const restarted = await start(port);

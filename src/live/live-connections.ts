@@ -89,10 +89,11 @@ export class LiveConnections implements RevocationConsumer {
     return n;
   }
 
-  /** Active subscriptions on the open sockets (read when metrics are scraped). */
+  /** Active subscriptions on the open sockets, sessionRevoked and sessionCreated (read when metrics are scraped). */
   get subscriptionCount(): number {
     let n = 0;
-    for (const set of this.byUser.values()) for (const connection of set) n += connection.subscriptions.size;
+    for (const set of this.byUser.values())
+      for (const connection of set) n += connection.subscriptions.size + connection.createdSubscriptions.size;
     return n;
   }
 

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "./free-port";
 
 /**
  * Debian's PgBouncer, in transaction mode, on a free port in front of the test PostgreSQL,
@@ -25,14 +26,6 @@ function pgbouncerBinary(): string {
   const found = spawnSync(path.join(ROOT, "scripts", "ensure-pgbouncer.sh"), { encoding: "utf8", timeout: 300_000 });
   if (found.status !== 0) throw new Error(`PgBouncer is not available: ${found.stderr.trim()}`);
   return found.stdout.trim();
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function untilListening(port: number, child: ChildProcess, log: string): Promise<void> {
