@@ -108,7 +108,7 @@ describe("BAD_USER_INPUT", () => {
     ]);
     expect(JSON.stringify(wrongType)).not.toContain("12345678");
 
-    const extraAndMissing = await errorsOf(query, { input: { password: SECRET, rememberMe: true } }, false);
+    const extraAndMissing = await errorsOf(query, { input: { password: SECRET, stayForever: true } }, false);
     expect(extraAndMissing.errors).toEqual([
       {
         message: "Invalid input: email is required (String!)",
@@ -116,11 +116,11 @@ describe("BAD_USER_INPUT", () => {
         extensions: { code: "BAD_USER_INPUT", fields: [{ field: "email", messages: ["email is required (String!)"] }] },
       },
       {
-        message: "Invalid input: rememberMe is not a field of LoginInput",
+        message: "Invalid input: stayForever is not a field of LoginInput",
         locations: [{ line: 1, column: 17 }],
         extensions: {
           code: "BAD_USER_INPUT",
-          fields: [{ field: "rememberMe", messages: ["rememberMe is not a field of LoginInput"] }],
+          fields: [{ field: "stayForever", messages: ["stayForever is not a field of LoginInput"] }],
         },
       },
     ]);

@@ -155,7 +155,8 @@ describe("signing in", () => {
     const state = await auth.signIn({ email: user.email, password: PASSWORD });
     expect(state.user?.id).toBe(user.user.id);
     expect(state.sessionId).not.toBe(user.session.id);
-    expect(storage.values.size).toBe(1);
+    // The refresh token, and this device's long-lived id (memory mode keeps it itself).
+    expect([...storage.values.keys()].sort()).toEqual(["session-api.device-id", "session-api.refresh-token"]);
 
     const restarted = client({ storage });
     expect(restarted.state.status).toBe("unknown");
@@ -273,7 +274,8 @@ describe("signing out", () => {
     const done = auth.signOut();
     expect(auth.state).toEqual({ status: "signed-out", user: null, sessionId: null });
     await done;
-    expect(storage.values.size).toBe(0);
+    // No credential is left; the device id stays: the device is the same after a sign-out.
+    expect([...storage.values.keys()]).toEqual(["session-api.device-id"]);
     expect(signedOut).toEqual([{ type: "SIGNED_OUT", reason: "LOGOUT", sessionId: state.sessionId }]);
     expect(auth.events.at(-1)).toEqual({ type: "SIGNED_OUT", reason: "LOGOUT", sessionId: state.sessionId });
     expect(await sessionRow(server, state.sessionId!)).toEqual({ revoked_reason: "LOGOUT" });
@@ -386,6 +388,50 @@ describe("the live connection", () => {
       },
       { ACCESS_TOKEN_TTL: "2" },
     );
+  });
+});
+
+describe("account security (issue 18)", () => {
+  it("onSessionCreated hears a sign-in on another device, never its own; secureAccount signs that device out with SECURITY_CONCERN", async () => {
+    const user = await signUp(server);
+    const owner = client();
+    await owner.signIn({ email: user.email, password: PASSWORD });
+    await untilLive(owner, user.email);
+    const created: { id: string; newDevice: boolean }[] = [];
+    owner.onSessionCreated((event) => created.push({ id: event.session.id, newDevice: event.newDevice }));
+
+    const thief = client();
+    const thiefState = await thief.signIn({ email: user.email, password: PASSWORD, deviceName: "thief" });
+    await until(() => created.some((e) => e.id === thiefState.sessionId), 2000);
+    expect(created.find((e) => e.id === thiefState.sessionId)).toEqual({ id: thiefState.sessionId, newDevice: true });
+    expect(created.some((e) => e.id === owner.state.sessionId)).toBe(false);
+    await untilLive(thief, user.email);
+
+    expect(await owner.secureAccount()).toBeGreaterThanOrEqual(1);
+    await until(() => thief.state.status === "signed-out", 2000);
+    expect(thief.events.at(-1)).toEqual({ type: "SIGNED_OUT", reason: "SECURITY_CONCERN", sessionId: thiefState.sessionId });
+    expect(owner.state.status).toBe("signed-in");
+  });
+
+  it("keeps the device id in memory mode, so the next sign-in from the same storage is a known device; rememberMe reaches the server", async () => {
+    const user = await signUp(server);
+    const storage = sharedStorage();
+    const first = client({ storage, live: false });
+    const one = await first.signIn({ email: user.email, password: PASSWORD, rememberMe: false });
+    const deviceId = storage.values.get("session-api.device-id");
+    expect(deviceId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await first.signOut();
+    const second = client({ storage, live: false });
+    const two = await second.signIn({ email: user.email, password: PASSWORD });
+    expect(storage.values.get("session-api.device-id")).toBe(deviceId);
+    const rows = await server.sql<{ id: string; new_device: boolean; persistent: boolean }>(
+      "SELECT id, new_device, persistent FROM sessions WHERE id = ANY($1) ORDER BY created_at",
+      [[one.sessionId, two.sessionId]],
+    );
+    expect(rows).toEqual([
+      { id: one.sessionId, new_device: true, persistent: false },
+      { id: two.sessionId, new_device: false, persistent: true },
+    ]);
   });
 });
 

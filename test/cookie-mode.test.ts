@@ -11,7 +11,9 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 const COOKIE = { "x-auth-transport": "cookie" };
-const cookieOf = (res: { headers: Headers }) => res.headers.get("set-cookie");
+/** The refresh cookie a response sets (sign-ins set the device cookie beside it), or null. */
+const cookieOf = (res: { headers: Headers }) =>
+  res.headers.getSetCookie().find((c) => c.startsWith("__Host-refresh_token=")) ?? null;
 /** The value a browser would send back: `__Host-refresh_token=<value>`. */
 const cookiePair = (setCookie: string | null) => setCookie!.split(";")[0];
 

@@ -90,7 +90,7 @@ describe("login throttling per account", () => {
     expect(codes.filter((c) => c === "RATE_LIMITED")).toHaveLength(9);
   });
 
-  it("also throttles reauthenticate, which shares the account's counter", async () => {
+  it("also throttles reauthenticate, on the signed-in session's own budget: a lockout from elsewhere does not hold it", async () => {
     const user = await signUp(server);
     for (let i = 0; i < 3; i++) {
       const res = await server.request(ReauthenticateDocument, { password: "wrong password" }, { token: user.accessToken });
@@ -98,7 +98,13 @@ describe("login throttling per account", () => {
     }
     const res = await server.request(ReauthenticateDocument, { password: PASSWORD }, { token: user.accessToken });
     expect(res.errors?.[0].extensions.code).toBe("RATE_LIMITED");
-    expect((await login(user.email, PASSWORD)).errors?.[0].extensions.code).toBe("RATE_LIMITED");
+
+    // The other way round: an attacker locks the account, and the owner's session can still re-prove its password.
+    const owner = await signUp(server);
+    await failThreeTimes(owner.email);
+    expect((await login(owner.email, PASSWORD)).errors?.[0].extensions.code).toBe("RATE_LIMITED");
+    const reauth = await server.request(ReauthenticateDocument, { password: PASSWORD }, { token: owner.accessToken });
+    expect(reauth.data).toEqual({ reauthenticate: true });
   });
 
   it("keeps its counters in PostgreSQL, shared by every instance, keyed without the email", async () => {
@@ -118,6 +124,43 @@ describe("login throttling per account", () => {
     }
     const keys = await server.sql<{ key: string }>("SELECT key FROM login_throttle");
     expect(keys.some((k) => k.key.includes(user.email))).toBe(false);
+  });
+});
+
+describe("malicious lockout (OWASP device cookies)", () => {
+  const loginFrom = (email: string, password: string, deviceId?: string) =>
+    server.request(LoginDocument, { input: { email, password, deviceId } });
+
+  it("a device that once signed in is not held by the account-wide lock, only by its own budget", async () => {
+    const owner = await signUp(server);
+    // The owner's phone signed in successfully once: the server now knows its device id.
+    expect((await loginFrom(owner.email, PASSWORD, "owners-phone")).data?.login.session.newDevice).toBe(true);
+
+    // An attacker anywhere keeps the account locked: without a device id, or with one of their own.
+    await failThreeTimes(owner.email);
+    expect((await loginFrom(owner.email, PASSWORD)).errors?.[0].extensions.code).toBe("RATE_LIMITED");
+    expect((await loginFrom(owner.email, PASSWORD, "attackers-device")).errors?.[0].extensions.code).toBe("RATE_LIMITED");
+
+    // The owner's phone signs in all the same, and its success does not lift the lock on the others.
+    const phone = await loginFrom(owner.email, PASSWORD, "owners-phone");
+    expect(phone.data?.login.session.newDevice).toBe(false);
+    expect((await loginFrom(owner.email, PASSWORD)).errors?.[0].extensions.code).toBe("RATE_LIMITED");
+
+    // Its own budget still stops guessing from it (a stolen phone is no oracle).
+    for (let i = 0; i < 3; i++) {
+      expect((await loginFrom(owner.email, "wrong password", "owners-phone")).errors?.[0].extensions.code).toBe(
+        "INVALID_CREDENTIALS",
+      );
+    }
+    expect((await loginFrom(owner.email, PASSWORD, "owners-phone")).errors?.[0].extensions.code).toBe("RATE_LIMITED");
+  });
+
+  it("a device id known to another account earns no trust on this one", async () => {
+    const other = await signUp(server);
+    await loginFrom(other.email, PASSWORD, "shared-device");
+    const victim = await signUp(server);
+    await failThreeTimes(victim.email);
+    expect((await loginFrom(victim.email, PASSWORD, "shared-device")).errors?.[0].extensions.code).toBe("RATE_LIMITED");
   });
 });
 

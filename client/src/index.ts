@@ -9,6 +9,7 @@ export type {
   ExecutionResultLike,
   RevocationReason,
   SessionClientOptions,
+  SessionCreatedEvent,
   SignInInput,
   SignOutReason,
   SubscriptionSink,

@@ -1,7 +1,12 @@
 import { type Client, createClient } from "graphql-ws";
 import { type GraphQLErrorLike, SESSION_ENDED_REASONS, TOKEN_REASONS, unauthenticatedReason } from "./errors.js";
-import { SessionEventsDocument, type SessionEventsSubscription } from "./gql/graphql.js";
-import type { ExecutionResultLike, RevocationReason, SubscriptionSink } from "./types.js";
+import {
+  SessionEventsDocument,
+  type SessionEventsSubscription,
+  SessionsCreatedDocument,
+  type SessionsCreatedSubscription,
+} from "./gql/graphql.js";
+import type { ExecutionResultLike, RevocationReason, SessionCreatedEvent, SubscriptionSink } from "./types.js";
 
 export type SessionEvent = SessionEventsSubscription["sessionRevoked"];
 
@@ -11,6 +16,8 @@ export interface LiveCallbacks {
   /** This client's own session ended. */
   sessionEnded(reason: RevocationReason): void;
   otherSessionEnded(event: SessionEvent): void;
+  /** A new session of this user began on another device (never this one's own). */
+  sessionCreated(event: SessionCreatedEvent): void;
   /** The connection cannot be held (or was refused for an unclear reason): check over HTTP instead. */
   unusable(): void;
 }
@@ -64,7 +71,7 @@ function backoffMs(retries: number): number {
 
 /**
  * The signed-in client's live connection: one graphql-ws client, subscribed to
- * `sessionRevoked`, and carrying the app's own subscriptions. What each close means:
+ * `sessionRevoked` and `sessionCreated`, and carrying the app's own subscriptions. What each close means:
  *
  * | close | what the SDK does |
  * |---|---|
@@ -126,6 +133,15 @@ export class LiveConnection {
       complete: () => {
         if (!this.stopped) this.callbacks.unusable();
       },
+    });
+    // News only: its errors and completion say nothing the revocation stream does not.
+    this.subscribe(SessionsCreatedDocument.toString(), undefined, {
+      next: (result) => {
+        const event = (result as ExecutionResultLike<SessionsCreatedSubscription>).data?.sessionCreated;
+        if (event && !this.stopped) this.callbacks.sessionCreated(event);
+      },
+      error: () => undefined,
+      complete: () => undefined,
     });
   }
 

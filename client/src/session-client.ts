@@ -11,6 +11,7 @@ import {
 import {
   ReauthenticateDocument,
   RefreshDocument,
+  SecureAccountDocument,
   SessionCheckDocument,
   type SignedInFragment,
   SignInDocument,
@@ -27,6 +28,7 @@ import type {
   AuthState,
   DocumentInput,
   SessionClientOptions,
+  SessionCreatedEvent,
   SignInInput,
   SignOutReason,
   SubscriptionSink,
@@ -51,6 +53,55 @@ function documentText(document: unknown): string {
   if (typeof document === "string") return document;
   if ((document as Partial<DocumentNode>).kind === "Document") return print(document as DocumentNode);
   return String(document);
+}
+
+/**
+ * Cookie mode: a note in localStorage that this browser holds a session cookie (set on
+ * sign-in, removed on sign-out), so `restore()` on a signed-out page sends nothing rather than
+ * a refresh that can only be refused. Where localStorage is unavailable the SDK just asks.
+ */
+interface SessionHint {
+  get(): boolean;
+  set(signedIn: boolean): void;
+}
+
+const NO_HINT: SessionHint = { get: () => true, set: () => undefined };
+
+function sessionHint(key: string): SessionHint {
+  let storage: Storage | undefined;
+  try {
+    storage = (globalThis as { localStorage?: Storage }).localStorage;
+  } catch {
+    storage = undefined; // blocked by the browser's settings
+  }
+  if (!storage) return NO_HINT;
+  const store = storage;
+  return {
+    get: () => {
+      try {
+        return store.getItem(key) === "1";
+      } catch {
+        return true;
+      }
+    },
+    set: (signedIn) => {
+      try {
+        if (signedIn) store.setItem(key, "1");
+        else store.removeItem(key);
+      } catch {
+        // Not kept: the next restore() asks the server, as without a hint.
+      }
+    },
+  };
+}
+
+/** 256 random bits, base64url: a device id the server accepts ([A-Za-z0-9_-], 43 characters). */
+function randomDeviceId(): string {
+  const bytes = new Uint8Array(32);
+  globalThis.crypto.getRandomValues(bytes);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -82,11 +133,14 @@ export class SessionClient {
   private liveUnusable = false;
   private checkTimer: ReturnType<typeof setInterval> | undefined;
   private readonly listeners = new Set<AuthListener>();
+  private readonly createdListeners = new Set<(event: SessionCreatedEvent) => void>();
   private readonly tabs: TabSync;
   private readonly removePageListeners: (() => void)[];
   private readonly fetchImpl: typeof fetch;
   private readonly storage: TokenStorage;
   private readonly storageKey: string;
+  private readonly deviceIdKey: string;
+  private readonly hint: SessionHint;
   private readonly cookieMode: boolean;
   private readonly crossTab: boolean;
   private readonly wsUrl: string;
@@ -98,6 +152,8 @@ export class SessionClient {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.storage = options.storage ?? memoryStorage();
     this.storageKey = options.storageKey ?? "session-api.refresh-token";
+    this.deviceIdKey = options.deviceIdKey ?? "session-api.device-id";
+    this.hint = this.cookieMode && options.sessionHint !== false ? sessionHint(`session-api.signed-in:${options.url}`) : NO_HINT;
     this.wsUrl = options.wsUrl ?? absoluteUrl(options.url).replace(/^http/i, "ws");
     this.webSocketImpl = options.webSocketImpl ?? globalWebSocket();
     this.crossTab = options.crossTab ?? this.cookieMode;
@@ -122,16 +178,27 @@ export class SessionClient {
     return () => void this.listeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` when a new session of this user begins on another device, as the server
+   * pushes it over the live connection (not for this client's own sign-in). Returns the
+   * unsubscribe. Show it ("New sign-in on Chrome, Windows"); if it was not the user, call
+   * `secureAccount()`, then have them change the password.
+   */
+  onSessionCreated(listener: (event: SessionCreatedEvent) => void): () => void {
+    this.createdListeners.add(listener);
+    return () => void this.createdListeners.delete(listener);
+  }
+
   /** Creates the account and signs in. Throws SessionClientError (EMAIL_TAKEN, BAD_USER_INPUT, RATE_LIMITED, ...). */
   async signUp(input: SignInInput): Promise<AuthState> {
-    const answer = await this.post(SignUpDocument, { input }, { cookie: this.cookieMode });
+    const answer = await this.post(SignUpDocument, { input: await this.withDevice(input) }, { cookie: this.cookieMode });
     await this.signedIn(dataOrThrow(answer).register);
     return this.snapshot;
   }
 
   /** Signs in: a new session. Throws SessionClientError (INVALID_CREDENTIALS, RATE_LIMITED with retryAfter, ...). */
   async signIn(input: SignInInput): Promise<AuthState> {
-    const answer = await this.post(SignInDocument, { input }, { cookie: this.cookieMode });
+    const answer = await this.post(SignInDocument, { input: await this.withDevice(input) }, { cookie: this.cookieMode });
     await this.signedIn(dataOrThrow(answer).login);
     return this.snapshot;
   }
@@ -145,7 +212,9 @@ export class SessionClient {
     if (this.status === "signed-in") return Promise.resolve(this.snapshot);
     this.restoring ??= (async () => {
       try {
-        if (!this.cookieMode && !(await this.storage.get(this.storageKey))) {
+        // Nothing to restore: no stored token (memory mode), or this browser was never signed
+        // in or signed out since (cookie mode: asking would only earn a 401 in the console).
+        if (this.cookieMode ? !this.hint.get() : !(await this.storage.get(this.storageKey))) {
           this.endLocally(undefined, { tellTabs: false });
         } else {
           await this.refresh();
@@ -185,6 +254,16 @@ export class SessionClient {
   /** Ends every other session of this user; returns how many. FORBIDDEN/SESSION_NOT_FRESH (`needsReauthentication`): reauthenticate first. */
   async signOutOtherDevices(): Promise<number> {
     return (await this.request(SignOutOtherDevicesDocument)).logoutAllDevices;
+  }
+
+  /**
+   * "This wasn't me": ends every other session of this user (this one too with
+   * `keepCurrent: false`), reason SECURITY_CONCERN; returns how many. Then have the user
+   * change the password: whoever signed in knows it. FORBIDDEN/SESSION_NOT_FRESH
+   * (`needsReauthentication`): reauthenticate first.
+   */
+  async secureAccount(options: { keepCurrent?: boolean } = {}): Promise<number> {
+    return (await this.request(SecureAccountDocument, { keepCurrent: options.keepCurrent ?? true })).secureAccount;
   }
 
   /** Proves the password again, making the session fresh for sensitive operations. Throws INVALID_CREDENTIALS or RATE_LIMITED. */
@@ -299,6 +378,7 @@ export class SessionClient {
     this.tabs.close();
     for (const remove of this.removePageListeners) remove();
     this.listeners.clear();
+    this.createdListeners.clear();
   }
 
   /**
@@ -374,6 +454,7 @@ export class SessionClient {
     if (!this.cookieMode && !options.refreshed && payload.refreshToken)
       await this.storage.set(this.storageKey, payload.refreshToken);
     this.token = accessToken(payload.accessToken, sessionId, payload.accessTokenExpiresAt);
+    this.hint.set(true);
     this.adopt(payload.user, this.token, this.status === "signed-in" && !previous ? "TOKEN_REFRESHED" : "SIGNED_IN");
     this.tabs.post({
       type: "token",
@@ -414,6 +495,7 @@ export class SessionClient {
     this.stopLive();
     this.liveUnusable = false;
     this.stopChecks();
+    this.hint.set(false);
     const cleared = this.cookieMode
       ? Promise.resolve()
       : Promise.resolve(this.storage.remove(this.storageKey)).catch(() => undefined);
@@ -438,6 +520,25 @@ export class SessionClient {
       await this.post(SignOutDocument, refreshToken ? { refreshToken } : undefined, { token, cookie: options.cookie });
     } catch {
       // Unreachable: the session ends on its own (expiry); locally it is over already.
+    }
+  }
+
+  /**
+   * Memory mode: the sign-in input with this device's id, made once and kept in `storage`
+   * (cookie mode: the server's HttpOnly cookie is the device). A storage failure only costs
+   * the recognition, never the sign-in.
+   */
+  private async withDevice(input: SignInInput): Promise<SignInInput & { deviceId?: string }> {
+    if (this.cookieMode) return input;
+    try {
+      let deviceId = await this.storage.get(this.deviceIdKey);
+      if (!deviceId || !/^[A-Za-z0-9_-]{1,64}$/.test(deviceId)) {
+        deviceId = randomDeviceId();
+        await this.storage.set(this.deviceIdKey, deviceId);
+      }
+      return { ...input, deviceId };
+    } catch {
+      return input;
     }
   }
 
@@ -513,6 +614,17 @@ export class SessionClient {
         this.endLocally(this.crossTab && reason === "LOGOUT" ? "SIGNED_OUT_IN_ANOTHER_TAB" : reason, { tellTabs: true }),
       otherSessionEnded: (event) =>
         this.emit({ type: "OTHER_SESSION_ENDED", sessionId: event.sessionId, reason: event.reason, revokedAt: event.revokedAt }),
+      sessionCreated: (event) => {
+        for (const listener of [...this.createdListeners]) {
+          try {
+            listener(event);
+          } catch (error) {
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
+        }
+      },
       unusable: () => {
         this.stopLive();
         this.liveUnusable = true;

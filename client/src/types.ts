@@ -1,12 +1,10 @@
-/** Why the server ended a session (the schema's `RevocationReason`). */
-export type RevocationReason =
-  | "LOGOUT"
-  | "LOGOUT_ALL"
-  | "REVOKED"
-  | "PASSWORD_CHANGED"
-  | "EMAIL_CHANGED"
-  | "REFRESH_TOKEN_REUSE"
-  | "EXPIRED";
+import type { RevocationReason, SessionsCreatedSubscription } from "./gql/graphql.js";
+
+/** A new session of this user on another device, heard over the live connection (`onSessionCreated`). */
+export type SessionCreatedEvent = SessionsCreatedSubscription["sessionCreated"];
+
+/** Why the server ended a session: the schema's `RevocationReason`, generated from it. */
+export type { RevocationReason };
 
 /**
  * Why this client was signed out: the server's reason, or `SIGNED_OUT_IN_ANOTHER_TAB` when
@@ -69,6 +67,11 @@ export interface SignInInput {
   password: string;
   /** Shown in the user's list of sessions. */
   deviceName?: string;
+  /**
+   * "Keep me signed in" (default true). False: the session ends after the server's
+   * SESSION_SHORT_TTL (12 h by default) and, in cookie mode, its cookie with the browser.
+   */
+  rememberMe?: boolean;
 }
 
 /** The result of one subscription event, as graphql-ws delivers it. */
@@ -112,11 +115,25 @@ export interface SessionClientOptions {
   /** The storage key of the refresh token (default `session-api.refresh-token`). */
   storageKey?: string;
   /**
+   * Memory mode: the storage key of this device's long-lived id (default
+   * `session-api.device-id`), made on first sign-in and sent with every sign-in so the server
+   * recognises the device (newDevice, and a login-throttle budget of its own). Cookie mode
+   * needs none: the server keeps it in an HttpOnly cookie.
+   */
+  deviceIdKey?: string;
+  /**
    * Share refreshes and sign-outs with the other tabs of this browser (Web Locks,
    * BroadcastChannel). Default: true in cookie mode (one cookie jar per browser), false in
    * memory mode (set it when `storage` is shared between tabs, such as localStorage).
    */
   crossTab?: boolean;
+  /**
+   * Cookie mode: keep a note in localStorage that this browser is signed in (default true),
+   * so `restore()` on a page of a signed-out browser sends no refresh that could only be
+   * refused (no 401 in the console). A browser whose localStorage was cleared while its cookie
+   * lived then starts signed out. `false`: always ask the server.
+   */
+  sessionHint?: boolean;
   /** Runs after every sign-out, once local state is cleared: clear your own caches here. */
   onSignedOut?: (event: Extract<AuthEvent, { type: "SIGNED_OUT" }>) => void | Promise<void>;
   /** The fetch to use (default: the global one). */

@@ -9,9 +9,11 @@ import { PasswordQueue } from "../auth/password-queue";
 import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
 import { pgPool } from "../db/pg-pool";
+import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { AccessTokenService } from "../sessions/access-token";
+import { DeviceIdHasher } from "../sessions/device-id";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
 import { LastActiveWriter } from "../sessions/last-active-writer";
 import { SessionEvents } from "../sessions/revocation/revocation";
@@ -56,6 +58,7 @@ export interface Services {
 export function createServices(config: Config, db: DataSource, logger: Logger, fanout?: RevocationFanout): Services {
   const pool = pgPool(db);
   const users = new UserService(db);
+  const transactions = new Transactions(pool);
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
@@ -81,11 +84,18 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     freshTtl: config.freshSessionTtl,
   });
   const sessions = new SessionService(
-    db,
+    transactions,
     sessionStore,
     validator,
-    { idleTtl: config.sessionIdleTtl, maxTtl: config.sessionMaxTtl, refreshReuseGrace: config.refreshReuseGrace },
+    {
+      idleTtl: config.sessionIdleTtl,
+      maxTtl: config.sessionMaxTtl,
+      shortTtl: config.sessionShortTtl,
+      refreshReuseGrace: config.refreshReuseGrace,
+      maxSessionsPerUser: config.maxSessionsPerUser,
+    },
     events,
+    new DeviceIdHasher(config.jwt.secret),
   );
   const auditLog = new AuditLogService(db);
   const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
@@ -94,8 +104,8 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const throttle = new LoginThrottle(pool, config.loginThrottle);
   const passwordCheck = new PasswordCheck(passwords, throttle, auditLog);
   const registerBudget = new RegisterBudget(pool, config.registerBudget);
-  const auth = new AuthService(db, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
-  const account = new AccountService(db, users, sessions, passwords, passwordCheck, events);
+  const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
+  const account = new AccountService(transactions, users, sessions, passwords, passwordCheck, events);
   const live = new LiveConnections(sessions, logger, {
     perSession: config.socketCaps.perSession,
     perUser: config.socketCaps.perUser,

@@ -22,7 +22,10 @@ registerEnumType(AuditEventType, {
   description: "What a security event records.",
   valuesConfig: {
     REGISTER: { description: "The account was created." },
-    LOGIN: { description: "A session began: a sign-in, or the session that register opens." },
+    LOGIN: {
+      description:
+        'A session began: a sign-in, or the session that register opens. `details.newDevice` is true for a device this account had not signed in on; `details.persistent` is false without "keep me signed in"; `details.deviceName` as given.',
+    },
     LOGIN_FAILED: {
       description:
         "A password check was refused (login, reauthenticate, changePassword or changeEmail); `details.reason` is INVALID_CREDENTIALS or RATE_LIMITED.",
@@ -30,7 +33,7 @@ registerEnumType(AuditEventType, {
     LOGOUT: { description: "A session was ended by logout on its own device." },
     SESSION_REVOKED: {
       description:
-        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED or EXPIRED).",
+        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED, EXPIRED, SECURITY_CONCERN or SESSION_LIMIT).",
     },
     REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed, so its session was ended as stolen." },
     REAUTHENTICATED: { description: "The password was proved again (reauthenticate): the session is fresh." },

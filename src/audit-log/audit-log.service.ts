@@ -14,6 +14,8 @@ export interface SecurityEventRow {
   occurredAt: Date;
   ipAddress: string | null;
   userAgent: string | null;
+  /** The name given to the session concerned, while its row is kept (SESSION_RETENTION). */
+  deviceName: string | null;
   details: Record<string, unknown>;
 }
 
@@ -70,7 +72,8 @@ export class AuditLogService {
       keyset = "AND (occurred_at, id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::bigint)";
     }
     const raw = (await this.db.query(
-      `SELECT id::text AS id, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS micros, user_id, session_id, session_ids, type, occurred_at, ip_address, user_agent, details
+      `SELECT id::text AS id, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS micros, user_id, session_id, session_ids, type, occurred_at, ip_address, user_agent, details,
+              (SELECT s.device_name FROM sessions s WHERE s.id = security_events.session_id) AS device_name
          FROM security_events
         WHERE user_id = $1 ${keyset}
         ORDER BY occurred_at DESC, id DESC
@@ -86,6 +89,7 @@ export class AuditLogService {
       occurred_at: Date;
       ip_address: string | null;
       user_agent: string | null;
+      device_name: string | null;
       details: Record<string, unknown>;
     }[];
     const rows = raw.slice(0, limit).map((r) => ({
@@ -98,6 +102,7 @@ export class AuditLogService {
       occurredAt: new Date(r.occurred_at),
       ipAddress: r.ip_address,
       userAgent: r.user_agent,
+      deviceName: r.device_name,
       details: r.details,
     }));
     return { rows, hasNextPage: raw.length > limit };

@@ -1,5 +1,5 @@
-import type { EntityManager } from "typeorm";
-import { invariant } from "../lib/invariant";
+import { sql } from "../db/sql";
+import type { Transaction } from "../db/transaction";
 
 /**
  * The acting request, the one type for it: the client's facts as its transport saw them and,
@@ -19,10 +19,10 @@ export interface Actor {
  * connection never carries one request's actor into the next). Call it first inside every
  * transaction that revokes sessions or changes a user.
  */
-export async function setActor(manager: EntityManager, actor: Actor): Promise<void> {
-  invariant(manager.queryRunner?.isTransactionActive, "setActor must run inside a transaction");
-  await manager.query(
-    "SELECT set_config('app.ip', $1, true), set_config('app.user_agent', $2, true), set_config('app.session_id', $3, true)",
-    [actor.ipAddress ?? "", actor.userAgent?.slice(0, 512) ?? "", actor.sessionId ?? ""],
+export async function setActor(tx: Transaction, actor: Actor): Promise<void> {
+  await tx.rows(
+    sql`SELECT set_config('app.ip', ${actor.ipAddress ?? ""}, true),
+               set_config('app.user_agent', ${actor.userAgent?.slice(0, 512) ?? ""}, true),
+               set_config('app.session_id', ${actor.sessionId ?? ""}, true)`,
   );
 }

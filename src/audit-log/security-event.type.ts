@@ -46,6 +46,13 @@ export class SecurityEvent {
   @Field(() => String, { nullable: true, description: "desktop, mobile, tablet, ... parsed from the User-Agent." })
   deviceType!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The name given at sign-in to the session concerned (sessionId), while that session is kept; a LOGIN entry also keeps it in details.deviceName.",
+  })
+  deviceName!: string | null;
+
   @Field(() => GraphQLJSONObject, {
     description:
       "Small facts about the event, never a token, hash or password: a revocation's `reason`, the acting `bySessionId`, and `sessionCount` when one action ended several sessions.",
@@ -62,6 +69,7 @@ export class SecurityEvent {
       ipAddress: row.ipAddress,
       userAgent: row.userAgent,
       ...parseDevice(row.userAgent),
+      deviceName: row.deviceName ?? (typeof row.details.deviceName === "string" ? row.details.deviceName : null),
       details: row.details,
     });
   }

@@ -1,5 +1,5 @@
-import type { DataSource, EntityManager } from "typeorm";
 import { type Actor, setActor } from "../audit-log/request-actor";
+import type { Transaction, Transactions } from "../db/transaction";
 import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { SessionEventSink } from "../sessions/revocation/revocation";
@@ -29,7 +29,7 @@ const WRONG_CURRENT_PASSWORD = "The current password is not correct.";
  */
 export class AccountService {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly users: UserService,
     private readonly sessions: SessionService,
     private readonly passwords: PasswordHasher,
@@ -40,7 +40,8 @@ export class AccountService {
   /** Checks the password and makes this session fresh again. */
   async reauthenticate(viewer: SignedInViewer, password: string, actor: Actor): Promise<boolean> {
     const user = await this.currentUser(viewer);
-    await this.passwordCheck.verify(user, user.email, password, actor);
+    // A signed-in session is a browser that signed in: it has a budget of its own.
+    await this.passwordCheck.verify(user, user.email, password, actor, { trustedDevice: `session:${viewer.sessionId}` });
     if (!(await this.sessions.markAuthenticated(viewer.sessionId, actor))) throw unauthenticated("SESSION_REVOKED");
     return true;
   }
@@ -49,8 +50,8 @@ export class AccountService {
   async changePassword(viewer: SignedInViewer, currentPassword: string, newPassword: string, actor: Actor) {
     const user = await this.provePassword(viewer, currentPassword, actor);
     const passwordHash = await this.passwords.hash(newPassword);
-    return this.changeAndRevokeOthers(viewer, actor, "PASSWORD_CHANGED", (m) =>
-      this.users.updatePasswordHash(m, user.id, passwordHash),
+    return this.changeAndRevokeOthers(viewer, actor, "PASSWORD_CHANGED", (tx) =>
+      this.users.updatePasswordHash(tx, user.id, passwordHash),
     );
   }
 
@@ -59,11 +60,10 @@ export class AccountService {
     const user = await this.provePassword(viewer, currentPassword, actor);
     const email = normalizeEmail(newEmail);
     try {
-      const ended = await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", (m) =>
-        this.users.updateEmail(m, user.id, email),
-      );
-      this.events.userChanged(user.id);
-      return ended;
+      return await this.changeAndRevokeOthers(viewer, actor, "EMAIL_CHANGED", async (tx) => {
+        await this.users.updateEmail(tx, user.id, email);
+        tx.afterCommit(() => this.events.userChanged(user.id));
+      });
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw appError("EMAIL_TAKEN");
       throw error;
@@ -82,7 +82,10 @@ export class AccountService {
    */
   private async provePassword(viewer: SignedInViewer, password: string, actor: Actor): Promise<UserEntity> {
     const user = await this.currentUser(viewer);
-    await this.passwordCheck.verify(user, user.email, password, actor, WRONG_CURRENT_PASSWORD);
+    await this.passwordCheck.verify(user, user.email, password, actor, {
+      failureMessage: WRONG_CURRENT_PASSWORD,
+      trustedDevice: `session:${viewer.sessionId}`,
+    });
     return user;
   }
 
@@ -90,18 +93,17 @@ export class AccountService {
     viewer: SignedInViewer,
     actor: Actor,
     reason: RevocationReason,
-    change: (m: EntityManager) => Promise<void>,
+    change: (tx: Transaction) => Promise<void>,
   ): Promise<number> {
-    const revoked = await this.db.transaction(async (m) => {
-      await setActor(m, actor);
+    const revoked = await this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
       // Again, under a row lock: the session may have been revoked while the hash was computed.
-      assertAlive(await this.sessions.validateSession({ session: viewer }, { lockIn: m }));
+      assertAlive(await this.sessions.validateSession({ session: viewer }, { lockIn: tx }));
       // The password was just proved on this session: it is as fresh as after reauthenticate.
-      await this.sessions.markFresh(m, viewer.sessionId);
-      await change(m);
-      return this.sessions.revokeUserSessions(viewer.userId, reason, { exceptSessionId: viewer.sessionId, manager: m });
+      await this.sessions.markFresh(tx, viewer.sessionId);
+      await change(tx);
+      return this.sessions.revokeUserSessions(viewer.userId, reason, { exceptSessionId: viewer.sessionId, tx });
     });
-    await this.events.sessionsRevoked(revoked);
     return revoked.length;
   }
 }

@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { unauthenticated } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
+import { isDeviceId, newDeviceId } from "../sessions/device-id";
 import { Session } from "../sessions/session.type";
 import { User } from "../users/user.type";
 import type { SignedIn } from "./auth.service";
@@ -14,7 +15,11 @@ import { LoginInput, RegisterInput } from "./credentials.input";
  */
 function toPayload(ctx: GraphQLContext, s: SignedIn): AuthPayload {
   const cookieMode = ctx.transport === "cookie";
-  if (cookieMode) ctx.response.setRefreshCookie(s.refreshToken, (s.session.expiresAt.getTime() - Date.now()) / 1000);
+  if (cookieMode) {
+    // Without "keep me signed in" the cookie has no lifetime: it dies with the browser.
+    const maxAge = s.session.persistent ? (s.session.expiresAt.getTime() - Date.now()) / 1000 : null;
+    ctx.response.setRefreshCookie(s.refreshToken, maxAge);
+  }
   return Object.assign(new AuthPayload(), {
     accessToken: s.accessToken,
     accessTokenExpiresAt: s.accessTokenExpiresAt,
@@ -24,18 +29,30 @@ function toPayload(ctx: GraphQLContext, s: SignedIn): AuthPayload {
   });
 }
 
+/**
+ * The device's long-lived id: in cookie mode the `__Host-device` cookie (made on first sign-in,
+ * its lifetime renewed on each), in body mode the `deviceId` the client keeps (its form
+ * already checked by the input's rules), else none.
+ */
+function deviceId(ctx: GraphQLContext, input: LoginInput | RegisterInput): string | null {
+  if (ctx.transport !== "cookie") return input.deviceId ?? null;
+  const id = isDeviceId(ctx.deviceCookie) ? ctx.deviceCookie : newDeviceId();
+  ctx.response.setDeviceCookie(id);
+  return id;
+}
+
 @Resolver()
 export class AuthResolver {
   @Mutation(() => AuthPayload, { description: "Creates the account and signs in on this device." })
   async register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext) {
-    return toPayload(ctx, await ctx.services.auth.register(input, ctx.actor));
+    return toPayload(ctx, await ctx.services.auth.register({ ...input, deviceId: deviceId(ctx, input) }, ctx.actor));
   }
 
   @Mutation(() => AuthPayload, {
     description: "Signs in: always a new session with a new refresh token. Throttled per account and per IP (RATE_LIMITED).",
   })
   async login(@Arg("input", () => LoginInput) input: LoginInput, @Ctx() ctx: GraphQLContext) {
-    return toPayload(ctx, await ctx.services.auth.login(input, ctx.actor));
+    return toPayload(ctx, await ctx.services.auth.login({ ...input, deviceId: deviceId(ctx, input) }, ctx.actor));
   }
 
   @Mutation(() => AuthPayload, {

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { DataSource } from "typeorm";
 import { type Actor, setActor } from "../audit-log/request-actor";
+import type { Transactions } from "../db/transaction";
 import { appError, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { AccessTokenService } from "../sessions/access-token";
 import type { SessionEntity } from "../sessions/session.entity";
-import type { SessionService } from "../sessions/session.service";
-import { UserEntity } from "../users/user.entity";
+import type { NewSessionInput, SessionService } from "../sessions/session.service";
+import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
@@ -22,10 +22,20 @@ export interface SignedIn {
 
 export const UNIQUE_VIOLATION = "23505";
 
+/** What register and login take besides the password; `deviceId` already validated by the transport. */
+export interface SignInInput {
+  email: string;
+  password: string;
+  deviceName?: string | null;
+  /** Default true. */
+  rememberMe?: boolean | null;
+  deviceId?: string | null;
+}
+
 /** Sign-up, sign-in and refresh: the flows that mint or spend credentials. */
 export class AuthService {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly users: UserService,
     private readonly sessions: SessionService,
     private readonly passwords: PasswordHasher,
@@ -34,24 +44,18 @@ export class AuthService {
     private readonly registerBudget: RegisterBudget,
   ) {}
 
-  async register(input: { email: string; password: string; deviceName?: string | null }, actor: Actor) {
+  async register(input: SignInInput, actor: Actor) {
     const email = normalizeEmail(input.email);
     // Before the hash: past its budget, an IP costs the server one counter update, no scrypt.
     await this.registerBudget.spend(actor.ipAddress);
     const passwordHash = await this.passwords.hash(input.password);
     try {
       // One transaction: a failure creating the session leaves no account (and no log entry) behind.
-      return await this.db.transaction(async (m) => {
-        await setActor(m, actor);
-        const user = m.create(UserEntity, { id: randomUUID(), email, passwordHash });
-        await m.insert(UserEntity, user);
-        const saved = await m.findOneByOrFail(UserEntity, { id: user.id });
-        const { session, refreshToken } = await this.sessions.createSession(m, {
-          userId: user.id,
-          deviceName: input.deviceName ?? null,
-          actor,
-        });
-        return this.signedIn(saved, session, refreshToken);
+      return await this.transactions.run(async (tx) => {
+        await setActor(tx, actor);
+        const user = await this.users.createUser(tx, { id: randomUUID(), email, passwordHash });
+        const { session, refreshToken } = await this.sessions.createSession(tx, newSession(user.id, input, actor));
+        return this.signedIn(user, session, refreshToken);
       });
     } catch (error) {
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw appError("EMAIL_TAKEN");
@@ -59,14 +63,18 @@ export class AuthService {
     }
   }
 
-  async login(input: { email: string; password: string; deviceName?: string | null }, actor: Actor) {
+  async login(input: SignInInput, actor: Actor) {
     const email = normalizeEmail(input.email);
     const user = await this.users.findByEmail(email);
-    await this.passwordCheck.verify(user, email, input.password, actor);
+    // OWASP device cookies: a device this account has signed in on before has a budget of
+    // its own, so nobody elsewhere can lock its owner out by failing on purpose.
+    const trustedDevice =
+      user && input.deviceId && (await this.sessions.isKnownDevice(user.id, input.deviceId)) ? input.deviceId : null;
+    await this.passwordCheck.verify(user, email, input.password, actor, { trustedDevice });
     invariant(user, "a password check passed without a user");
-    const { session, refreshToken } = await this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      return this.sessions.createSession(m, { userId: user.id, deviceName: input.deviceName ?? null, actor });
+    const { session, refreshToken } = await this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
+      return this.sessions.createSession(tx, newSession(user.id, input, actor));
     });
     return this.signedIn(user, session, refreshToken);
   }
@@ -89,4 +97,14 @@ export class AuthService {
     );
     return { user, session, refreshToken, accessToken: token, accessTokenExpiresAt: expiresAt };
   }
+}
+
+function newSession(userId: string, input: SignInInput, actor: Actor): NewSessionInput {
+  return {
+    userId,
+    deviceName: input.deviceName ?? null,
+    actor,
+    deviceId: input.deviceId ?? null,
+    rememberMe: input.rememberMe ?? true,
+  };
 }

@@ -1,8 +1,15 @@
-import { IsEmail, IsOptional, Length, MaxLength } from "class-validator";
+import { IsEmail, IsOptional, Length, Matches, MaxLength } from "class-validator";
 import { ArgsType, Field, InputType } from "type-graphql";
+import { DEVICE_ID_PATTERN } from "../sessions/device-id";
 
 // ASVS V6.2: at least 8 characters, at least 64 allowed, no composition rules.
 const PASSWORD = { min: 8, max: 128 };
+
+const REMEMBER_ME =
+  "Keep me signed in (default true). False: the session ends SESSION_SHORT_TTL after sign-in (default 12 h) and, in cookie mode, the refresh cookie dies with the browser (no Max-Age or Expires).";
+const DEVICE_ID =
+  "Body mode: the long-lived id this device keeps, at most 64 characters of [A-Za-z0-9_-] (else BAD_USER_INPUT), so the server recognises it (Session.newDevice) and trusts it in the login throttle. Cookie mode: ignored, the __Host-device cookie is used. Only a keyed hash is stored.";
+const DEVICE_ID_MESSAGE = "deviceId must be at most 64 characters of A-Z, a-z, 0-9, _ and -";
 
 @InputType("RegisterInput")
 export class RegisterInput {
@@ -19,6 +26,14 @@ export class RegisterInput {
   @IsOptional()
   @MaxLength(100)
   deviceName?: string | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: REMEMBER_ME })
+  rememberMe?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: DEVICE_ID })
+  @IsOptional()
+  @Matches(DEVICE_ID_PATTERN, { message: DEVICE_ID_MESSAGE })
+  deviceId?: string | null;
 }
 
 @InputType("LoginInput")
@@ -36,6 +51,14 @@ export class LoginInput {
   @IsOptional()
   @MaxLength(100)
   deviceName?: string | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: REMEMBER_ME })
+  rememberMe?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: DEVICE_ID })
+  @IsOptional()
+  @Matches(DEVICE_ID_PATTERN, { message: DEVICE_ID_MESSAGE })
+  deviceId?: string | null;
 }
 
 @ArgsType()

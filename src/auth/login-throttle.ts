@@ -23,10 +23,17 @@ export type ThrottleDecision =
  * its point back (account counter reset, IP counter refunded), which makes the counters
  * count failures. Windows are fixed and never extended by refused attempts, so a lockout
  * always ends `windowSeconds` after it began (ASVS V6.3.1, no indefinite lock-out).
+ *
+ * Malicious lockout (OWASP's device cookies, ASVS V6.1.1): an attempt from a device that has
+ * signed in on this account before (`trustedDevice`, its device id) spends from a budget of
+ * its own, per account and device, instead of the account-wide one. Anyone elsewhere failing
+ * on purpose exhausts only the account-wide budget, which holds back untrusted clients; the
+ * owner's browser keeps its own. The IP budget applies to every attempt.
  */
 export class LoginThrottle {
   private readonly account: RateLimiterPostgres;
   private readonly ip: RateLimiterPostgres;
+  private readonly device: RateLimiterPostgres;
 
   constructor(
     private readonly pool: Pool,
@@ -45,12 +52,16 @@ export class LoginThrottle {
     };
     this.account = new RateLimiterPostgres({ ...common, keyPrefix: "account", points: policy.maxFailuresPerAccount });
     this.ip = new RateLimiterPostgres({ ...common, keyPrefix: "ip", points: policy.maxFailuresPerIp });
+    this.device = new RateLimiterPostgres({ ...common, keyPrefix: "device", points: policy.maxFailuresPerAccount });
   }
 
-  /** Counts one password attempt for the account and the IP; refuses past either limit. */
-  async attempt(accountKey: string, ip: string | null): Promise<ThrottleDecision> {
+  /**
+   * Counts one password attempt for the account (or, from a trusted device, for that device on
+   * the account) and the IP; refuses past either limit.
+   */
+  async attempt(accountKey: string, ip: string | null, trustedDevice?: string | null): Promise<ThrottleDecision> {
     const results = await Promise.allSettled([
-      this.account.consume(accountId(accountKey)),
+      trustedDevice ? this.device.consume(deviceKey(accountKey, trustedDevice)) : this.account.consume(accountId(accountKey)),
       ip ? this.ip.consume(ip) : Promise.resolve(null),
     ]);
     let retryAfterMs = 0;
@@ -76,13 +87,24 @@ export class LoginThrottle {
     await this.pool.query("DELETE FROM login_throttle WHERE expire < $1", [Date.now()]);
   }
 
-  /** A right password: the account starts afresh and the IP gets its point back. */
-  async succeeded(accountKey: string, ip: string | null): Promise<void> {
-    await Promise.all([this.account.delete(accountId(accountKey)), ip ? this.ip.reward(ip, 1) : undefined]);
+  /**
+   * A right password: the budget it was charged to starts afresh (a trusted device's success
+   * leaves the account-wide lockout of untrusted clients in place) and the IP gets its point back.
+   */
+  async succeeded(accountKey: string, ip: string | null, trustedDevice?: string | null): Promise<void> {
+    await Promise.all([
+      trustedDevice ? this.device.delete(deviceKey(accountKey, trustedDevice)) : this.account.delete(accountId(accountKey)),
+      ip ? this.ip.reward(ip, 1) : undefined,
+    ]);
   }
 }
 
 /** Counters are keyed by a hash of the normalized email: the table holds no addresses. */
 function accountId(normalizedEmail: string): string {
   return createHash("sha256").update(normalizedEmail).digest("base64url");
+}
+
+/** A trusted device's counter on one account, hashed too: the table holds neither the email nor the device id. */
+function deviceKey(normalizedEmail: string, deviceId: string): string {
+  return createHash("sha256").update(normalizedEmail).update("\0").update(deviceId).digest("base64url");
 }

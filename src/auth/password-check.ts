@@ -29,16 +29,18 @@ export class PasswordCheck {
   /**
    * Resolves when `password` is the user's; otherwise throws RATE_LIMITED or
    * INVALID_CREDENTIALS (with `failureMessage`). `accountKey` is the normalized email, the
-   * throttle's key whether or not such a user exists.
+   * throttle's key whether or not such a user exists. `trustedDevice`: a device that has
+   * signed in on this account before, throttled on a budget of its own (see LoginThrottle).
    */
   async verify(
     user: UserEntity | null,
     accountKey: string,
     password: string,
     actor: Actor,
-    failureMessage?: string,
+    options: { failureMessage?: string; trustedDevice?: string | null } = {},
   ): Promise<void> {
-    const decision = await this.throttle.attempt(accountKey, actor.ipAddress);
+    const { failureMessage, trustedDevice } = options;
+    const decision = await this.throttle.attempt(accountKey, actor.ipAddress, trustedDevice);
     if (!decision.allowed) {
       // Logged once per lockout, not per refused attempt: a flood must not flood the log.
       if (decision.lockoutStarted) await this.events.recordFailedLogin(user?.id ?? null, actor, "RATE_LIMITED");
@@ -56,6 +58,6 @@ export class PasswordCheck {
       await this.events.recordFailedLogin(user?.id ?? null, actor, "INVALID_CREDENTIALS");
       throw appError("INVALID_CREDENTIALS", { message: failureMessage });
     }
-    await this.throttle.succeeded(accountKey, actor.ipAddress);
+    await this.throttle.succeeded(accountKey, actor.ipAddress, trustedDevice);
   }
 }

@@ -27,6 +27,10 @@ const shape = {
   /** Unset: the smaller of 7 days and SESSION_MAX_TTL. */
   SESSION_IDLE_TTL: seconds(undefined),
   SESSION_MAX_TTL: seconds(30 * 24 * 3600),
+  /** Absolute lifetime of a session signed in with rememberMe: false (capped by SESSION_MAX_TTL). */
+  SESSION_SHORT_TTL: seconds(12 * 3600),
+  /** Live sessions per user; a sign-in past it ends the least recently active one (SESSION_LIMIT). 0: no limit. */
+  MAX_SESSIONS_PER_USER: integer(100, 0, 1_000_000),
   /** How long a just-spent refresh token is answered with REFRESH_TOKEN_ROTATED instead of revoking. */
   REFRESH_REUSE_GRACE: seconds(10, { min: 0 }),
   /** Seconds a WebSocket may take to send connection_init before it is closed with 4408. */
@@ -141,6 +145,10 @@ export interface Config {
   readonly accessTokenTtl: number;
   readonly sessionIdleTtl: number;
   readonly sessionMaxTtl: number;
+  /** rememberMe: false sessions, at most sessionMaxTtl. */
+  readonly sessionShortTtl: number;
+  /** 0: no limit. */
+  readonly maxSessionsPerUser: number;
   readonly refreshReuseGrace: number;
   readonly passwordHashCost: number;
   readonly freshSessionTtl: number;
@@ -222,6 +230,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     sessionIdleTtl: e.SESSION_IDLE_TTL ?? Math.min(DEFAULT_SESSION_IDLE_TTL, e.SESSION_MAX_TTL),
     sessionMaxTtl: e.SESSION_MAX_TTL,
+    sessionShortTtl: Math.min(e.SESSION_SHORT_TTL, e.SESSION_MAX_TTL),
+    maxSessionsPerUser: e.MAX_SESSIONS_PER_USER,
     refreshReuseGrace: e.REFRESH_REUSE_GRACE,
     passwordHashCost: e.PASSWORD_HASH_COST,
     freshSessionTtl: e.FRESH_SESSION_TTL,

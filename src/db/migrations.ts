@@ -6,6 +6,7 @@ import { SessionsHotRevocation1764460000000 } from "../../migrations/17644600000
 import { OneSecurityEventPerRevocation1764470000000 } from "../../migrations/1764470000000-OneSecurityEventPerRevocation";
 import { RevocationsLoggedByTheirStatement1764480000000 } from "../../migrations/1764480000000-RevocationsLoggedByTheirStatement";
 import { InstanceLeases1764490000000 } from "../../migrations/1764490000000-InstanceLeases";
+import { DevicesAndSessionLimit1764600000000 } from "../../migrations/1764600000000-DevicesAndSessionLimit";
 
 /**
  * Every migration, imported by name rather than found by a glob over the build output: tsc
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   OneSecurityEventPerRevocation1764470000000,
   RevocationsLoggedByTheirStatement1764480000000,
   InstanceLeases1764490000000,
+  DevicesAndSessionLimit1764600000000,
 ];

@@ -1,5 +1,5 @@
 import type { Pool, QueryResultRow } from "pg";
-import type { DataSource, EntityManager } from "typeorm";
+import type { DataSource } from "typeorm";
 import type { PostgresDriver } from "typeorm/driver/postgres/PostgresDriver";
 import { invariant } from "../lib/invariant";
 import { render, type Sql } from "./sql";
@@ -27,18 +27,6 @@ export function poolRunner(pool: Pool): SqlRunner {
     async rows<T extends QueryResultRow>(query: Sql, name?: string) {
       const { text, values } = render(query);
       return (await pool.query<T>({ name, text, values })).rows;
-    },
-  };
-}
-
-/** Statements inside a caller's TypeORM transaction (`db.transaction(m => ...)`). */
-export function transactionRunner(manager: EntityManager): SqlRunner {
-  const runner = manager.queryRunner;
-  invariant(runner?.isTransactionActive, "transactionRunner needs the manager of an open transaction");
-  return {
-    async rows<T extends QueryResultRow>(query: Sql) {
-      const { text, values } = render(query);
-      return (await runner.query(text, values, true)).records as T[];
     },
   };
 }

@@ -6,7 +6,7 @@ import type { AuthService } from "../auth/auth.service";
 import { serviceUnavailable, type UnauthenticatedReason, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { Logger } from "../lib/logger";
-import type { RevokedEventPayload } from "../sessions/revocation/revocation";
+import type { RevokedEventPayload, SessionCreated } from "../sessions/revocation/revocation";
 import type { SessionService } from "../sessions/session.service";
 import type { SessionCheck, SessionRef, Viewer } from "../sessions/validate-session";
 import type { UserEntity } from "../users/user.entity";
@@ -35,6 +35,8 @@ export interface ContextDeps extends ResolverServices {
 export interface OperationSocket {
   /** This socket's share of its user's sessionRevoked events. */
   sessionRevoked(): AsyncIterableIterator<RevokedEventPayload>;
+  /** Its user's new sessions on every device but this socket's own. */
+  sessionCreated(): AsyncIterableIterator<SessionCreated>;
 }
 
 export interface GraphQLContext {
@@ -55,6 +57,8 @@ export interface GraphQLContext {
   transport: "cookie" | "body";
   /** The refresh cookie's value, read only in cookie mode. */
   refreshCookie: string | null;
+  /** The device cookie's value (unchecked), read only in cookie mode. */
+  deviceCookie: string | null;
   /** Cookies for the transport to write; see ResponseHints. */
   response: ResponseHints;
   loaders: Loaders;
@@ -103,6 +107,7 @@ export interface ContextInput {
   /** HTTP only: cookie mode and its cookie (default: body mode, no cookie). */
   transport?: "cookie" | "body";
   refreshCookie?: string | null;
+  deviceCookie?: string | null;
   response?: ResponseHints;
   /**
    * Read the session from the database, not memory: for the WebSocket's connect and every
@@ -184,6 +189,7 @@ function contextFor(
     actor: { ipAddress: input.actor.ipAddress, userAgent: input.actor.userAgent, sessionId },
     transport,
     refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
+    deviceCookie: transport === "cookie" ? (input.deviceCookie ?? null) : null,
     response: input.response ?? new ResponseHints(),
     loaders: new RequestLoaders(deps),
     services: deps,

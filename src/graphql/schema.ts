@@ -6,6 +6,7 @@ import { AuthResolver } from "../auth/auth.resolver";
 import { invariant } from "../lib/invariant";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
+import { SessionCreatedResolver } from "../sessions/session-created.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { DateTimeScalar } from "./scalars";
 
@@ -16,6 +17,7 @@ export const RESOLVERS = [
   UserResolver,
   SecurityEventResolver,
   SessionRevokedResolver,
+  SessionCreatedResolver,
 ] as const;
 
 /**

@@ -20,7 +20,15 @@ import { refusedBeforeValidation, refusePersistedQueries } from "./document-guar
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { createPlayground, wantsPlayground } from "./playground";
 import { BodyTooLargeError, readBody } from "./read-body";
-import { REFRESH_COOKIE, readRefreshCookie, serializeRefreshCookie, TRANSPORT_HEADER } from "./refresh-cookie";
+import {
+  DEVICE_COOKIE,
+  REFRESH_COOKIE,
+  readCookie,
+  readRefreshCookie,
+  serializeDeviceCookie,
+  serializeRefreshCookie,
+  TRANSPORT_HEADER,
+} from "./refresh-cookie";
 import { requestActor } from "./request-actor";
 import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
 import { serviceUnavailableStatus } from "./service-unavailable";
@@ -249,6 +257,7 @@ export async function startHttpServer(
           actor: requestActor(req),
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
+          deviceCookie: readCookie(cookieHeader, DEVICE_COOKIE),
           response: hints,
           operation: body,
         }).catch((error: unknown) => {
@@ -259,7 +268,10 @@ export async function startHttpServer(
     for (const [key, value] of response.headers) {
       res.setHeader(key, key === "vary" ? `Origin, ${value}` : value);
     }
-    if (hints.refreshCookie !== undefined) res.setHeader("set-cookie", serializeRefreshCookie(hints.refreshCookie));
+    const cookies: string[] = [];
+    if (hints.refreshCookie !== undefined) cookies.push(serializeRefreshCookie(hints.refreshCookie));
+    if (hints.deviceCookie !== undefined) cookies.push(serializeDeviceCookie(hints.deviceCookie));
+    if (cookies.length > 0) res.setHeader("set-cookie", cookies);
     // The cookie is cleared when the session is over in this browser (a logout, or a refresh
     // with a cookie that can never work again): the browser drops the site's cached responses
     // and storage too, so nothing the signed-out user saw survives in it.

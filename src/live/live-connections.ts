@@ -1,6 +1,11 @@
 import { CloseCode, type ForbiddenCloseReason, type TooManyConnectionsReason } from "../errors/close-codes";
 import type { Logger } from "../lib/logger";
-import type { RevocationConsumer, RevokedEventPayload, SessionRevocation } from "../sessions/revocation/revocation";
+import type {
+  RevocationConsumer,
+  RevokedEventPayload,
+  SessionCreated,
+  SessionRevocation,
+} from "../sessions/revocation/revocation";
 import type { RevocationReason } from "../sessions/revocation/revocation-reason";
 import type { SessionService } from "../sessions/session.service";
 import { EventQueue } from "./event-queue";
@@ -13,6 +18,8 @@ export interface ClosableSocket {
 /** One acknowledged WebSocket: it belongs to exactly one session, fixed at connection_init. */
 export class LiveConnection {
   readonly subscriptions = new Set<EventQueue<RevokedEventPayload>>();
+  /** sessionCreated subscriptions: news only, so an ending socket does not wait for them to drain. */
+  readonly createdSubscriptions = new Set<EventQueue<SessionCreated>>();
   ending = false;
 
   constructor(
@@ -123,6 +130,28 @@ export class LiveConnections implements RevocationConsumer {
     if (connection.ending) void queue.return();
     else connection.subscriptions.add(queue);
     return queue;
+  }
+
+  /** A sessionCreated stream; like `subscribe`, the topic is the connection's user. */
+  subscribeCreated(connection: LiveConnection): AsyncIterableIterator<SessionCreated> {
+    const queue: EventQueue<SessionCreated> = new EventQueue(() => connection.createdSubscriptions.delete(queue));
+    if (connection.ending) void queue.return();
+    else connection.createdSubscriptions.add(queue);
+    return queue;
+  }
+
+  /**
+   * A new session of a user with sockets here: every one of them hears it but the new
+   * session's own (it knows), and none of another user's. One event object for all of them
+   * (shared-subscribe executes it once per distinct operation).
+   */
+  deliverCreated(created: SessionCreated): void {
+    const connections = this.byUser.get(created.userId);
+    if (!connections) return;
+    for (const connection of connections) {
+      if (connection.sessionId === created.session.id || connection.ending) continue;
+      for (const queue of connection.createdSubscriptions) queue.push(created);
+    }
   }
 
   /**

@@ -15,8 +15,10 @@ const resultsByEvent = new WeakMap<object, Map<string, PromiseOrValue<ExecutionR
  * user that stays signed in, and each ended socket hears one: executing each of them once per
  * socket was most of the delivery work (`npm run bench:live`). Sharing the result is sound
  * here because an event's fields are read from the event alone, never from the subscriber's
- * context: SessionRevokedEvent is all there is under Subscription, events are only ever
- * pushed to their own user's sockets, and `current` is part of the event object itself.
+ * context: SessionRevokedEvent and SessionCreatedEvent are all there is under Subscription,
+ * events are only ever pushed to their own user's sockets, `current` is part of a revocation
+ * event itself, and a created session is never the receiving socket's own (so its `current`
+ * is false for every subscriber).
  *
  * Like graphql-js (`mapAsyncIterator`), `return()` goes straight to the source, so a
  * subscription is stopped at once even while it waits for its next event.

@@ -119,7 +119,10 @@ export function startLiveServer(
       if (problems) return problems;
       (ctx.extra.contexts ??= new Map()).set(id, {
         ...context,
-        connection: { sessionRevoked: () => live.subscribe(connection) },
+        connection: {
+          sessionRevoked: () => live.subscribe(connection),
+          sessionCreated: () => live.subscribeCreated(connection),
+        },
       });
       return undefined;
     },

@@ -70,4 +70,12 @@ export class SessionEntity {
 
   @Column({ name: "revoked_reason", type: "varchar", length: 32, nullable: true })
   revokedReason!: RevocationReason | null;
+
+  /** Signed in from a device this user had not signed in on before (user_devices). */
+  @Column({ name: "new_device", type: "boolean", default: true })
+  newDevice!: boolean;
+
+  /** False when "keep me signed in" was off: SESSION_SHORT_TTL, and a browser-session cookie. */
+  @Column({ type: "boolean", default: true })
+  persistent!: boolean;
 }

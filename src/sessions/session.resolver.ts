@@ -64,6 +64,25 @@ export class SessionResolver {
     return ended.length;
   }
 
+  @Mutation(() => Int, {
+    description: [
+      `"This wasn't me": ends every other session of yours (all of them with keepCurrent: false) with reason SECURITY_CONCERN, tells their sockets at once, and records it in your security log. Returns how many ended.`,
+      "Needs a fresh session (else FORBIDDEN, SESSION_NOT_FRESH: reauthenticate first).",
+      "Follow it with changePassword: whoever signed in knows the password, and only a new one keeps them out.",
+    ].join("\n"),
+  })
+  async secureAccount(
+    @Arg("keepCurrent", () => Boolean, { defaultValue: true }) keepCurrent: boolean,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<number> {
+    const viewer = await requireFreshViewer(ctx);
+    const ended = await ctx.services.sessions.revokeUserSessions(viewer.userId, "SECURITY_CONCERN", {
+      exceptSessionId: keepCurrent ? viewer.sessionId : undefined,
+      actor: ctx.actor,
+    });
+    return ended.length;
+  }
+
   @Mutation(() => Boolean, {
     description:
       "Ends one of your sessions. False when there is no such active session of yours (missing, ended, or another user's: indistinguishable by design). Ending another session than this one needs a fresh session (else FORBIDDEN, SESSION_NOT_FRESH).",

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { DataSource, EntityManager } from "typeorm";
 import { type Actor, setActor } from "../audit-log/request-actor";
+import type { Transaction, Transactions } from "../db/transaction";
 import { parseDevice } from "../lib/device";
+import type { DeviceIdHasher } from "./device-id";
 import { formatRefreshToken, generateSecret, hashSecret, parseRefreshToken, secretMatches } from "./refresh-token";
 import type { RevocationTarget, SessionEventSink, SessionRevocation } from "./revocation/revocation";
 import type { RevocationReason } from "./revocation/revocation-reason";
@@ -13,7 +14,22 @@ import type { SessionCheck, SessionCredential, SessionRequirements, SessionValid
 export interface SessionPolicy {
   idleTtl: number;
   maxTtl: number;
+  /** Absolute lifetime of a rememberMe: false session. */
+  shortTtl: number;
   refreshReuseGrace: number;
+  /** MAX_SESSIONS_PER_USER; 0: no limit. */
+  maxSessionsPerUser: number;
+}
+
+/** A sign-in's facts about the device, as the transport and the input gave them. */
+export interface NewSessionInput {
+  userId: string;
+  deviceName: string | null;
+  actor: Actor;
+  /** The device's long-lived id (already validated), or null when the client sent none. */
+  deviceId: string | null;
+  /** False: SESSION_SHORT_TTL, and a cookie that dies with the browser. */
+  rememberMe: boolean;
 }
 
 export type RefreshResult =
@@ -21,16 +37,19 @@ export type RefreshResult =
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
 
 /**
- * The session lifecycle over its store. Every method that ends sessions reports them to
- * `events` after the commit (see wireRevocations for what listens).
+ * The session lifecycle over its store. Every revocation goes through `revoke`, which queues
+ * the report to `events` on its transaction's after-commit queue (db/transaction.ts): it is
+ * sent when the outermost transaction commits, whoever opened it, and never on a rollback
+ * (see wireRevocations for what listens).
  */
 export class SessionService {
   constructor(
-    private readonly db: DataSource,
+    private readonly transactions: Transactions,
     private readonly store: SessionStore,
     private readonly validator: SessionValidator,
     private readonly policy: SessionPolicy,
     private readonly events: SessionEventSink,
+    private readonly deviceIds: DeviceIdHasher,
   ) {}
 
   /**
@@ -41,11 +60,19 @@ export class SessionService {
     return this.validator.validateSession(credential, require);
   }
 
-  /** Creates a session inside the caller's transaction; returns it with its refresh token. */
-  async createSession(
-    manager: EntityManager,
-    input: { userId: string; deviceName: string | null; actor: Actor },
-  ): Promise<{ session: SessionEntity; refreshToken: string }> {
+  /**
+   * Creates a session inside the caller's transaction; returns it with its refresh token.
+   * In the same transaction: the device is remembered (newDevice), the INSERT NOTIFYs the
+   * user's other sockets (sessionCreated, sent by the commit), and past MAX_SESSIONS_PER_USER
+   * the least recently active sessions end (SESSION_LIMIT). Concurrent sign-ins of one user
+   * take turns on the user's row, so the limit holds exactly. A rollback sends and ends nothing.
+   */
+  async createSession(tx: Transaction, input: NewSessionInput): Promise<{ session: SessionEntity; refreshToken: string }> {
+    const limit = this.policy.maxSessionsPerUser;
+    if (limit > 0) await this.store.lockUserSessions(tx, input.userId);
+    const newDevice = input.deviceId
+      ? await this.store.rememberDevice(tx, input.userId, this.deviceIds.hash(input.deviceId))
+      : true;
     const now = new Date();
     const { secret, hash } = generateSecret();
     const session = Object.assign(new SessionEntity(), {
@@ -58,15 +85,33 @@ export class SessionService {
       userAgent: input.actor.userAgent?.slice(0, 512) ?? null,
       ...parseDevice(input.actor.userAgent),
       ipAddress: input.actor.ipAddress,
+      newDevice,
+      persistent: input.rememberMe,
       createdAt: now,
       lastActiveAt: now,
       authenticatedAt: now,
-      expiresAt: new Date(now.getTime() + this.policy.maxTtl * 1000),
+      expiresAt: new Date(now.getTime() + (input.rememberMe ? this.policy.maxTtl : this.policy.shortTtl) * 1000),
       revokedAt: null,
       revokedReason: null,
     });
-    await this.store.createSession(manager, session);
+    await this.store.createSession(tx, session);
+    if (limit > 0) {
+      const target: RevocationTarget = {
+        kind: "over-limit",
+        userId: input.userId,
+        keepSessionId: session.id,
+        keep: limit,
+        idleTtl: this.policy.idleTtl,
+      };
+      await this.revoke(tx, target, "SESSION_LIMIT");
+    }
+    tx.afterCommit(() => this.events.sessionCreated({ userId: session.userId, session }));
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
+  }
+
+  /** Whether the user has signed in on this device before (the login throttle trusts it). */
+  isKnownDevice(userId: string, deviceId: string): Promise<boolean> {
+    return this.store.isKnownDevice(userId, this.deviceIds.hash(deviceId));
   }
 
   /** The earlier of the absolute cap and the idle deadline. */
@@ -88,35 +133,33 @@ export class SessionService {
   async rotateRefreshToken(token: string, actor: Actor): Promise<RefreshResult> {
     const parsed = parseRefreshToken(token);
     if (!parsed) return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
-    const { result, revoked } = await this.db.transaction(async (m) => {
-      await setActor(m, actor);
-      const session = await this.store.getSession(parsed.sessionId, { tx: m, lock: true });
+    return this.transactions.run(async (tx): Promise<RefreshResult> => {
+      await setActor(tx, actor);
+      const session = await this.store.getSession(parsed.sessionId, { tx, lock: true });
       const invalid = invalidReason(session, this.policy.idleTtl);
-      if (invalid || !session) return { result: { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" } as const };
+      if (invalid || !session) return { ok: false, reason: invalid ?? "SESSION_NOT_FOUND" };
       const now = new Date();
       if (secretMatches(parsed.secret, session.secretHash)) {
         const { secret, hash } = generateSecret();
-        await this.store.rotateSecret(m, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
+        await this.store.rotateSecret(tx, session.id, { hash, previousHash: session.secretHash, rotatedAt: now });
         Object.assign(session, {
           previousSecretHash: session.secretHash,
           secretHash: hash,
           secretRotatedAt: now,
           lastActiveAt: now,
         });
-        return { result: { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) } as const };
+        return { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) };
       }
       if (secretMatches(parsed.secret, session.previousSecretHash)) {
         const spentFor = now.getTime() - (session.secretRotatedAt?.getTime() ?? 0);
         if (spentFor < this.policy.refreshReuseGrace * 1000) {
-          return { result: { ok: false, reason: "REFRESH_TOKEN_ROTATED" } as const };
+          return { ok: false, reason: "REFRESH_TOKEN_ROTATED" };
         }
-        const revoked = await this.store.revoke({ kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE", m);
-        return { result: { ok: false, reason: "REFRESH_TOKEN_REUSE" } as const, revoked };
+        await this.revoke(tx, { kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE");
+        return { ok: false, reason: "REFRESH_TOKEN_REUSE" };
       }
-      return { result: { ok: false, reason: "REFRESH_TOKEN_INVALID" } as const };
+      return { ok: false, reason: "REFRESH_TOKEN_INVALID" };
     });
-    if (revoked) await this.events.sessionsRevoked(revoked);
-    return result;
   }
 
   /**
@@ -147,7 +190,7 @@ export class SessionService {
     if (!session && !refresh) return 0;
     // Without an access token, the refresh token is the actor's proof of being that session.
     const by = session ? actor : { ...actor, sessionId: parsed?.sessionId ?? null };
-    const revoked = await this.revokeAndPublish(by, "LOGOUT", { kind: "logout", session, refresh });
+    const revoked = await this.revokeInTransaction(by, "LOGOUT", { kind: "logout", session, refresh });
     return revoked.length;
   }
 
@@ -156,36 +199,45 @@ export class SessionService {
    * one all answer false and change nothing: the caller cannot tell them apart.
    */
   async revokeSession(viewerId: string, sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
-    const revoked = await this.revokeAndPublish(actor, reason, { kind: "owned-session", sessionId, userId: viewerId });
+    const revoked = await this.revokeInTransaction(actor, reason, { kind: "owned-session", sessionId, userId: viewerId });
     return revoked.length > 0;
   }
 
   /**
-   * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given a
-   * `manager`, it runs in the caller's transaction, whose actor the caller has set.
+   * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given `tx`, it
+   * runs in the caller's transaction, whose actor the caller has set; the events still go out
+   * when that transaction commits.
    */
   async revokeUserSessions(
     userId: string,
     reason: RevocationReason,
-    options: { exceptSessionId?: string; manager?: EntityManager; actor?: Actor } = {},
+    options: { exceptSessionId?: string; tx?: Transaction; actor?: Actor } = {},
   ): Promise<SessionRevocation[]> {
     const target: RevocationTarget = { kind: "user-sessions", userId, exceptSessionId: options.exceptSessionId };
-    // Inside a caller's transaction the caller publishes after its commit.
-    if (options.manager) return this.store.revoke(target, reason, options.manager);
-    return this.revokeAndPublish(options.actor, reason, target);
+    if (options.tx) return this.revoke(options.tx, target, reason);
+    return this.revokeInTransaction(options.actor, reason, target);
   }
 
-  /** A revocation in a transaction of its own, with `actor` for the audit log; published after commit. */
-  private async revokeAndPublish(
+  /** A revocation in a transaction of its own (or the one open), with `actor` for the audit log. */
+  private revokeInTransaction(
     actor: Actor | undefined,
     reason: RevocationReason,
     target: RevocationTarget,
   ): Promise<SessionRevocation[]> {
-    const revoked = await this.db.transaction(async (m) => {
-      if (actor) await setActor(m, actor);
-      return this.store.revoke(target, reason, m);
+    return this.transactions.run(async (tx) => {
+      if (actor) await setActor(tx, actor);
+      return this.revoke(tx, target, reason);
     });
-    await this.events.sessionsRevoked(revoked);
+  }
+
+  /**
+   * The one way this service ends sessions: the revoking statement in `tx`, and their events
+   * queued for after its commit (awaited by the transaction's `run`, so a revoking call
+   * answers only once the fan-out has confirmed them).
+   */
+  private async revoke(tx: Transaction, target: RevocationTarget, reason: RevocationReason): Promise<SessionRevocation[]> {
+    const revoked = await this.store.revoke(target, reason, tx);
+    if (revoked.length > 0) tx.afterCommit(() => this.events.sessionsRevoked(revoked));
     return revoked;
   }
 
@@ -194,7 +246,7 @@ export class SessionService {
    * without a log entry of its own: the change that proved it (PASSWORD_CHANGED,
    * EMAIL_CHANGED) is the record.
    */
-  markFresh(tx: EntityManager, sessionId: string): Promise<void> {
+  markFresh(tx: Transaction, sessionId: string): Promise<void> {
     return this.store.markFresh(tx, sessionId);
   }
 
@@ -217,12 +269,13 @@ export class SessionService {
    * at once: FOR UPDATE SKIP LOCKED lets each row be claimed by exactly one statement, and a
    * row locked by a concurrent logout is left to that logout (or the next sweep).
    */
-  async revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
-    const revoked = await this.store.revoke(
-      { kind: "expired", idleTtl: this.policy.idleTtl, limit: options.limit ?? 5000, sessionIds: options.sessionIds },
-      "EXPIRED",
-    );
-    await this.events.sessionsRevoked(revoked);
-    return revoked;
+  revokeExpiredSessions(options: { limit?: number; sessionIds?: readonly string[] } = {}): Promise<SessionRevocation[]> {
+    const target: RevocationTarget = {
+      kind: "expired",
+      idleTtl: this.policy.idleTtl,
+      limit: options.limit ?? 5000,
+      sessionIds: options.sessionIds,
+    };
+    return this.revokeInTransaction(undefined, "EXPIRED", target);
   }
 }

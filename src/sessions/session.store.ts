@@ -1,13 +1,13 @@
 import type { Pool } from "pg";
-import type { EntityManager } from "typeorm";
 import { reauthenticatedEntry, revocationEntries } from "../audit-log/audit-entries.sql";
 import type { Actor } from "../audit-log/request-actor";
-import { poolRunner, type SqlRunner, transactionRunner } from "../db/pg-pool";
+import { poolRunner, type SqlRunner } from "../db/pg-pool";
 import { joinSql, param, rawSql, type Sql, sql } from "../db/sql";
+import type { Transaction } from "../db/transaction";
 import { invariant } from "../lib/invariant";
 import { UserEntity } from "../users/user.entity";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
-import { notifyBatchSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
+import { notifyBatchSql, notifyCreatedSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
 import type { RevocationReason } from "./revocation/revocation-reason";
 import { SessionEntity } from "./session.entity";
 
@@ -25,20 +25,33 @@ export interface SessionStore {
   getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]>;
   /** A user's live sessions, most recently active first. A plain read. */
   listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]>;
-  /** Inserts a session in the caller's transaction. Ids are random UUIDs: concurrent creates never collide. */
-  createSession(tx: EntityManager, session: SessionEntity): Promise<void>;
+  /**
+   * Inserts a session in the caller's transaction and NOTIFYs it (sessionCreated) in the same
+   * statement. Ids are random UUIDs: concurrent creates never collide.
+   */
+  createSession(tx: Transaction, session: SessionEntity): Promise<void>;
+  /**
+   * Locks the user's row (FOR NO KEY UPDATE) until `tx` ends: concurrent sign-ins of one user
+   * then count and evict one at a time (the session limit), while sign-ins of others and
+   * reads never wait.
+   */
+  lockUserSessions(tx: Transaction, userId: string): Promise<void>;
+  /** Records that the user signed in on this device (keyed hash); true the first time. Idempotent. */
+  rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean>;
+  /** Whether the user has ever signed in on this device. A plain read. */
+  isKnownDevice(userId: string, deviceHash: Buffer): Promise<boolean>;
   /**
    * One session with its secrets. With `lock`, its row stays locked until `tx` ends: of
    * concurrent lockers exactly one proceeds at a time, and a revocation waits behind it.
    */
-  getSession(id: string, options?: { tx?: EntityManager; lock?: boolean }): Promise<SessionEntity | null>;
+  getSession(id: string, options?: { tx?: Transaction; lock?: boolean }): Promise<SessionEntity | null>;
   /** Replaces the refresh secret of a session the caller holds locked in `tx`. */
-  rotateSecret(tx: EntityManager, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
+  rotateSecret(tx: Transaction, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
   /**
    * Marks a session the caller holds locked in `tx` as having just proved the password, with
    * no log entry of its own (the change that proved it is the record).
    */
-  markFresh(tx: EntityManager, id: string): Promise<void>;
+  markFresh(tx: Transaction, id: string): Promise<void>;
   /** Records activity on live sessions. Idempotent; an ended session is left as it ended. */
   touchSessions(ids: readonly string[]): Promise<void>;
   /**
@@ -50,7 +63,7 @@ export interface SessionStore {
    * Ends the live sessions `target` names, writes their audit-log entry and NOTIFYs them, in
    * one statement. Under concurrent calls each session is ended, and reported, by exactly one.
    */
-  revoke(target: RevocationTarget, reason: RevocationReason, tx?: EntityManager): Promise<SessionRevocation[]>;
+  revoke(target: RevocationTarget, reason: RevocationReason, tx?: Transaction): Promise<SessionRevocation[]>;
   /** Sessions of these users ended at or after `since`. A plain read. */
   listRevokedSince(userIds: readonly string[], since: Date): Promise<SessionRevocation[]>;
   /**
@@ -61,7 +74,7 @@ export interface SessionStore {
 }
 
 const SESSION_COLUMNS = sql`
-  s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
+  s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address, s.new_device, s.persistent,
   s.created_at, s.last_active_at, s.authenticated_at, s.expires_at, s.revoked_at, s.revoked_reason`;
 
 interface DeviceColumns {
@@ -73,6 +86,8 @@ interface DeviceColumns {
   os: string | null;
   device_type: string | null;
   ip_address: string | null;
+  new_device: boolean;
+  persistent: boolean;
 }
 
 interface SessionRow extends DeviceColumns {
@@ -120,6 +135,8 @@ function listedSession(row: DeviceColumns, createdAt: Date, lastActiveAt: Date, 
     os: row.os,
     deviceType: row.device_type,
     ipAddress: row.ip_address,
+    newDevice: row.new_device,
+    persistent: row.persistent,
     createdAt,
     lastActiveAt,
     expiresAt,
@@ -180,6 +197,16 @@ function targetCondition(target: RevocationTarget): Sql {
       return target.exceptSessionId === undefined
         ? sql`user_id = ${target.userId}::uuid`
         : sql`user_id = ${target.userId}::uuid AND id <> ${target.exceptSessionId}::uuid`;
+    case "over-limit": {
+      // The live sessions beyond the `keep - 1` most recently active others: the new one stays.
+      const keepOthers = Math.max(0, target.keep - 1);
+      return sql`id IN (
+        SELECT id FROM sessions
+        WHERE user_id = ${target.userId}::uuid AND revoked_at IS NULL AND id <> ${target.keepSessionId}::uuid
+          AND expires_at > now() AND last_active_at > now() - make_interval(secs => ${target.idleTtl})
+        ORDER BY last_active_at DESC, created_at DESC, id
+        OFFSET ${keepOthers})`;
+    }
     case "expired": {
       const only = target.sessionIds ? sql`AND id = ANY(${target.sessionIds}::uuid[])` : sql``;
       return sql`id IN (
@@ -241,8 +268,8 @@ export class PgSessionStore implements SessionStore {
     this.pool = poolRunner(pool);
   }
 
-  private on(tx: EntityManager | undefined): SqlRunner {
-    return tx ? transactionRunner(tx) : this.pool;
+  private on(tx: Transaction | undefined): SqlRunner {
+    return tx ?? this.pool;
   }
 
   // The request path on a cache miss: a named statement, prepared once per connection.
@@ -264,6 +291,7 @@ export class PgSessionStore implements SessionStore {
   async listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]> {
     const rows = await this.pool.rows<ListedSessionRow>(
       sql`SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
+                 s.new_device, s.persistent,
                  date_part('epoch', s.created_at) * 1000 AS created_ms,
                  date_part('epoch', s.last_active_at) * 1000 AS last_active_ms,
                  date_part('epoch', s.expires_at) * 1000 AS expires_ms
@@ -278,18 +306,44 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
-  async createSession(tx: EntityManager, s: SessionEntity): Promise<void> {
-    await transactionRunner(tx).rows(
-      sql`INSERT INTO sessions (id, user_id, secret_hash, previous_secret_hash, secret_rotated_at, device_name, user_agent,
-                                browser, os, device_type, ip_address, created_at, last_active_at, authenticated_at,
-                                expires_at, revoked_at, revoked_reason)
-          VALUES (${s.id}, ${s.userId}, ${s.secretHash}, ${s.previousSecretHash}, ${s.secretRotatedAt}, ${s.deviceName},
-                  ${s.userAgent}, ${s.browser}, ${s.os}, ${s.deviceType}, ${s.ipAddress}, ${s.createdAt}, ${s.lastActiveAt},
-                  ${s.authenticatedAt}, ${s.expiresAt}, ${s.revokedAt}, ${s.revokedReason})`,
+  // The INSERT and its NOTIFY in one statement, as the revoking statement does: the user's
+  // other sockets hear of the session exactly when it commits, never for a rollback.
+  async createSession(tx: Transaction, s: SessionEntity): Promise<void> {
+    await tx.rows(
+      sql`WITH created AS (
+            INSERT INTO sessions (id, user_id, secret_hash, previous_secret_hash, secret_rotated_at, device_name, user_agent,
+                                  browser, os, device_type, ip_address, new_device, persistent, created_at, last_active_at,
+                                  authenticated_at, expires_at, revoked_at, revoked_reason)
+            VALUES (${s.id}, ${s.userId}, ${s.secretHash}, ${s.previousSecretHash}, ${s.secretRotatedAt}, ${s.deviceName},
+                    ${s.userAgent}, ${s.browser}, ${s.os}, ${s.deviceType}, ${s.ipAddress}, ${s.newDevice}, ${s.persistent},
+                    ${s.createdAt}, ${s.lastActiveAt}, ${s.authenticatedAt}, ${s.expiresAt}, ${s.revokedAt}, ${s.revokedReason})
+            RETURNING id, user_id, device_name, user_agent, browser, os, device_type, ip_address, new_device, persistent,
+                      created_at, last_active_at, expires_at)
+          SELECT ${notifyCreatedSql()} FROM created`,
     );
   }
 
-  async getSession(id: string, options: { tx?: EntityManager; lock?: boolean } = {}): Promise<SessionEntity | null> {
+  async lockUserSessions(tx: Transaction, userId: string): Promise<void> {
+    await tx.rows(sql`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`);
+  }
+
+  async rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean> {
+    const [row] = await tx.rows<{ inserted: boolean }>(
+      sql`INSERT INTO user_devices (user_id, device_hash) VALUES (${userId}::uuid, ${deviceHash})
+          ON CONFLICT (user_id, device_hash) DO UPDATE SET last_seen_at = now()
+          RETURNING (xmax = 0) AS inserted`,
+    );
+    return row.inserted;
+  }
+
+  async isKnownDevice(userId: string, deviceHash: Buffer): Promise<boolean> {
+    const rows = await this.pool.rows(
+      sql`SELECT 1 FROM user_devices WHERE user_id = ${userId}::uuid AND device_hash = ${deviceHash}`,
+    );
+    return rows.length > 0;
+  }
+
+  async getSession(id: string, options: { tx?: Transaction; lock?: boolean } = {}): Promise<SessionEntity | null> {
     invariant(!options.lock || options.tx, "a row lock needs the caller's transaction");
     const [row] = await this.on(options.tx).rows<SecretRow>(
       sql`SELECT ${SESSION_COLUMNS}, s.secret_hash, s.previous_secret_hash, s.secret_rotated_at
@@ -299,11 +353,11 @@ export class PgSessionStore implements SessionStore {
   }
 
   async rotateSecret(
-    tx: EntityManager,
+    tx: Transaction,
     id: string,
     secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date },
   ): Promise<void> {
-    await transactionRunner(tx).rows(
+    await tx.rows(
       sql`UPDATE sessions
           SET previous_secret_hash = ${secret.previousHash}, secret_hash = ${secret.hash},
               secret_rotated_at = ${param(secret.rotatedAt)}, last_active_at = ${param(secret.rotatedAt)}
@@ -311,8 +365,8 @@ export class PgSessionStore implements SessionStore {
     );
   }
 
-  async markFresh(tx: EntityManager, id: string): Promise<void> {
-    await transactionRunner(tx).rows(sql`UPDATE sessions SET authenticated_at = now() WHERE id = ${id}`);
+  async markFresh(tx: Transaction, id: string): Promise<void> {
+    await tx.rows(sql`UPDATE sessions SET authenticated_at = now() WHERE id = ${id}`);
   }
 
   async touchSessions(ids: readonly string[]): Promise<void> {
@@ -333,7 +387,7 @@ export class PgSessionStore implements SessionStore {
     return rows.length > 0;
   }
 
-  async revoke(target: RevocationTarget, reason: RevocationReason, tx?: EntityManager): Promise<SessionRevocation[]> {
+  async revoke(target: RevocationTarget, reason: RevocationReason, tx?: Transaction): Promise<SessionRevocation[]> {
     return revokedFromBatches(await this.on(tx).rows<RevokedBatchRow>(revokeStatement(target, reason)), reason);
   }
 

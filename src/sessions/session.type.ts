@@ -38,6 +38,15 @@ export class Session {
   @Field(() => DateTimeScalar, { description: "When the session ends unless used again (idle) or at the latest (absolute)." })
   expiresAt!: Date;
 
+  @Field(() => Boolean, { description: "Signed in from a device this account had never signed in on before." })
+  newDevice!: boolean;
+
+  @Field(() => Boolean, {
+    description:
+      'False when signed in without "keep me signed in" (rememberMe: false): it ends SESSION_SHORT_TTL after sign-in, and its cookie with the browser.',
+  })
+  persistent!: boolean;
+
   static from(entity: SessionEntity, expiresAt: Date, currentSessionId: string | undefined): Session {
     return Object.assign(new Session(), {
       id: entity.id,
@@ -51,6 +60,8 @@ export class Session {
       createdAt: entity.createdAt,
       lastActiveAt: entity.lastActiveAt,
       expiresAt,
+      newDevice: entity.newDevice,
+      persistent: entity.persistent,
     });
   }
 }

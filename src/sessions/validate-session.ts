@@ -1,4 +1,4 @@
-import type { EntityManager } from "typeorm";
+import type { Transaction } from "../db/transaction";
 import type { AccessTokenService } from "./access-token";
 import type { LastActiveWriter } from "./last-active-writer";
 import type { SessionEntity } from "./session.entity";
@@ -41,7 +41,7 @@ export interface SessionRequirements {
    * Read inside this transaction and keep the row locked until it ends (authoritative): no
    * revocation can slip in between the check and the change it guards.
    */
-  lockIn?: EntityManager;
+  lockIn?: Transaction;
   /** A genuine access token past its `exp` still names its session (the logout exception). */
   acceptExpiredToken?: boolean;
 }
@@ -109,7 +109,7 @@ export class SessionValidator {
   }
 
   /** Authoritative: the database's row, read now (in `tx`, locked, when given). */
-  private authoritative(sessionId: string, tx: EntityManager | undefined): Promise<SessionEntity | null> {
+  private authoritative(sessionId: string, tx: Transaction | undefined): Promise<SessionEntity | null> {
     return tx ? this.store.getSession(sessionId, { tx, lock: true }) : this.cache.load(sessionId);
   }
 }

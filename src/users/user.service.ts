@@ -1,4 +1,6 @@
-import { type DataSource, type EntityManager, In } from "typeorm";
+import { type DataSource, In } from "typeorm";
+import type { SqlRunner } from "../db/pg-pool";
+import { sql } from "../db/sql";
 import { UserEntity } from "./user.entity";
 
 export function normalizeEmail(email: string): string {
@@ -19,12 +21,27 @@ export class UserService {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  async updatePasswordHash(manager: EntityManager, userId: string, passwordHash: string): Promise<void> {
-    await manager.update(UserEntity, { id: userId }, { passwordHash });
+  /** Inserts an account (email already normalized); a taken email fails with the unique violation (23505). */
+  async createUser(tx: SqlRunner, user: { id: string; email: string; passwordHash: string }): Promise<UserEntity> {
+    const [row] = await tx.rows<{ id: string; email: string; password_hash: string; created_at: Date; updated_at: Date }>(
+      sql`INSERT INTO users (id, email, password_hash) VALUES (${user.id}, ${user.email}, ${user.passwordHash})
+          RETURNING id, email, password_hash, created_at, updated_at`,
+    );
+    return Object.assign(new UserEntity(), {
+      id: row.id,
+      email: row.email,
+      passwordHash: row.password_hash,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
+  }
+
+  async updatePasswordHash(tx: SqlRunner, userId: string, passwordHash: string): Promise<void> {
+    await tx.rows(sql`UPDATE users SET password_hash = ${passwordHash}, updated_at = now() WHERE id = ${userId}`);
   }
 
   /** Sets an already-normalized email; a taken one fails with the unique violation (23505). */
-  async updateEmail(manager: EntityManager, userId: string, email: string): Promise<void> {
-    await manager.update(UserEntity, { id: userId }, { email });
+  async updateEmail(tx: SqlRunner, userId: string, email: string): Promise<void> {
+    await tx.rows(sql`UPDATE users SET email = ${email}, updated_at = now() WHERE id = ${userId}`);
   }
 }

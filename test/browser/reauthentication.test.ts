@@ -1,4 +1,4 @@
-import { currentSessionId, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
+import { currentSessionId, revokeThroughApp, sessionRow, signInThroughApp, signUpThroughApp } from "../support/app-driver";
 import { browserSuite } from "../support/browser-suite";
 import { keepScreenshot } from "../support/screenshots";
 import { PASSWORD, uniqueEmail } from "../support/users";
@@ -61,14 +61,14 @@ describe("a sensitive action on a stale session", () => {
     const phoneId = await currentSessionId(phone);
     await sleep(FRESH_SESSION_TTL * 1000 + 500);
 
-    await sessionRow(laptop, phoneId).getByTestId("revoke").click();
+    await revokeThroughApp(laptop, phoneId);
     const dialog = laptop.getByTestId("reauth-dialog");
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "detached" });
     expect(await sessionRow(laptop, phoneId).isVisible()).toBe(true);
     expect(await phone.getByTestId("devices-page").isVisible()).toBe(true);
 
-    await sessionRow(laptop, phoneId).getByTestId("revoke").click();
+    await revokeThroughApp(laptop, phoneId);
     await dialog.locator('input[type="password"]').fill(PASSWORD);
     await dialog.locator('button[type="submit"]').click();
     await phone.getByTestId("signed-out").waitFor();

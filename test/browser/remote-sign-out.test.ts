@@ -5,6 +5,7 @@ import {
   currentSessionId,
   lastPageShow,
   recordPageShows,
+  revokeThroughApp,
   sessionRow,
   showsProtectedData,
   signInThroughApp,
@@ -36,8 +37,10 @@ describe("signing out another device from the devices page", () => {
     await keepScreenshot(a, "devices-page.png", { fullPage: true });
 
     await watchFor(b, '[data-testid="signed-out"]');
-    await clockNextClick(a);
+    // The app asks first; the clock runs from the confirming click.
     await sessionRow(a, bId).getByTestId("revoke").click();
+    await clockNextClick(a);
+    await sessionRow(a, bId).getByTestId("confirm-revoke").click();
     const elapsed = (await appearedAt(b)) - (await clickedAt(a));
 
     expect(elapsed).toBeLessThan(1000);
@@ -54,7 +57,7 @@ describe("signing out another device from the devices page", () => {
 describe("the back button after a remote sign-out", () => {
   it("shows no protected data when going back in the app's history", async () => {
     const { email, a, b, bId } = await twoDevices();
-    await sessionRow(a, bId).getByTestId("revoke").click();
+    await revokeThroughApp(a, bId);
     await b.getByTestId("signed-out").waitFor();
 
     await b.goBack();
@@ -67,7 +70,7 @@ describe("the back button after a remote sign-out", () => {
 
   it("shows no protected data when B leaves the signed-out screen for another page and comes back", async () => {
     const { email, a, b, bId } = await twoDevices();
-    await sessionRow(a, bId).getByTestId("revoke").click();
+    await revokeThroughApp(a, bId);
     await b.getByTestId("signed-out").waitFor();
     await b.goto(`${suite.app.origin}${ELSEWHERE_PATH}`);
 
@@ -81,7 +84,7 @@ describe("the back button after a remote sign-out", () => {
   it("shows no protected data when B comes back to the devices page it left for another page before being signed out", async () => {
     const { email, a, b, bId } = await twoDevices();
     await b.goto(`${suite.app.origin}${ELSEWHERE_PATH}`);
-    await sessionRow(a, bId).getByTestId("revoke").click();
+    await revokeThroughApp(a, bId);
     await sessionRow(a, bId).waitFor({ state: "detached" });
 
     await b.goBack();
@@ -100,7 +103,7 @@ describe("a revoked page", () => {
     suite.server.httpServer.on("upgrade", count);
     try {
       const before = upgrades;
-      await sessionRow(a, bId).getByTestId("revoke").click();
+      await revokeThroughApp(a, bId);
       await b.getByTestId("signed-out").waitFor();
       await sleep(3000);
       await b.reload();

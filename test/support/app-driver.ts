@@ -58,6 +58,12 @@ export async function currentSessionId(page: Page): Promise<string> {
 export const sessionRow = (page: Page, sessionId: string) =>
   page.locator(`[data-testid="session-row"][data-session-id="${sessionId}"]`);
 
+/** "Sign out this device" on another device's row, then the confirmation the app asks for. */
+export async function revokeThroughApp(page: Page, sessionId: string): Promise<void> {
+  await sessionRow(page, sessionId).getByTestId("revoke").click();
+  await sessionRow(page, sessionId).getByTestId("confirm-revoke").click();
+}
+
 /**
  * Starts watching for `selector` to appear in the page; `appearedAt(page)` later resolves with
  * the wall-clock time (ms) of the first frame after it did. Installed before the action that

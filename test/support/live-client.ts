@@ -1,11 +1,18 @@
 import { print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { LogoutDocument, SessionRevokedDocument, type SessionRevokedSubscription } from "../gql/graphql";
+import {
+  LogoutDocument,
+  SessionCreatedDocument,
+  type SessionCreatedSubscription,
+  SessionRevokedDocument,
+  type SessionRevokedSubscription,
+} from "../gql/graphql";
 import type { TestServer } from "./test-server";
 import { signIn } from "./users";
 
 export type RevokedEvent = SessionRevokedSubscription["sessionRevoked"];
+export type CreatedEvent = SessionCreatedSubscription["sessionCreated"];
 
 export interface Closed {
   code: number;
@@ -18,6 +25,8 @@ export interface Closed {
  */
 export class LiveClient {
   readonly events: RevokedEvent[] = [];
+  /** sessionCreated events, once `subscribeCreated()` was called. */
+  readonly created: CreatedEvent[] = [];
   readonly closed: Promise<Closed>;
   /** Resolves when the server has acknowledged connection_init. */
   readonly connected: Promise<void>;
@@ -63,6 +72,28 @@ export class LiveClient {
       },
     );
     return this;
+  }
+
+  /** Also subscribes to sessionCreated; events land in `created`. */
+  subscribeCreated(): this {
+    this.client.subscribe<SessionCreatedSubscription>(
+      { query: print(SessionCreatedDocument) },
+      {
+        next: (result) => {
+          if (result.data) this.created.push(result.data.sessionCreated);
+          this.notify();
+        },
+        error: () => this.notify(),
+        complete: () => this.notify(),
+      },
+    );
+    return this;
+  }
+
+  /** The sessionCreated event about `sessionId`, waiting for it up to `timeoutMs`. */
+  async createdFor(sessionId: string, timeoutMs = 5000): Promise<CreatedEvent> {
+    await this.until(() => this.created.some((e) => e.session.id === sessionId), timeoutMs, `sessionCreated for ${sessionId}`);
+    return this.created.find((e) => e.session.id === sessionId)!;
   }
 
   get isClosed(): boolean {

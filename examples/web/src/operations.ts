@@ -14,6 +14,8 @@ export const MySessionsQuery = graphql(`
       ipAddress
       createdAt
       lastActiveAt
+      newDevice
+      persistent
     }
   }
 `);
@@ -31,6 +33,7 @@ export const MySecurityEventsQuery = graphql(`
           ipAddress
           browser
           os
+          deviceName
           details
         }
       }
@@ -50,5 +53,18 @@ export const ViewerQuery = graphql(`
     me {
       id
     }
+  }
+`);
+
+/** "This wasn't me": every other session ends (SECURITY_CONCERN). */
+export const SecureAccountMutation = graphql(`
+  mutation SecureAccount {
+    secureAccount(keepCurrent: true)
+  }
+`);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
   }
 `);

@@ -1,5 +1,6 @@
 import { type Param, rawSql, type Sql, sql } from "../../db/sql";
-import type { SessionRevocation } from "./revocation";
+import { SessionEntity } from "../session.entity";
+import type { SessionCreated, SessionRevocation } from "./revocation";
 import { isRevocationReason } from "./revocation-reason";
 
 /**
@@ -24,6 +25,64 @@ export const CHANNEL_SQL = `left('session_revoked:' || current_schema(), 63)`;
  */
 export function notifyBatchSql(reason: Param): Sql {
   return sql`pg_notify(${rawSql(CHANNEL_SQL)}, json_build_object('r', ${reason}::text, 't', revoked_at, 'u', user_id, 's', ids::json)::text)`;
+}
+
+/**
+ * The NOTIFY a new session's INSERT sends (SessionStore.createSession), on the same channel as
+ * revocations so that one listener hears both in commit order (a sign-in, then the session
+ * it evicted). Its payload is `{"c": {...the session's listed columns}}`: no secret.
+ */
+export function notifyCreatedSql(): Sql {
+  return sql`pg_notify(${rawSql(CHANNEL_SQL)}, json_build_object('c', json_build_object(
+    'id', id, 'u', user_id, 'n', device_name, 'ua', user_agent, 'b', browser, 'o', os, 'dt', device_type,
+    'ip', ip_address, 'nd', new_device, 'p', persistent, 'ca', created_at, 'la', last_active_at, 'ea', expires_at))::text)`;
+}
+
+interface CreatedPayload {
+  id: string;
+  u: string;
+  n: string | null;
+  ua: string | null;
+  b: string | null;
+  o: string | null;
+  dt: string | null;
+  ip: string | null;
+  nd: boolean;
+  p: boolean;
+  ca: string;
+  la: string;
+  ea: string;
+}
+
+/** Reads a sessionCreated NOTIFY; null when the payload is not one (a revocation, or malformed). */
+export function decodeSessionCreated(payload: string | undefined): SessionCreated | null {
+  if (!payload?.startsWith('{"c"')) return null;
+  let c: CreatedPayload;
+  try {
+    c = (JSON.parse(payload) as { c: CreatedPayload }).c;
+  } catch {
+    return null;
+  }
+  if (typeof c?.id !== "string" || typeof c.u !== "string") return null;
+  const session = Object.assign(new SessionEntity(), {
+    id: c.id,
+    userId: c.u,
+    deviceName: c.n,
+    userAgent: c.ua,
+    browser: c.b,
+    os: c.o,
+    deviceType: c.dt,
+    ipAddress: c.ip,
+    newDevice: c.nd === true,
+    persistent: c.p !== false,
+    createdAt: new Date(c.ca),
+    lastActiveAt: new Date(c.la),
+    expiresAt: new Date(c.ea),
+    revokedAt: null,
+    revokedReason: null,
+  });
+  if ([session.createdAt, session.lastActiveAt, session.expiresAt].some((d) => Number.isNaN(d.getTime()))) return null;
+  return { userId: c.u, session };
 }
 
 interface Payload {

@@ -3,13 +3,14 @@ import { Client, type Notification, type QueryResult, type QueryResultRow } from
 import { render, type Sql } from "../../db/sql";
 import type { Logger } from "../../lib/logger";
 import { type LeaseTimes, leaseTimes, OwnLease, PeerLeases } from "./instance-leases";
-import type { SessionRevocation } from "./revocation";
+import type { SessionCreated, SessionRevocation } from "./revocation";
 import {
   acknowledgeStatement,
   CHANNEL_SQL,
   CONTROL_CHANNEL_SQL,
   decodeControl,
   decodeRevocations,
+  decodeSessionCreated,
   encodeControl,
   leaseHoldersStatement,
   leaveLeaseStatement,
@@ -97,6 +98,7 @@ export class RevocationFanout {
   private query: Query | null = null;
   private channels = { revocations: "", control: "" };
   private readonly listeners = new Set<RevocationListener>();
+  private readonly createdListeners = new Set<(created: SessionCreated) => void>();
   private readonly resyncListeners = new Set<ResyncListener>();
   private readonly connectionListeners = new Set<(connected: boolean) => void>();
   private readonly leaseListeners = new Set<(trustedUntil: number) => void>();
@@ -137,6 +139,12 @@ export class RevocationFanout {
   onRevoked(listener: RevocationListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribes to every new session, from any instance; returns the unsubscribe function. */
+  onCreated(listener: (created: SessionCreated) => void): () => void {
+    this.createdListeners.add(listener);
+    return () => this.createdListeners.delete(listener);
   }
 
   /**
@@ -397,6 +405,18 @@ export class RevocationFanout {
 
   private dispatch(query: Query, message: Notification) {
     if (message.channel === this.channels.control) return this.dispatchControl(message.payload);
+    // A new session is news, not a revocation: nothing waits for it, nothing acknowledges it.
+    const created = decodeSessionCreated(message.payload);
+    if (created) {
+      for (const listener of this.createdListeners) {
+        try {
+          listener(created);
+        } catch (error) {
+          this.options.logger.error({ err: error }, "sessionCreated listener failed");
+        }
+      }
+      return;
+    }
     const revocations = decodeRevocations(message.payload);
     if (!revocations) {
       this.options.logger.warn("ignored a malformed revocation notification");

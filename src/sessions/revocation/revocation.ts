@@ -1,3 +1,4 @@
+import type { SessionEntity } from "../session.entity";
 import type { RevocationReason } from "./revocation-reason";
 
 /** One ended session, as published to its user's live clients. */
@@ -6,6 +7,15 @@ export interface SessionRevocation {
   sessionId: string;
   reason: RevocationReason;
   revokedAt: Date;
+}
+
+/**
+ * A session that began, as its user's other live clients hear of it: the listed columns only
+ * (device, IP, times, newDevice, persistent), never a secret.
+ */
+export interface SessionCreated {
+  userId: string;
+  session: SessionEntity;
 }
 
 /** What one socket hears: a session of its user ended; `current` when it is the socket's own. */
@@ -25,12 +35,18 @@ export interface SessionEventSink {
   sessionsRevoked(revocations: SessionRevocation[]): Promise<void>;
   /** A user's own data (their email) changed: copies of it held in memory must go. */
   userChanged(userId: string): void;
+  /**
+   * A session began and committed (after-commit, in process only: other instances hear of
+   * it by its NOTIFY). For in-process consumers such as webhooks; sockets are told by the fan-out.
+   */
+  sessionCreated(created: SessionCreated): Promise<void>;
 }
 
 /** The sink the services are given; it does nothing until `wireRevocations` attaches listeners. */
 export class SessionEvents implements SessionEventSink {
   private readonly revokedListeners: ((revocations: SessionRevocation[]) => void | Promise<void>)[] = [];
   private readonly userListeners: ((userId: string) => void)[] = [];
+  private readonly createdListeners: ((created: SessionCreated) => void | Promise<void>)[] = [];
 
   onSessionsRevoked(listener: (revocations: SessionRevocation[]) => void | Promise<void>): void {
     this.revokedListeners.push(listener);
@@ -38,6 +54,10 @@ export class SessionEvents implements SessionEventSink {
 
   onUserChanged(listener: (userId: string) => void): void {
     this.userListeners.push(listener);
+  }
+
+  onSessionCreated(listener: (created: SessionCreated) => void | Promise<void>): void {
+    this.createdListeners.push(listener);
   }
 
   /** Runs the listeners in the order they were attached, each awaited. */
@@ -49,12 +69,18 @@ export class SessionEvents implements SessionEventSink {
   userChanged(userId: string): void {
     for (const listener of this.userListeners) listener(userId);
   }
+
+  async sessionCreated(created: SessionCreated): Promise<void> {
+    for (const listener of this.createdListeners) await listener(created);
+  }
 }
 
 /** What a transport holding live sockets offers the revocation feed (live/ implements it). */
 export interface RevocationConsumer {
   /** Ended sessions from any instance: tell their users' sockets, close the ended ones. */
   deliver(revocations: readonly SessionRevocation[]): void;
+  /** A session that began on any instance: tell its user's other sockets. */
+  deliverCreated(created: SessionCreated): void;
   /** The feed was deaf from `since` until now: re-read what may have been missed. */
   resync(since: Date): Promise<void>;
 }
@@ -78,6 +104,11 @@ export type RevocationTarget =
     }
   /** One session the caller holds locked (refresh-token reuse). */
   | { kind: "locked-session"; sessionId: string }
+  /**
+   * The user's live sessions beyond the `keep` most recently active, `keepSessionId` (the
+   * new one) always counted among those kept: the session limit's eviction.
+   */
+  | { kind: "over-limit"; userId: string; keepSessionId: string; keep: number; idleTtl: number }
   /** All of a user's live sessions, but `exceptSessionId`. */
   | { kind: "user-sessions"; userId: string; exceptSessionId?: string }
   /**

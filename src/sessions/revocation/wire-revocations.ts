@@ -38,6 +38,7 @@ export function wireRevocations(parts: {
     cache.invalidate(revocations.map((r) => r.sessionId));
     sockets.deliver(revocations);
   });
+  fanout.onCreated((created) => sockets.deliverCreated(created));
   fanout.onResync((since) => sockets.resync(since));
   fanout.onConnectionChange(() => cache.forget());
   fanout.onLeaseRenewed((until) => cache.trustUntil(until));

@@ -16,10 +16,18 @@ const LABELS: Record<string, string> = {
 };
 
 function summary(event: SecurityEvent): string {
-  const label = LABELS[event.type] ?? event.type;
+  const label =
+    event.type === "LOGIN" && event.details.newDevice === true ? "Signed in on a new device" : (LABELS[event.type] ?? event.type);
   const reason = typeof event.details.reason === "string" ? event.details.reason : null;
   const count = event.sessionIds?.length ?? (typeof event.details.sessionCount === "number" ? event.details.sessionCount : 0);
   return [label, reason && `(${reason})`, count > 1 && `\u2014 ${count} sessions`].filter(Boolean).join(" ");
+}
+
+/** The device's name when it was given one, then its browser and OS. */
+function deviceOf(event: SecurityEvent): string {
+  const parsed = [event.browser, event.os].filter(Boolean).join(" on ");
+  if (event.deviceName) return parsed ? `${event.deviceName} (${parsed})` : event.deviceName;
+  return parsed || "\u2014";
 }
 
 /** The security activity log, newest first. */
@@ -40,7 +48,7 @@ export function ActivityLog({ events }: { events: SecurityEvent[] }) {
           <tr key={e.id} data-type={e.type}>
             <td>{summary(e)}</td>
             <td>{formatTime(e.occurredAt)}</td>
-            <td>{[e.browser, e.os].filter(Boolean).join(" on ") || "\u2014"}</td>
+            <td data-testid="activity-device">{deviceOf(e)}</td>
             <td>{e.ipAddress ?? "\u2014"}</td>
           </tr>
         ))}

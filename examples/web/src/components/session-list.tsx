@@ -1,3 +1,4 @@
+import { useState } from "react";
 import type { MySessionsQuery } from "../gql/graphql";
 import { timeAgo } from "../lib/time";
 
@@ -5,7 +6,10 @@ export type SessionRow = MySessionsQuery["mySessions"][number];
 
 const deviceLabel = (s: SessionRow) => s.deviceName || [s.browser, s.os].filter(Boolean).join(" on ") || "Unknown device";
 
-/** The live list of this user's sessions; this device first and marked. */
+/**
+ * The live list of this user's sessions; this device first and marked. Ending another
+ * device's session asks for confirmation first: the person on it is signed out at once.
+ */
 export function SessionList({
   sessions,
   onRevoke,
@@ -15,6 +19,7 @@ export function SessionList({
   onRevoke(id: string): void;
   busyId: string | null;
 }) {
+  const [confirming, setConfirming] = useState<string | null>(null);
   return (
     <ul className="sessions" data-testid="session-list">
       {sessions.map((s) => (
@@ -28,6 +33,7 @@ export function SessionList({
           <div className="device">
             <strong>{deviceLabel(s)}</strong>
             {s.current && <span className="badge">This device</span>}
+            {!s.current && s.newDevice && <span className="badge new">New device</span>}
           </div>
           <dl>
             <div>
@@ -47,16 +53,35 @@ export function SessionList({
               <dd title={s.lastActiveAt}>{timeAgo(s.lastActiveAt)}</dd>
             </div>
           </dl>
-          {!s.current && (
+          {!s.current && confirming !== s.id && (
             <button
               type="button"
               className="secondary"
-              onClick={() => onRevoke(s.id)}
+              onClick={() => setConfirming(s.id)}
               disabled={busyId === s.id}
               data-testid="revoke"
             >
               Sign out this device
             </button>
+          )}
+          {!s.current && confirming === s.id && (
+            <fieldset className="confirm" aria-label="Confirm sign-out">
+              <span>Sign out {deviceLabel(s)}? Whoever uses it is signed out at once.</span>
+              <button
+                type="button"
+                className="danger"
+                onClick={() => {
+                  setConfirming(null);
+                  onRevoke(s.id);
+                }}
+                data-testid="confirm-revoke"
+              >
+                Sign out
+              </button>
+              <button type="button" className="secondary" onClick={() => setConfirming(null)} data-testid="cancel-revoke">
+                Cancel
+              </button>
+            </fieldset>
           )}
         </li>
       ))}

@@ -27,6 +27,14 @@ export const SIGN_OUT_REASONS: Record<string, { title: string; detail: string }>
     title: "Your session expired",
     detail: "It was idle for too long or reached its maximum lifetime.",
   },
+  SECURITY_CONCERN: {
+    title: "Your account was secured",
+    detail: "\u201cThis wasn\u2019t me\u201d was used on one of your devices: every other session was signed out.",
+  },
+  SESSION_LIMIT: {
+    title: "Too many devices were signed in",
+    detail: "A new sign-in went past the limit of sessions per account, so this least recently used one made room.",
+  },
   LOGOUT: {
     title: "You signed out",
     detail: "This device's session has ended.",

@@ -1,16 +1,20 @@
+import type { SessionCreatedEvent } from "@session-api/client";
 import { useCallback, useEffect, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { ActivityLog } from "../components/activity-log";
-import { SessionList } from "../components/session-list";
+import { ChangePasswordForm } from "../components/change-password-form";
+import { NewSignInBanner } from "../components/new-sign-in-banner";
+import { SessionList, type SessionRow } from "../components/session-list";
 import { useAuth } from "../lib/auth";
 import { describeError } from "../lib/errors";
 import { useFreshSession } from "../lib/use-fresh-session";
-import { MySecurityEventsQuery, MySessionsQuery, RevokeSessionMutation } from "../operations";
+import { MySecurityEventsQuery, MySessionsQuery, RevokeSessionMutation, SecureAccountMutation } from "../operations";
 
 /**
  * Devices & security: the live session list, sign-out here, elsewhere or everywhere else, and
  * the security activity log. Sessions that end anywhere drop out of the list as the server
- * announces them (`sessionRevoked`), with no reload.
+ * announces them (`sessionRevoked`), and new sign-ins appear the same way (`sessionCreated`),
+ * with a banner whose "This wasn't me" secures the account and asks for a new password.
  */
 export function DevicesPage() {
   const auth = useAuth();
@@ -18,6 +22,10 @@ export function DevicesPage() {
   const [sessionsResult, refetchSessions] = useQuery({ query: MySessionsQuery });
   const [eventsResult, refetchEvents] = useQuery({ query: MySecurityEventsQuery, variables: { first: 20 } });
   const [, revokeSession] = useMutation(RevokeSessionMutation);
+  const [, secureAccount] = useMutation(SecureAccountMutation);
+  const [added, setAdded] = useState<readonly SessionRow[]>([]);
+  const [newSignIn, setNewSignIn] = useState<SessionCreatedEvent | null>(null);
+  const [changingPassword, setChangingPassword] = useState(false);
   const [ended, setEnded] = useState<ReadonlySet<string>>(new Set());
   const [busyId, setBusyId] = useState<string | null>(null);
   const [message, setMessage] = useState<{ text: string; error?: boolean } | null>(null);
@@ -40,13 +48,25 @@ export function DevicesPage() {
     [auth, refetch],
   );
 
+  // A sign-in elsewhere shows at once, from the event itself; the refetch then confirms it.
+  useEffect(
+    () =>
+      auth.onSessionCreated((event) => {
+        setAdded((prev) => [...prev.filter((s) => s.id !== event.session.id), { ...event.session, current: false }]);
+        setNewSignIn(event);
+        refetch();
+      }),
+    [auth, refetch],
+  );
+
   useEffect(() => {
     const onVisible = () => document.visibilityState === "visible" && refetch();
     document.addEventListener("visibilitychange", onVisible);
     return () => document.removeEventListener("visibilitychange", onVisible);
   }, [refetch]);
 
-  const sessions = (sessionsResult.data?.mySessions ?? []).filter((s) => !ended.has(s.id));
+  const listed = sessionsResult.data?.mySessions ?? [];
+  const sessions = [...listed, ...added.filter((a) => !listed.some((s) => s.id === a.id))].filter((s) => !ended.has(s.id));
   const others = sessions.filter((s) => !s.current).length;
 
   async function run(label: string, action: () => Promise<string>) {
@@ -72,6 +92,16 @@ export function DevicesPage() {
     });
   };
 
+  const notMe = () =>
+    void run("Secure your account", async () => {
+      const result = await secureAccount({});
+      if (result.error) throw result.error;
+      const count = result.data?.secureAccount ?? 0;
+      setNewSignIn(null);
+      setChangingPassword(true);
+      return `Signed out ${count} other ${count === 1 ? "device" : "devices"}. Now change your password.`;
+    });
+
   const signOutOthers = () =>
     void run("Sign out all other devices", async () => {
       const count = await auth.signOutOtherDevices();
@@ -91,6 +121,10 @@ export function DevicesPage() {
           Sign out
         </button>
       </header>
+
+      {newSignIn && !ended.has(newSignIn.session.id) && (
+        <NewSignInBanner event={newSignIn} onNotMe={notMe} onDismiss={() => setNewSignIn(null)} busy={busyId !== null} />
+      )}
 
       {message && (
         <p className={message.error ? "error" : "notice"} role="status" data-testid="message">
@@ -122,6 +156,16 @@ export function DevicesPage() {
           <SessionList sessions={sessions} onRevoke={revoke} busyId={busyId} />
         )}
       </section>
+
+      {changingPassword && (
+        <ChangePasswordForm
+          onDone={(text) => {
+            setChangingPassword(false);
+            setMessage({ text });
+            refetch();
+          }}
+        />
+      )}
 
       <section className="card">
         <h2>Security activity</h2>

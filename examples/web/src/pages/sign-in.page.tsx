@@ -9,6 +9,7 @@ export function SignInPage({ mode, notice }: { mode: "sign-in" | "sign-up"; noti
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [deviceName, setDeviceName] = useState("");
+  const [rememberMe, setRememberMe] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const signUp = mode === "sign-up";
@@ -17,7 +18,7 @@ export function SignInPage({ mode, notice }: { mode: "sign-in" | "sign-up"; noti
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const input = { email, password, deviceName: deviceName.trim() || undefined };
+    const input = { email, password, deviceName: deviceName.trim() || undefined, rememberMe };
     try {
       await (signUp ? auth.signUp(input) : auth.signIn(input));
       navigate("/");
@@ -58,6 +59,17 @@ export function SignInPage({ mode, notice }: { mode: "sign-in" | "sign-up"; noti
         <label>
           Device name <span className="hint">(optional, shown in your device list)</span>
           <input name="deviceName" value={deviceName} onChange={(e) => setDeviceName(e.target.value)} maxLength={100} />
+        </label>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            name="rememberMe"
+            checked={rememberMe}
+            onChange={(e) => setRememberMe(e.target.checked)}
+            data-testid="remember-me"
+          />
+          Keep me signed in{" "}
+          <span className="hint">(untick on a shared computer: you are signed out when the browser closes)</span>
         </label>
         {error && (
           <p className="error" role="alert">
