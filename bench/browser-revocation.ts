@@ -7,6 +7,7 @@ import { Client } from "pg";
 import { startServer } from "../src/app/server";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import {
   appearedAt,
   clickedAt,
@@ -48,7 +49,7 @@ async function main() {
   const config = loadConfig({
     ...process.env,
     NODE_ENV: "production",
-    JWT_SECRET: randomBytes(32).toString("hex"),
+    JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
     PORT: "0",
     HOST: "127.0.0.1",
     CORS_ORIGINS: app.origin,

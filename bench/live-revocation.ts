@@ -10,6 +10,7 @@ import { Client } from "pg";
 import WebSocket from "ws";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
+import { generateSigningKey } from "../src/lib/signing-keys";
 
 /**
  * npm run bench:live [-- --sockets N] [--tabs T] [--rounds R] [--quick]
@@ -306,7 +307,7 @@ async function main() {
       NODE_ENV: "test",
       DATABASE_URL: database.url,
       BENCH_DB_SCHEMA: schema,
-      JWT_SECRET: randomBytes(32).toString("hex"),
+      JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
       PASSWORD_HASH_COST: "10",
       // One user's 1000 sockets from this one machine: far past the per-user and per-IP defaults.
       WS_MAX_PER_USER: "100000",

@@ -1,17 +1,19 @@
 import "reflect-metadata";
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import jwt from "jsonwebtoken";
 import { Client } from "pg";
 import { startServer } from "../src/app/server";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { buildContext } from "../src/graphql/context";
 import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
-import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
+import { signingCosts } from "./signing";
+import { gql, JWT_PRIVATE_KEYS, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
@@ -20,7 +22,7 @@ import { gql, JWT_SECRET, meStatus, mintSessions, percentile, startTarget, type 
  * bench/results.md (`--out=FILE` elsewhere); `--quick` and `--only=` runs only print.
  */
 const quick = process.argv.includes("--quick");
-/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, context, live); the default is all. */
+/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, signing, context, live); the default is all. */
 const only = process.argv
   .find((a) => a.startsWith("--only="))
   ?.slice("--only=".length)
@@ -28,6 +30,8 @@ const only = process.argv
 const want = (section: string) => !only || only.includes(section);
 const LOAD = quick ? { connections: 10, duration: 1 } : { connections: 50, duration: 10 };
 const PASSWORD = "benchmark password";
+/** The plainest stateless server's HS256 secret (bench only). */
+const PLAIN_JWT_SECRET = randomBytes(32).toString("hex");
 const RESULTS_FILE = path.join(__dirname, "..", "..", "bench", "results.md");
 
 async function signIn(url: string, email: string): Promise<{ token: string; sessionId: string }> {
@@ -156,24 +160,38 @@ async function main() {
       print("| strategy | query | req/s | p50 ms | p99 ms | vs `{ __typename }` (each slice pair) | stale window after logout |");
       print("|---|---|---:|---:|---:|---:|---|");
       let writes = { statements: 0, requests: 0 };
+      const meRps: Record<string, number> = {};
       for (const [strategy, stale] of [
+        ["plain", "until the JWT expires"],
         ["stateless", "until the JWT expires"],
         ["database", "none"],
         ["ours", "none (this instance); cross-instance: see below"],
       ] as const) {
-        const target = await startTarget(strategy, database.url, schema);
-        await load(target.url, ME, (await signIn(target.url, email)).token); // warm-up: JIT, pools
-        // The measured session was last active 2 minutes ago: the run owes it one write.
-        const { token, sessionId } = await signIn(target.url, email);
-        await admin.query("UPDATE sessions SET last_active_at = now() - interval '2 minutes' WHERE id = $1", [sessionId]);
+        const target = await startTarget(strategy, database.url, schema, { PLAIN_JWT_SECRET });
+        let token: string;
+        if (strategy === "plain") {
+          // What such a server's login would have handed out: the user in the claims.
+          token = jwt.sign({ sub: randomUUID(), email }, PLAIN_JWT_SECRET, { algorithm: "HS256", expiresIn: 3600 });
+          await load(target.url, ME, token); // warm-up: JIT
+        } else {
+          await load(target.url, ME, (await signIn(target.url, email)).token); // warm-up: JIT, pools
+          // The measured session was last active 2 minutes ago: the run owes it one write.
+          const signedIn = await signIn(target.url, email);
+          token = signedIn.token;
+          await admin.query("UPDATE sessions SET last_active_at = now() - interval '2 minutes' WHERE id = $1", [
+            signedIn.sessionId,
+          ]);
+        }
         const before = (await admin.query("SELECT n FROM bench_writes")).rows[0].n;
         const { typename, query: me, pairRatios } = await sideBySide(target.url, ME, token);
         await new Promise((r) => setTimeout(r, 1500)); // let the batched activity writer flush
         const writesDuring = Number((await admin.query("SELECT n FROM bench_writes")).rows[0].n) - Number(before);
         if (strategy === "ours") writes = { statements: writesDuring, requests: me.requests };
+        meRps[strategy] = me.rps;
         await target.stop();
         const label = {
-          stateless: "stateless JWT (no revocation check)",
+          plain: "the plainest stateless Apollo server: startStandaloneServer + jsonwebtoken HS256, no revocation check",
+          stateless: "our server, revocation check off (stateless JWT)",
           database: "JWT + PostgreSQL lookup per request",
           ours: "ours: JWT + exact session cache",
         }[strategy];
@@ -184,6 +202,10 @@ async function main() {
         );
         if (me.errors || typename.errors) print(`| (errors: ${me.errors + typename.errors}) | | | | | | |`);
       }
+
+      print(
+        `\nAuthenticated \`me\` with its exact check (ours) against the plainest stateless Apollo server: **${(meRps.ours / meRps.plain).toFixed(2)}×** its requests per second.`,
+      );
 
       print("\n## Writes\n");
       print(
@@ -353,12 +375,25 @@ async function main() {
     }
     await ours.stop();
 
+    if (want("signing")) {
+      print("\n## Signing keys (in process: µs per token, each verify of a token not seen before)\n");
+      print("| algorithm, library | sign µs | verify µs |");
+      print("|---|---:|---:|");
+      for (const row of await signingCosts(quick ? 500 : 5000)) {
+        const sign = Number.isNaN(row.signUs) ? "" : row.signUs.toFixed(1);
+        print(`| ${row.label} | ${sign} | ${row.verifyUs.toFixed(row.verifyUs < 10 ? 2 : 1)} |`);
+      }
+    }
+
     // The context builder alone, in process: what the revocation check adds to a request.
     if (want("context")) {
-      const inProcess = await startServer(loadConfig({ NODE_ENV: "production", JWT_SECRET, PORT: "0", LOG_LEVEL: "silent" }), {
-        databaseUrl: database.url,
-        dbSchema: schema,
-      });
+      const inProcess = await startServer(
+        loadConfig({ NODE_ENV: "production", JWT_PRIVATE_KEYS, PORT: "0", LOG_LEVEL: "silent" }),
+        {
+          databaseUrl: database.url,
+          dbSchema: schema,
+        },
+      );
       try {
         const { token } = await signIn(inProcess.url, email);
         const actor = { userAgent: "bench", ipAddress: "127.0.0.1", sessionId: null };

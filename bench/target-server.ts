@@ -2,8 +2,10 @@ import "reflect-metadata";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
+import { startStandaloneServer } from "@apollo/server/standalone";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
+import jwt from "jsonwebtoken";
 import { type RunningServer, startServer } from "../src/app/server";
 import { createServices, type Services } from "../src/app/services";
 import { loadConfig } from "../src/config/environment";
@@ -21,6 +23,8 @@ import type { SessionEntity } from "../src/sessions/session.entity";
  *   database   the real server with the session cache bypassed: a PK lookup per request
  *   stateless  signature check only, no revocation check: what peers' JWTs do (bench only)
  *   express    the real context builder on Express 5 + expressMiddleware, for the HTTP-layer comparison
+ *   plain      the plainest stateless Apollo server: startStandaloneServer, `me` from an HS256
+ *              JWT verified with jsonwebtoken on every request, no database, no revocation check
  */
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const strategy = args.get("strategy") ?? "ours";
@@ -66,12 +70,33 @@ async function startExpress() {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 }
 
+/** What a tutorial's stateless server is: the token's claims are the user, believed until `exp`. */
+async function startPlain() {
+  const secret = process.env.PLAIN_JWT_SECRET!;
+  const apollo = new ApolloServer<{ user: { id: string; email: string } | null }>({
+    typeDefs: "type User { id: ID! email: String! } type Query { me: User }",
+    resolvers: { Query: { me: (_root: unknown, _args: unknown, ctx: { user: unknown }) => ctx.user } },
+  });
+  const { url } = await startStandaloneServer(apollo, {
+    listen: { port: 0, host: "127.0.0.1" },
+    context: async ({ req }) => {
+      const token = req.headers.authorization?.replace(/^Bearer /, "");
+      if (!token) return { user: null };
+      const claims = jwt.verify(token, secret, { algorithms: ["HS256"] }) as { sub: string; email: string };
+      return { user: { id: claims.sub, email: claims.email } };
+    },
+  });
+  return url;
+}
+
 let running: RunningServer | undefined;
 
 async function main() {
   let url: string;
   if (strategy === "express") {
     url = await startExpress();
+  } else if (strategy === "plain") {
+    url = await startPlain();
   } else {
     const server = await startServer(config, { databaseUrl, dbSchema, configureServices: configure });
     running = server;

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Client } from "pg";
 import { loadConfig } from "../src/config/environment";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { AccessTokenService } from "../src/sessions/access-token";
 
-/** The secret every target process of one run shares, so a token works on all of them. */
-export const JWT_SECRET = randomBytes(32).toString("hex");
+/** The signing key every target process of one run shares, so a token works on all of them. */
+export const JWT_PRIVATE_KEYS = generateSigningKey("ES256");
 
 export interface Target {
   url: string;
@@ -30,7 +30,7 @@ export function startTarget(
     [path.join(__dirname, "target-server.js"), `--strategy=${strategy}`, `--schema=${schema}`],
     // NODE_ENV in the process too, as a deployment sets it: libraries (graphql-js) read it there.
     {
-      env: { ...process.env, ...env, NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_SECRET },
+      env: { ...process.env, ...env, NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_PRIVATE_KEYS },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
@@ -101,7 +101,7 @@ export async function meStatus(url: string, token: string): Promise<number> {
 
 /**
  * `count` more live sessions of the user of `likeSessionId`, made in the database in one
- * statement, each with an access token signed with JWT_SECRET: signing in this often at the
+ * statement, each with an access token signed with JWT_PRIVATE_KEYS: signing in this often at the
  * production password-hash cost would take minutes.
  */
 export async function mintSessions(
@@ -109,15 +109,12 @@ export async function mintSessions(
   likeSessionId: string,
   count: number,
 ): Promise<{ sessionId: string; token: string }[]> {
-  const config = loadConfig({ JWT_SECRET });
-  const tokens = new AccessTokenService(
-    { current: JWT_SECRET, previous: [] },
-    {
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      ttlSeconds: config.accessTokenTtl,
-    },
-  );
+  const config = loadConfig({ JWT_PRIVATE_KEYS });
+  const tokens = new AccessTokenService(config.jwt.keys, {
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.accessTokenTtl,
+  });
   const { rows } = await admin.query<{ id: string; user_id: string; expires_at: Date }>(
     `INSERT INTO sessions (id, user_id, secret_hash, device_name, created_at, last_active_at, authenticated_at, expires_at)
      SELECT gen_random_uuid(), user_id, secret_hash, 'bench', now(), now(), now(), expires_at

@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { Client } from "pg";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { hashSecret, parseRefreshToken } from "../src/sessions/refresh-token";
 import { type ChildServer, startChildServer, urlInSchema } from "./support/child-server";
 import { createDrillSchema } from "./support/drill-server";
@@ -70,7 +70,7 @@ export async function crashMidMutationDrill(
     NODE_ENV: "test",
     PASSWORD_HASH_COST: "10",
     REGISTER_MAX_PER_IP: "100000",
-    JWT_SECRET: randomBytes(32).toString("hex"),
+    JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
   };
   const sql = new Client({ connectionString: options.databaseUrl, options: `-c search_path=${schema.name}` });
   await sql.connect();

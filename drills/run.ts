@@ -1,8 +1,8 @@
 import "reflect-metadata";
-import { randomBytes } from "node:crypto";
 import { crossInstanceDrill } from "../bench/cross-instance-drill";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { blackHoleDrill } from "./black-hole";
 import { crashMidMutationDrill } from "./crash-mid-mutation";
 import { databaseKillDrill } from "./database-kill";
@@ -33,13 +33,13 @@ const only = args
 const seed = seedFrom(process.env.FUZZ_SEED);
 const fuzzBudgetMs = Number(process.env.FUZZ_BUDGET_MS ?? (quick ? 10_000 : 60_000));
 
-/** Starts `count` instances on one schema, sharing a JWT secret, and runs `body` with them. */
+/** Starts `count` instances on one schema, sharing a signing key, and runs `body` with them. */
 async function withInstances<T>(databaseUrl: string, count: number, body: (urls: string[]) => Promise<T>): Promise<T> {
   const schema = await createDrillSchema(databaseUrl);
-  const jwtSecret = randomBytes(32).toString("hex");
+  const signingKeys = generateSigningKey("ES256");
   const servers = [];
   try {
-    for (let i = 0; i < count; i++) servers.push(await startDrillServer(databaseUrl, {}, { dbSchema: schema.name, jwtSecret }));
+    for (let i = 0; i < count; i++) servers.push(await startDrillServer(databaseUrl, {}, { dbSchema: schema.name, signingKeys }));
     return await body(servers.map((s) => s.url));
   } finally {
     for (const server of servers) await server.stop();

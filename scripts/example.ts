@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { startServer } from "../src/app/server";
-import { keepDevJwtSecret, withJwtSecret } from "../src/config/dev-jwt-secret";
+import { keepDevSigningKeys, withSigningKeys } from "../src/config/dev-signing-keys";
 import { loadConfig } from "../src/config/environment";
 import { resolveDatabase } from "../src/db/database-url";
 import { createLogger, wantsPrettyLogs } from "../src/lib/logger";
@@ -51,7 +51,7 @@ async function main() {
   const logger = createLogger(config.logLevel, undefined, { pretty: wantsPrettyLogs(config.env, process.stdout.isTTY) });
   // As `npm start` in development: the signing secret kept in the data folder, so a restart
   // of the example keeps its sessions.
-  if (config.jwt.generated) config = withJwtSecret(config, (await keepDevJwtSecret(config.dataDir)).secret);
+  if (config.jwt.generated) config = withSigningKeys(config, (await keepDevSigningKeys(config.dataDir)).keys);
   const database = await resolveDatabase(config);
   const api = await startServer(config, { databaseUrl: database.url, logger });
 

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { startServer } from "./app/server";
-import { keepDevJwtSecret, withJwtSecret } from "./config/dev-jwt-secret";
+import { keepDevSigningKeys, withSigningKeys } from "./config/dev-signing-keys";
 import { type Config, ConfigError, loadConfig } from "./config/environment";
 import { resolveDatabase } from "./db/database-url";
 import { createLogger, wantsPrettyLogs } from "./lib/logger";
@@ -18,13 +18,13 @@ async function main() {
   }
   const logger = createLogger(config.logLevel, undefined, { pretty: wantsPrettyLogs(config.env, process.stdout.isTTY) });
   if (config.env === "development" && config.jwt.generated) {
-    const kept = await keepDevJwtSecret(config.dataDir);
-    config = withJwtSecret(config, kept.secret);
+    const kept = await keepDevSigningKeys(config.dataDir);
+    config = withSigningKeys(config, kept.keys);
     logger.info(
       { file: kept.file },
       kept.created
-        ? "JWT_SECRET not set: made a development secret and kept it in the data folder"
-        : "JWT_SECRET not set: using the development secret kept in the data folder",
+        ? "JWT_PRIVATE_KEYS not set: made a development signing key and kept it in the data folder"
+        : "JWT_PRIVATE_KEYS not set: using the development signing keys kept in the data folder",
     );
   }
   // The embedded server's own log lines are detail; its start-up messages are worth seeing.

@@ -1,3 +1,4 @@
+import { keyRingText } from "../src/lib/signing-keys";
 import {
   LoginDocument,
   LogoutDocument,
@@ -21,7 +22,7 @@ let b: TestServer;
 const live = liveClients(() => a);
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret });
+  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
 });
 afterAll(async () => {
   await live.disposeAll();

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import {
   type AuthEvent,
@@ -8,6 +7,7 @@ import {
   type SessionClientOptions,
   type TokenStorage,
 } from "../client/src/index";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument, RevokeSessionDocument, SessionRevokedDocument } from "./gql/graphql";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 import { createTestSchema, databaseUrl, startTestServer, type TestServer } from "./support/test-server";
@@ -457,15 +457,15 @@ async function restarting(
   env: Record<string, string> = {},
 ): Promise<void> {
   const schema = await createTestSchema();
-  const jwtSecret = randomBytes(32).toString("hex");
-  let running = await startTestServer(env, { dbSchema: schema.name, jwtSecret });
+  const signingKeys = generateSigningKey("ES256");
+  let running = await startTestServer(env, { dbSchema: schema.name, signingKeys });
   const port = new URL(running.url).port;
   try {
     await body(
       async (whileDown) => {
         await running.stop();
         await whileDown();
-        running = await startTestServer({ ...env, PORT: port }, { dbSchema: schema.name, jwtSecret });
+        running = await startTestServer({ ...env, PORT: port }, { dbSchema: schema.name, signingKeys });
       },
       () => running,
     );

@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../src/config/environment";
 import { flag } from "../src/config/variable-kinds";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { MeDocument } from "./gql/graphql";
 import { startTestServer } from "./support/test-server";
 import { signUp } from "./support/users";
@@ -19,21 +21,25 @@ function problems(env: Record<string, string>): string[] {
   }
 }
 
+const { privateKey: rsa } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const RSA_KEY = rsa.export({ format: "pem", type: "pkcs8" }).toString();
+const SEC1_KEY = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "sec1" }).toString();
+
 describe("configuration", () => {
-  it("has working defaults for development, with a per-process JWT secret", () => {
+  it("has working defaults for development, with a per-process ES256 signing key", () => {
     const a = loadConfig({});
     const b = loadConfig({});
     expect(a).toMatchObject({ env: "development", port: 4000, host: "127.0.0.1", accessTokenTtl: 300 });
-    expect(a.jwt.secret.length).toBeGreaterThanOrEqual(32);
-    expect(a.jwt.secret).not.toBe(b.jwt.secret);
+    expect(a.jwt.keys.map((k) => [k.alg, k.privateKey !== null])).toEqual([["ES256", true]]);
+    expect(a.jwt.keys[0].kid).not.toBe(b.jwt.keys[0].kid);
     expect(Object.isFrozen(a)).toBe(true);
   });
 
   it("names every invalid variable at once", () => {
-    expect(problems({ PORT: "eighty", ACCESS_TOKEN_TTL: "-5", DATABASE_URL: "mysql://x", JWT_SECRET: "short" })).toEqual([
+    expect(problems({ PORT: "eighty", ACCESS_TOKEN_TTL: "-5", DATABASE_URL: "mysql://x", JWT_PRIVATE_KEYS: "short" })).toEqual([
       'DATABASE_URL must be a postgres:// or postgresql:// URL, such as postgres://user@localhost:5432/db, got "mysql://x"',
       'PORT must be a whole number from 0 to 65535, got "eighty"',
-      "JWT_SECRET must be at least 32 characters, got 5 characters",
+      "JWT_PRIVATE_KEYS must be PKCS#8 PEM keys, Ed25519 or P-256, at least one private (holds no PEM key), got 5 characters",
       'ACCESS_TOKEN_TTL must be a whole number of seconds, got "-5"',
     ]);
   });
@@ -65,11 +71,20 @@ describe("configuration", () => {
       { CORS_ORIGINS: "https://app.example.test, https://app.example.test/path" },
       'CORS_ORIGINS must be comma-separated origins such as https://app.example.com (no path, no "*"; "https://app.example.test/path" is not one), got "https://app.example.test, https://app.example.test/path"',
     ],
-    ["secret (by its length only)", { JWT_SECRET: "hunter2" }, "JWT_SECRET must be at least 32 characters, got 7 characters"],
     [
-      "list of secrets (by their lengths only)",
-      { JWT_PREVIOUS_SECRETS: `${"k".repeat(40)},hunter2` },
-      "JWT_PREVIOUS_SECRETS must be comma-separated secrets of at least 32 characters each, got 2 values of 40, 7 characters",
+      "key ring (by its length only)",
+      { JWT_PRIVATE_KEYS: "hunter2" },
+      "JWT_PRIVATE_KEYS must be PKCS#8 PEM keys, Ed25519 or P-256, at least one private (holds no PEM key), got 7 characters",
+    ],
+    [
+      "key ring holding an RSA key (named by position, never quoted)",
+      { JWT_PRIVATE_KEYS: RSA_KEY },
+      `JWT_PRIVATE_KEYS must be PKCS#8 PEM keys, Ed25519 or P-256, at least one private (key 1 is neither Ed25519 nor P-256), got ${RSA_KEY.trim().length} characters`,
+    ],
+    [
+      "key ring holding a SEC1 EC key",
+      { JWT_PRIVATE_KEYS: SEC1_KEY },
+      `JWT_PRIVATE_KEYS must be PKCS#8 PEM keys, Ed25519 or P-256, at least one private (key 1 is a "EC PRIVATE KEY" block; expected a PKCS#8 "PRIVATE KEY" (convert with: openssl pkcs8 -topk8 -nocrypt) or a "PUBLIC KEY"), got ${SEC1_KEY.trim().length} characters`,
     ],
     [
       "bound between two variables",
@@ -110,9 +125,10 @@ describe("configuration", () => {
     }
   });
 
-  it("requires a JWT_SECRET and full-cost password hashing in production", () => {
-    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/JWT_SECRET is required in production/);
-    expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32), PASSWORD_HASH_COST: "10" })).toThrow(
+  it("requires JWT_PRIVATE_KEYS and full-cost password hashing in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/JWT_PRIVATE_KEYS is required in production/);
+    const keys = generateSigningKey("EdDSA");
+    expect(() => loadConfig({ NODE_ENV: "production", JWT_PRIVATE_KEYS: keys, PASSWORD_HASH_COST: "10" })).toThrow(
       /PASSWORD_HASH_COST must be at least 17/,
     );
   });

@@ -1,3 +1,4 @@
+import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { mintSessions, signUp } from "./support/users";
@@ -12,7 +13,7 @@ let b: TestServer;
 let c: TestServer;
 beforeAll(async () => {
   a = await startTestServer();
-  const shared = { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret };
+  const shared = { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) };
   b = await startTestServer({}, shared);
   c = await startTestServer({}, shared);
 });

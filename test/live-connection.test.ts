@@ -5,7 +5,15 @@ import WebSocket from "ws";
 import { LogoutDocument, MeDocument, RevokeSessionDocument, SessionRevokedDocument } from "./gql/graphql";
 import { type Closed, type LiveClient, liveClients, untilSubscribedAs } from "./support/live-client";
 import { startTestServer, type TestServer } from "./support/test-server";
-import { b64, accessClaims as claims, forgeToken, nowSeconds as now } from "./support/tokens";
+import {
+  b64,
+  accessClaims as claims,
+  forgeToken,
+  nowSeconds as now,
+  serverSigned,
+  serverSigningKey,
+  strangerKey,
+} from "./support/tokens";
 import { signIn, signUp } from "./support/users";
 import { sleep, until } from "./support/wait";
 
@@ -22,8 +30,6 @@ afterAll(async () => {
   await live.disposeAll();
   await server.stop();
 });
-
-const sign = (payload: Record<string, unknown>, key: string) => forgeToken(payload, { key });
 
 /** A bare graphql-transport-ws socket, for what the real client never sends. */
 function rawSocket(): { socket: WebSocket; opened: Promise<void>; closed: Promise<Closed> } {
@@ -92,12 +98,12 @@ describe("connection_init is authenticated by the same context builder as HTTP",
     ],
     [
       "a token signed with another key",
-      (u) => ({ authorization: `Bearer ${sign(claims(u), "another secret that is long enough to pass")}` }),
+      (u) => ({ authorization: `Bearer ${forgeToken(claims(u), { key: strangerKey(), kid: serverSigningKey(server).kid })}` }),
       "TOKEN_INVALID",
     ],
     [
       "an expired token",
-      (u) => ({ authorization: `Bearer ${sign(claims(u, { exp: now() - 10 }), server.services.config.jwt.secret)}` }),
+      (u) => ({ authorization: `Bearer ${serverSigned(server, claims(u, { exp: now() - 10 }))}` }),
       "TOKEN_EXPIRED",
     ],
   ])("refuses %s with 4403 and no ack", async (_name, params, reason) => {

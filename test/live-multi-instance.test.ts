@@ -1,4 +1,5 @@
 import { Client } from "pg";
+import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { type LiveClient, liveClients, untilSubscribedAs } from "./support/live-client";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
@@ -11,7 +12,7 @@ let b: TestServer;
 const live = liveClients(() => a);
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret });
+  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
 });
 afterAll(async () => {
   await live.disposeAll();
@@ -98,7 +99,7 @@ describe("when an instance loses its listening connection", () => {
 
 describe("stop() (what SIGTERM runs)", () => {
   it("closes sockets with 1001, lets an in-flight request finish, then resolves", async () => {
-    const c = await startTestServer({}, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret });
+    const c = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
     const user = await signUp(c);
     const socket = live.open(user.accessToken, c).subscribe();
     await subscribed(user.email, socket);

@@ -5,7 +5,7 @@ import { request } from "node:http";
 import path from "node:path";
 
 /**
- * A developer's machine: `npm start` with no DATABASE_URL and no JWT_SECRET, a second
+ * A developer's machine: `npm start` with no DATABASE_URL and no JWT_PRIVATE_KEYS, a second
  * `npm start`, the migration CLI and the benchmark, all on one data folder; then Ctrl-C. Every
  * process here is the real built program; they share one embedded PostgreSQL cluster.
  */
@@ -15,7 +15,7 @@ const DATA_DIR = path.join(ROOT, ".data", "test-local-instances");
 const CLUSTER = path.join(DATA_DIR, "postgres");
 const children: ChildProcess[] = [];
 
-/** What a developer's shell has: no DATABASE_URL, no JWT_SECRET, NODE_ENV unset (development). */
+/** What a developer's shell has: no DATABASE_URL, no JWT_PRIVATE_KEYS, NODE_ENV unset (development). */
 function devEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, DATA_DIR, PORT: "0", PASSWORD_HASH_COST: "10", LOG_LEVEL: "info", ...extra };
 }
@@ -109,7 +109,7 @@ describe("a second local instance", () => {
     const registered = await gql(first.url, `mutation { register(${credentials(email)}) { accessToken } }`);
     token = registered.data!.register!.accessToken as string;
     expect(first.logs).toContainEqual(
-      expect.objectContaining({ msg: "JWT_SECRET not set: made a development secret and kept it in the data folder" }),
+      expect.objectContaining({ msg: "JWT_PRIVATE_KEYS not set: made a development signing key and kept it in the data folder" }),
     );
 
     const second = await start();
@@ -120,11 +120,11 @@ describe("a second local instance", () => {
       }),
     );
     expect(second.logs).toContainEqual(
-      expect.objectContaining({ msg: "JWT_SECRET not set: using the development secret kept in the data folder" }),
+      expect.objectContaining({ msg: "JWT_PRIVATE_KEYS not set: using the development signing keys kept in the data folder" }),
     );
     expect(await me(second.url, token)).toBe(email);
     // Kept for the owner only.
-    expect(statSync(path.join(DATA_DIR, "jwt-secret")).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(DATA_DIR, "jwt-keys.pem")).mode & 0o777).toBe(0o600);
 
     // The second one leaves the server to its owner.
     const postmaster = postmasterPid();
@@ -151,9 +151,29 @@ describe("a second local instance", () => {
     // Neither stopped the server they borrowed.
     expect(await me(first.url, token)).toBe(email);
   }, 120_000);
+
+  it("is what the admin CLI uses too: a service key it makes works on the running instance, and ends when revoked", async () => {
+    // `npm run admin -- create-key`: a key the running instance accepts, then refuses once revoked.
+    const adminCli = path.join(ROOT, "dist", "src", "admin", "cli.js");
+    const created = await run([adminCli, "admin", "create-key", "--name", "local", "--scopes", "sessions:read"], devEnv());
+    expect(created.code).toBe(0);
+    const key = created.out.trimEnd().split("\n").pop()!;
+    const asKey = (url: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `ApiKey ${key}` },
+        body: JSON.stringify({ query: "{ serviceKey { name } }" }),
+      }).then((r) => r.json());
+    expect(await asKey(first.url)).toEqual({ data: { serviceKey: { name: "local" } } });
+    expect(await run([adminCli, "admin", "revoke-key", key.split("_")[1]], devEnv())).toMatchObject({ code: 0 });
+    expect(await asKey(first.url)).toMatchObject({ errors: [{ extensions: { reason: "SERVICE_KEY_REVOKED" } }] });
+    // `npm run keys -- list`: the development ring, one key signing.
+    const keys = await run([adminCli, "keys", "list"], devEnv());
+    expect(keys).toEqual({ code: 0, out: expect.stringMatching(/^\S{43} {2}ES256 {2}private {2}signs now\n$/) });
+  }, 120_000);
 });
 
-describe("the development JWT secret", () => {
+describe("the development signing key", () => {
   it("outlives the process: a token from before a restart still works", async () => {
     const postmaster = postmasterPid();
     first.child.kill("SIGTERM");
@@ -167,11 +187,11 @@ describe("the development JWT secret", () => {
     expect(await again.exit).toBe(0);
   }, 120_000);
 
-  it("is never used in production, which still requires JWT_SECRET", async () => {
-    expect(existsSync(path.join(DATA_DIR, "jwt-secret"))).toBe(true);
+  it("is never used in production, which still requires JWT_PRIVATE_KEYS", async () => {
+    expect(existsSync(path.join(DATA_DIR, "jwt-keys.pem"))).toBe(true);
     const production = await run([MAIN], devEnv({ NODE_ENV: "production", PASSWORD_HASH_COST: "17" }));
     expect(production.code).toBe(1);
-    expect(production.out).toMatch(/JWT_SECRET/);
+    expect(production.out).toMatch(/JWT_PRIVATE_KEYS is required in production/);
     expect(production.out).not.toContain("session API ready");
   }, 60_000);
 });

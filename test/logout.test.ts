@@ -1,5 +1,4 @@
-import { createHmac, randomUUID } from "node:crypto";
-import { keyId } from "../src/sessions/access-token";
+import { randomUUID } from "node:crypto";
 import {
   LoginDocument,
   LogoutAliasedDocument,
@@ -11,6 +10,7 @@ import {
   RevokeSessionDocument,
 } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
+import { b64, type ForgingKey, forgeToken, serverSigningKey, strangerKey } from "./support/tokens";
 import { PASSWORD, signIn, signUp } from "./support/users";
 import { sleep } from "./support/wait";
 
@@ -24,7 +24,6 @@ afterAll(() => server.stop());
 type User = Awaited<ReturnType<typeof signUp>>;
 const COOKIE = { "x-auth-transport": "cookie" };
 const CLEARED = "__Host-refresh_token=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Strict";
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const now = () => Math.floor(Date.now() / 1000);
 
 /** A token the server itself signed, genuine in every way, that expired a moment ago. */
@@ -33,16 +32,13 @@ function expiredToken(user: { user: { id: string }; session: { id: string } }): 
     .token;
 }
 
-/** Signs claims by hand with the server's key (or another), so one field can be made wrong. */
+/** Signs claims by hand with the server's key (or a stranger's), naming the server's key, so one field can be made wrong. */
 function handSigned(
   claims: Record<string, unknown>,
   header: Record<string, unknown> = {},
-  key = server.services.config.jwt.secret,
+  key: ForgingKey = serverSigningKey(server),
 ) {
-  const secret = server.services.config.jwt.secret;
-  const head = b64({ alg: "HS256", typ: "at+jwt", kid: keyId(secret), ...header });
-  const body = b64(claims);
-  return `${head}.${body}.${createHmac("sha256", key).update(`${head}.${body}`).digest("base64url")}`;
+  return forgeToken(claims, { key, kid: serverSigningKey(server).kid, header });
 }
 
 function expiredClaims(user: User, overrides: Record<string, unknown> = {}) {
@@ -146,10 +142,7 @@ describe("logout with an access token", () => {
   it.each<[string, (user: User) => string]>([
     ["a garbage token", () => "garbage"],
     ["an expired token with alg: none", (u) => `${b64({ alg: "none", typ: "at+jwt" })}.${b64(expiredClaims(u))}.`],
-    [
-      "an expired token signed with another key",
-      (u) => handSigned(expiredClaims(u), {}, "another secret that is long enough to pass"),
-    ],
+    ["an expired token signed with another key", (u) => handSigned(expiredClaims(u), {}, strangerKey())],
     ["an expired token with a wrong issuer", (u) => handSigned(expiredClaims(u, { iss: "someone-else" }))],
     ["an expired token with a wrong audience", (u) => handSigned(expiredClaims(u, { aud: "another-api" }))],
     ["an expired token with a wrong typ", (u) => handSigned(expiredClaims(u), { typ: "JWT" })],
@@ -457,11 +450,7 @@ describe("logout in cookie mode", () => {
   it("refuses a forged access token (401) and leaves the session and the cookie alone", async () => {
     const user = await signUp(server);
     const signedIn = await cookieLogin(user.email);
-    const forged = handSigned(
-      expiredClaims({ ...user, session: signedIn.login.session } as User),
-      {},
-      "another secret that is long enough to pass",
-    );
+    const forged = handSigned(expiredClaims({ ...user, session: signedIn.login.session } as User), {}, strangerKey());
     let res: Awaited<ReturnType<typeof logout>> | undefined;
     expect(await changedBy(async () => (res = await logout({ cookie: signedIn.cookie }, forged)))).toEqual([]);
     expect(res?.status).toBe(401);

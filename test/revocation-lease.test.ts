@@ -1,4 +1,5 @@
 import { print } from "graphql";
+import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument } from "./gql/graphql";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
 import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
@@ -25,7 +26,11 @@ beforeAll(async () => {
   url.host = `127.0.0.1:${proxy.port}`;
   const env = { REVOCATION_LEASE_MS: String(LEASE_MS) };
   a = await startTestServer(env);
-  b = await startTestServer(env, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret, databaseUrl: url.toString() });
+  b = await startTestServer(env, {
+    dbSchema: a.dbSchema,
+    signingKeys: keyRingText(a.services.config.jwt.keys),
+    databaseUrl: url.toString(),
+  });
 });
 afterAll(async () => {
   proxy.restore();

@@ -1,3 +1,4 @@
+import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutAllDevicesDocument, LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, signIn, signUp } from "./support/users";
@@ -11,7 +12,7 @@ let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, jwtSecret: a.services.config.jwt.secret });
+  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
 });
 afterAll(async () => {
   await b.stop();

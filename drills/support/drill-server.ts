@@ -25,10 +25,10 @@ export interface DrillServer extends RunningServer {
 export async function startDrillServer(
   databaseUrl: string,
   env: Record<string, string> = {},
-  shared: { dbSchema?: string; jwtSecret?: string } = {},
+  shared: { dbSchema?: string; signingKeys?: string } = {},
 ): Promise<DrillServer> {
   const logLines: string[] = [];
-  const config = loadConfig({ ...DRILL_ENV, JWT_SECRET: shared.jwtSecret ?? randomBytes(32).toString("hex"), ...env });
+  const config = loadConfig({ ...DRILL_ENV, ...(shared.signingKeys ? { JWT_PRIVATE_KEYS: shared.signingKeys } : {}), ...env });
   const logger = createLogger(config.logLevel, { write: (line: string) => void logLines.push(line) });
   const server = await startServer(config, { databaseUrl, dbSchema: shared.dbSchema, logger });
   return {

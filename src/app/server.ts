@@ -94,7 +94,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // Warnings any client can cause share one budget, with a summary of what it held back.
     const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
     const http = await startHttpServer(
-      { logger, config, buildContext, warnings },
+      { logger, config, buildContext, warnings, publicKeys: services.accessTokens.publicKeys() },
       schema,
       { host: config.host, port: config.port },
       {

@@ -12,6 +12,8 @@ import { pgPool } from "../db/pg-pool";
 import { Transactions } from "../db/transaction";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
+import { ServiceKeyService } from "../service-keys/service-key.service";
+import { ServiceKeyStore } from "../service-keys/service-key.store";
 import { AccessTokenService } from "../sessions/access-token";
 import { DeviceIdHasher } from "../sessions/device-id";
 import { ExpirySweeper } from "../sessions/expiry-sweeper";
@@ -37,6 +39,7 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
   sessionCache: SessionCache;
@@ -62,14 +65,11 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const events = new SessionEvents();
   const sessionStore = new PgSessionStore(pool);
   const sessionCache = new SessionCache((ids) => sessionStore.getSessionsAndUsers(ids), { max: 100_000, maxAgeMs: 30_000 });
-  const accessTokens = new AccessTokenService(
-    { current: config.jwt.secret, previous: config.jwt.previousSecrets },
-    {
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      ttlSeconds: config.accessTokenTtl,
-    },
-  );
+  const accessTokens = new AccessTokenService(config.jwt.keys, {
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    ttlSeconds: config.accessTokenTtl,
+  });
   // Activity is recorded at most once per tenth of the idle window (and at least once a
   // minute), so the idle deadline moves while a device is in use without a write per request.
   const intervalMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtl * 1000) / 10));
@@ -95,9 +95,10 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
       maxSessionsPerUser: config.maxSessionsPerUser,
     },
     events,
-    new DeviceIdHasher(config.jwt.secret),
+    DeviceIdHasher.fromKeyRing(config.jwt.keys),
   );
   const auditLog = new AuditLogService(db);
+  const serviceKeys = new ServiceKeyService(new ServiceKeyStore(pool), { requestsPerSecond: config.serviceKeyRateLimit });
   const passwordQueue = new PasswordQueue(config.passwordQueue.concurrency, config.passwordQueue.maxWaiting);
   const passwords = new PasswordHasher(config.passwordHashCost, passwordQueue);
   // The throttle shares TypeORM's pg pool (and so its search_path, for per-test schemas).
@@ -128,6 +129,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     auth,
     account,
     auditLog,
+    serviceKeys,
     accessTokens,
     lastActive,
     sessionCache,

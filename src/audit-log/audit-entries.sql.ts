@@ -28,6 +28,7 @@ export function revocationEntries(reason: Param): Sql {
            jsonb_strip_nulls(jsonb_build_object(
              'reason', ${reason}::text,
              'bySessionId', security_event_setting('app.session_id'),
+             'byServiceKey', security_event_setting('app.service_key'),
              'sessionCount', CASE WHEN count(*) > 1 THEN count(*) END)),
            CASE WHEN count(*) > 1 THEN array_agg(id) END
     FROM revoked

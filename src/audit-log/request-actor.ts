@@ -10,6 +10,8 @@ export interface Actor {
   ipAddress: string | null;
   userAgent: string | null;
   sessionId: string | null;
+  /** The service key acting (its prefix), when the request carried one instead of a session. */
+  serviceKey?: string | null;
 }
 
 /**
@@ -23,6 +25,7 @@ export async function setActor(tx: Transaction, actor: Actor): Promise<void> {
   await tx.rows(
     sql`SELECT set_config('app.ip', ${actor.ipAddress ?? ""}, true),
                set_config('app.user_agent', ${actor.userAgent?.slice(0, 512) ?? ""}, true),
-               set_config('app.session_id', ${actor.sessionId ?? ""}, true)`,
+               set_config('app.session_id', ${actor.sessionId ?? ""}, true),
+               set_config('app.service_key', ${actor.serviceKey ?? ""}, true)`,
   );
 }

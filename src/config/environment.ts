@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, secret, secrets, text } from "./variable-kinds";
+import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, parseKeyRing, type SigningKey } from "../lib/signing-keys";
+import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, signingKeys, text } from "./variable-kinds";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up: every problem is reported at
@@ -12,15 +12,17 @@ const DEFAULT_SESSION_IDLE_TTL = 7 * 24 * 3600;
 const shape = {
   NODE_ENV: oneOf(["development", "production", "test"], "development"),
   DATABASE_URL: postgresUrl(),
-  /** The project's local state outside production: the embedded PostgreSQL, the development JWT secret. */
+  /** The project's local state outside production: the embedded PostgreSQL, the development signing key. */
   DATA_DIR: text(".data"),
   /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
   EMBEDDED_PG_DIR: text(undefined),
   PORT: integer(4000, 0, 65535),
   HOST: text("127.0.0.1"),
-  JWT_SECRET: secret(32),
-  /** Comma-separated secrets that still verify (never sign) tokens, for key rotation. */
-  JWT_PREVIOUS_SECRETS: secrets(32),
+  /**
+   * The access-token signing keys: PKCS#8 PEM blocks, Ed25519 or P-256, one signing and the
+   * rest verify-only (which is which: src/lib/signing-keys.ts; docs/SECURITY.md#signing-keys).
+   */
+  JWT_PRIVATE_KEYS: signingKeys(),
   JWT_ISSUER: text("session-api"),
   JWT_AUDIENCE: text("session-api"),
   ACCESS_TOKEN_TTL: seconds(300),
@@ -77,6 +79,8 @@ const shape = {
   WS_MAX_PER_IP: count(100),
   /** Open WebSockets on this instance. Unset: half the process's file-descriptor limit (1000 if unknown). */
   WS_MAX_CONNECTIONS: count(undefined),
+  /** Requests per second one service key may make on one instance before RATE_LIMITED. */
+  SERVICE_KEY_RATE_LIMIT: count(100),
   /**
    * Browser origins allowed to call the API with credentials (comma-separated, exact match).
    * A trailing slash, as copied from the address bar, is dropped.
@@ -103,8 +107,8 @@ const shape = {
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(shape));
 
 const schema = z.object(shape).superRefine((env, ctx) => {
-  if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
-    ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production (NODE_ENV=production)" });
+  if (env.NODE_ENV === "production" && !env.JWT_PRIVATE_KEYS) {
+    ctx.addIssue({ code: "custom", path: ["JWT_PRIVATE_KEYS"], message: "is required in production (NODE_ENV=production)" });
   }
   if (env.NODE_ENV === "production" && env.PASSWORD_HASH_COST < 17) {
     ctx.addIssue({ code: "custom", path: ["PASSWORD_HASH_COST"], message: "must be at least 17 in production" });
@@ -134,10 +138,10 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly jwt: {
-    readonly secret: string;
-    /** True when JWT_SECRET was not set and `secret` was made up for this process. */
+    /** The key ring: which key signs when, and every key that verifies. */
+    readonly keys: readonly SigningKey[];
+    /** True when JWT_PRIVATE_KEYS was not set and `keys` is one key made up for this process. */
     readonly generated: boolean;
-    readonly previousSecrets: readonly string[];
     readonly issuer: string;
     readonly audience: string;
   };
@@ -169,6 +173,8 @@ export interface Config {
     readonly perIp: number;
     readonly total: number | undefined;
   };
+  /** Requests per second per service key, per instance. */
+  readonly serviceKeyRateLimit: number;
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
@@ -218,12 +224,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgDir: e.EMBEDDED_PG_DIR ?? `${e.DATA_DIR}/postgres`,
     port: e.PORT,
     host: e.HOST,
-    // Outside production a missing secret is made up per process; start-up code may swap in
-    // the one kept in DATA_DIR (see config/dev-jwt-secret.ts), so this loader stays pure.
+    // Outside production a missing key is made up per process; start-up code may swap in the
+    // ring kept in DATA_DIR (see config/dev-signing-keys.ts), so this loader stays pure.
     jwt: Object.freeze({
-      secret: e.JWT_SECRET ?? randomBytes(32).toString("base64url"),
-      generated: e.JWT_SECRET === undefined,
-      previousSecrets: Object.freeze([...e.JWT_PREVIOUS_SECRETS]),
+      keys: e.JWT_PRIVATE_KEYS ?? Object.freeze(parseKeyRing(generateSigningKey(DEFAULT_SIGNING_ALGORITHM))),
+      generated: e.JWT_PRIVATE_KEYS === undefined,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     }),
@@ -253,6 +258,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       perIp: e.WS_MAX_PER_IP,
       total: e.WS_MAX_CONNECTIONS,
     }),
+    serviceKeyRateLimit: e.SERVICE_KEY_RATE_LIMIT,
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
     sessionRetention: e.SESSION_RETENTION,
     sessionPurgeInterval: e.SESSION_PURGE_INTERVAL,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KeyRingError, parseKeyRing, type SigningKey } from "../lib/signing-keys";
 
 /**
  * The kinds of environment variable. Each is a zod schema from the raw string (undefined when
@@ -122,25 +123,18 @@ export function origins(): Variable<string[]> {
   });
 }
 
-/** A secret of at least `min` characters. Messages give its length, never the value. */
-export function secret(min: number): Variable<string | undefined> {
-  const kind = variable<string | undefined>(undefined, (raw) =>
-    raw.length >= min ? { value: raw } : { expected: `must be at least ${min} characters` },
-  );
-  secretKinds.add(kind);
-  return kind;
-}
-
-/** Comma-separated secrets of at least `min` characters each. Unset: none. */
-export function secrets(min: number): Variable<string[]> {
-  const kind = variable<string[]>([], (raw) => {
-    const list = raw
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    return list.every((s) => s.length >= min)
-      ? { value: list }
-      : { expected: `must be comma-separated secrets of at least ${min} characters each` };
+/**
+ * A signing key ring: PEM keys, Ed25519 or P-256 (see lib/signing-keys.ts). Unset: undefined.
+ * Messages name the block at fault by position, never its content.
+ */
+export function signingKeys(): Variable<readonly SigningKey[] | undefined> {
+  const kind = variable<readonly SigningKey[] | undefined>(undefined, (raw) => {
+    try {
+      return { value: Object.freeze(parseKeyRing(raw)) };
+    } catch (error) {
+      if (!(error instanceof KeyRingError)) throw error;
+      return { expected: `must be PKCS#8 PEM keys, Ed25519 or P-256, at least one private (${error.message})` };
+    }
   });
   secretKinds.add(kind);
   return kind;

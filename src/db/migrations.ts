@@ -6,6 +6,7 @@ import { SessionsHotRevocation1764460000000 } from "../../migrations/17644600000
 import { OneSecurityEventPerRevocation1764470000000 } from "../../migrations/1764470000000-OneSecurityEventPerRevocation";
 import { RevocationsLoggedByTheirStatement1764480000000 } from "../../migrations/1764480000000-RevocationsLoggedByTheirStatement";
 import { InstanceLeases1764490000000 } from "../../migrations/1764490000000-InstanceLeases";
+import { ServiceKeys1764500000000 } from "../../migrations/1764500000000-ServiceKeys";
 import { DevicesAndSessionLimit1764600000000 } from "../../migrations/1764600000000-DevicesAndSessionLimit";
 
 /**
@@ -24,5 +25,6 @@ export const MIGRATIONS = [
   OneSecurityEventPerRevocation1764470000000,
   RevocationsLoggedByTheirStatement1764480000000,
   InstanceLeases1764490000000,
+  ServiceKeys1764500000000,
   DevicesAndSessionLimit1764600000000,
 ];

@@ -65,7 +65,11 @@ export type UnauthenticatedReason =
   | "SESSION_REVOKED"
   | "SESSION_EXPIRED"
   | "REFRESH_TOKEN_INVALID"
-  | "REFRESH_TOKEN_REUSE";
+  | "REFRESH_TOKEN_REUSE"
+  /** `Authorization: ApiKey <key>` with a key that is malformed or unknown. */
+  | "SERVICE_KEY_INVALID"
+  /** `Authorization: ApiKey <key>` with a key an operator has revoked. */
+  | "SERVICE_KEY_REVOKED";
 
 /** An error of the catalog, with the code's status (and `headers`, if any) for the HTTP answer. */
 export function appError(
@@ -114,11 +118,24 @@ export function badUserInput(field: string, message: string): GraphQLError {
 }
 
 /** Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN. */
-export type ForbiddenReason = "SESSION_NOT_FRESH";
+export type ForbiddenReason =
+  | "SESSION_NOT_FRESH"
+  /** A service key without the scope the field needs (`extensions.scope` names it). */
+  | "SCOPE_MISSING"
+  /** A service key asked for something only a signed-in user may do. */
+  | "USER_SESSION_REQUIRED"
+  /** A user's session asked for a field only a service key may call. */
+  | "SERVICE_KEY_REQUIRED";
 
-export function forbidden(reason: ForbiddenReason): GraphQLError {
-  const message = reason === "SESSION_NOT_FRESH" ? "Confirm your password (reauthenticate) to do this." : undefined;
-  return appError("FORBIDDEN", { reason, message });
+const FORBIDDEN_MESSAGES: Partial<Record<ForbiddenReason, string>> = {
+  SESSION_NOT_FRESH: "Confirm your password (reauthenticate) to do this.",
+  SCOPE_MISSING: "This service key lacks the scope this needs.",
+  USER_SESSION_REQUIRED: "A service key cannot do this; it needs a signed-in user.",
+  SERVICE_KEY_REQUIRED: "Only a service key can do this.",
+};
+
+export function forbidden(reason: ForbiddenReason, extra: { scope?: string } = {}): GraphQLError {
+  return appError("FORBIDDEN", { reason, message: FORBIDDEN_MESSAGES[reason], ...extra });
 }
 
 /**

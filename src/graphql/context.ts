@@ -3,9 +3,10 @@ import type { AuditLogService } from "../audit-log/audit-log.service";
 import type { Actor } from "../audit-log/request-actor";
 import type { AccountService } from "../auth/account.service";
 import type { AuthService } from "../auth/auth.service";
-import { serviceUnavailable, type UnauthenticatedReason, unauthenticated } from "../errors/error-codes";
+import { rateLimited, serviceUnavailable, type UnauthenticatedReason, unauthenticated } from "../errors/error-codes";
 import { invariant } from "../lib/invariant";
 import type { Logger } from "../lib/logger";
+import type { ServiceKeyService, ServiceViewer } from "../service-keys/service-key.service";
 import type { RevokedEventPayload, SessionCreated } from "../sessions/revocation/revocation";
 import type { SessionService } from "../sessions/session.service";
 import type { SessionCheck, SessionRef, Viewer } from "../sessions/validate-session";
@@ -14,6 +15,7 @@ import type { UserService } from "../users/user.service";
 import { isLogoutOnly } from "./logout-only";
 import { ResponseHints } from "./response-hints";
 
+export type { ServiceViewer } from "../service-keys/service-key.service";
 export type { SessionRef, Viewer } from "../sessions/validate-session";
 
 /** What resolvers reach through `ctx.services`: the domain services, nothing of a transport. */
@@ -23,6 +25,7 @@ export interface ResolverServices {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  serviceKeys: ServiceKeyService;
 }
 
 /** What the context builder needs: the session check, a logger, the parser's token limit. */
@@ -42,6 +45,11 @@ export interface OperationSocket {
 export interface GraphQLContext {
   /** The signed-in user and session, or null for an anonymous request. */
   viewer: Viewer | null;
+  /**
+   * The service key the request carried (`Authorization: ApiKey <key>`), or null. Never set
+   * together with `viewer`: a request acts as a user or as a backend, not both.
+   */
+  service: ServiceViewer | null;
   /**
    * Set only for an operation of `logout` alone (see logout-only.ts) whose access token is
    * genuine but expired: the live session it names, which that logout ends. Nothing else reads
@@ -140,6 +148,8 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
   }
   // Our tokens are a few hundred bytes; anything far longer is refused before it is parsed.
   const plausible = typeof input.authorization === "string" && input.authorization.length <= MAX_AUTHORIZATION_LENGTH;
+  const apiKey = plausible ? /^ApiKey ([^\s]+)$/i.exec(input.authorization as string) : null;
+  if (apiKey) return serviceContext(deps, input, apiKey[1]);
   const match = plausible ? /^Bearer ([^\s]+)$/i.exec(input.authorization as string) : null;
   if (!match) throw refused(deps, input, "TOKEN_INVALID");
   const token = match[1];
@@ -167,6 +177,37 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
   return contextFor(deps, input, viewer);
 }
 
+/**
+ * A request made with a service key: the key is read from the database on every request (see
+ * ServiceKeyService), throttled, and logged with its prefix (never the key). A key that is
+ * malformed, unknown or revoked is refused as a whole, as a bad access token is.
+ */
+async function serviceContext(deps: ContextDeps, input: ContextInput, key: string): Promise<GraphQLContext> {
+  let check: Awaited<ReturnType<ServiceKeyService["authenticate"]>>;
+  try {
+    check = await deps.serviceKeys.authenticate(key);
+  } catch {
+    throw serviceUnavailable();
+  }
+  if (!check.ok) {
+    deps.logger.info({ reason: check.reason, ip: input.actor.ipAddress }, "refused service key");
+    if (check.reason === "RATE_LIMITED") throw rateLimited(check.retryAfterSeconds);
+    throw unauthenticated(check.reason);
+  }
+  const { service } = check;
+  deps.logger.info(
+    { serviceKey: service.prefix, name: service.name, ip: input.actor.ipAddress, operation: operationName(input.operation) },
+    "service key request",
+  );
+  return contextFor(deps, input, null, null, service);
+}
+
+/** The operation's name, for the service-key log line (a string at most 100 characters, or null). */
+function operationName(operation: unknown): string | null {
+  const name = (operation as { operationName?: unknown } | undefined)?.operationName;
+  return typeof name === "string" ? name.slice(0, 100) : null;
+}
+
 /** The context builder bound to its dependencies: what a transport is handed. */
 export type ContextBuilder = (input: ContextInput) => Promise<GraphQLContext>;
 
@@ -180,13 +221,15 @@ function contextFor(
   input: ContextInput,
   viewer: Viewer | null,
   expiredTokenSession: SessionRef | null = null,
+  service: ServiceViewer | null = null,
 ): GraphQLContext {
   const transport = input.transport ?? "body";
   const sessionId = viewer?.sessionId ?? expiredTokenSession?.sessionId ?? null;
   return {
     viewer,
+    service,
     expiredTokenSession,
-    actor: { ipAddress: input.actor.ipAddress, userAgent: input.actor.userAgent, sessionId },
+    actor: { ipAddress: input.actor.ipAddress, userAgent: input.actor.userAgent, sessionId, serviceKey: service?.prefix ?? null },
     transport,
     refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
     deviceCookie: transport === "cookie" ? (input.deviceCookie ?? null) : null,

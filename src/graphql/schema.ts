@@ -4,6 +4,7 @@ import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
 import { invariant } from "../lib/invariant";
+import { ServiceKeyResolver } from "../service-keys/service-key.resolver";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
 import { SessionResolver } from "../sessions/session.resolver";
 import { SessionCreatedResolver } from "../sessions/session-created.resolver";
@@ -18,6 +19,7 @@ export const RESOLVERS = [
   SecurityEventResolver,
   SessionRevokedResolver,
   SessionCreatedResolver,
+  ServiceKeyResolver,
 ] as const;
 
 /**

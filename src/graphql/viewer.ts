@@ -1,12 +1,29 @@
 import type { GraphQLError } from "graphql";
 import { forbidden, unauthenticated } from "../errors/error-codes";
+import type { ServiceScope } from "../service-keys/service-key";
 import type { SessionRefusal } from "../sessions/validate-session";
-import type { GraphQLContext, Viewer } from "./context";
+import type { GraphQLContext, ServiceViewer, Viewer } from "./context";
 
-/** The signed-in viewer; an anonymous request gets UNAUTHENTICATED (reason TOKEN_MISSING). */
+/**
+ * The signed-in viewer; an anonymous request gets UNAUTHENTICATED (reason TOKEN_MISSING), and
+ * a service key FORBIDDEN (USER_SESSION_REQUIRED): a key never stands in for a user.
+ */
 export function requireViewer(ctx: GraphQLContext): Viewer {
-  if (!ctx.viewer) throw unauthenticated("TOKEN_MISSING");
-  return ctx.viewer;
+  if (ctx.viewer) return ctx.viewer;
+  if (ctx.service) throw forbidden("USER_SESSION_REQUIRED");
+  throw unauthenticated("TOKEN_MISSING");
+}
+
+/**
+ * The service key acting, holding `scope` (if one is named): the guard of every field a key may call. No
+ * credential: UNAUTHENTICATED (TOKEN_MISSING); a user's session: FORBIDDEN
+ * (SERVICE_KEY_REQUIRED); a key without the scope: FORBIDDEN (SCOPE_MISSING, `scope` named).
+ * The key was read from the database for this request, so a revoked one never gets here.
+ */
+export function requireServiceScope(ctx: GraphQLContext, scope?: ServiceScope): ServiceViewer {
+  if (!ctx.service) throw ctx.viewer ? forbidden("SERVICE_KEY_REQUIRED") : unauthenticated("TOKEN_MISSING");
+  if (scope && !ctx.service.scopes.has(scope)) throw forbidden("SCOPE_MISSING", { scope });
+  return ctx.service;
 }
 
 /**

@@ -13,11 +13,13 @@ import { ResponseHints } from "../graphql/response-hints";
 import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
 import { isDevelopmentHost } from "../lib/loopback-host";
+import type { PublicJwk } from "../lib/signing-keys";
 import { answerClientErrors } from "./client-errors";
 import { capConnectionsPerIp, slowRequestOptions } from "./connection-limits";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
+import { JWKS_PATH, jwksAnswer } from "./jwks";
 import { createPlayground, wantsPlayground } from "./playground";
 import { BodyTooLargeError, readBody } from "./read-body";
 import {
@@ -31,6 +33,7 @@ import {
 } from "./refresh-cookie";
 import { requestActor } from "./request-actor";
 import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseStatus } from "./response-status";
+import { refuseUserFieldsToServiceKeys } from "./service-key-fields";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
 
@@ -49,6 +52,8 @@ export interface HttpServerDeps {
   buildContext: ContextBuilder;
   /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
   warnings: LogBudget;
+  /** The signing keys' public halves, served at /.well-known/jwks.json. */
+  publicKeys: { keys: readonly PublicJwk[] };
 }
 
 export interface HttpServer {
@@ -119,6 +124,7 @@ export async function startHttpServer(
       // plugin costs a hook call on every field resolved.
       ApolloServerPluginCacheControlDisabled(),
       refuseSubscriptionsOverHttp(),
+      refuseUserFieldsToServiceKeys(),
       // Before the outcome plugin: these change the response it reads.
       refusePersistedQueries(),
       serviceUnavailableStatus(),
@@ -132,6 +138,7 @@ export async function startHttpServer(
   const logRefusedOrigin = refusedOriginLog(warnings);
   const checkHost = config.env === "development";
   const playground = config.isProduction ? undefined : createPlayground();
+  const answerJwks = jwksAnswer(deps.publicKeys);
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
@@ -158,6 +165,7 @@ export async function startHttpServer(
       return;
     }
     if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
+    if (url.pathname === JWKS_PATH) return answerJwks(req, res);
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);

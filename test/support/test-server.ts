@@ -5,6 +5,7 @@ import { Client } from "pg";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { loadConfig } from "../../src/config/environment";
 import { createLogger } from "../../src/lib/logger";
+import { generateSigningKey } from "../../src/lib/signing-keys";
 
 /** Settings every test server starts with; a test overrides what it is about. */
 export const TEST_ENV = {
@@ -74,7 +75,8 @@ export async function startTestServer(
   env: Record<string, string> = {},
   shared?: {
     dbSchema?: string;
-    jwtSecret?: string /** Connect the server through this URL (e.g. a proxy). */;
+    /** The key ring (JWT_PRIVATE_KEYS) of another instance, so its tokens work here: `keyRingText(a.services.config.jwt.keys)`. */
+    signingKeys?: string /** Connect the server through this URL (e.g. a proxy). */;
     databaseUrl?: string;
   },
   options: { /** Receives every log line the server writes (set LOG_LEVEL to see any). */ logLines?: string[] } = {},
@@ -82,7 +84,7 @@ export async function startTestServer(
   const schema = shared?.dbSchema ? { name: shared.dbSchema, drop: async () => undefined } : await createTestSchema();
   const config = loadConfig({
     ...TEST_ENV,
-    JWT_SECRET: shared?.jwtSecret ?? randomBytes(32).toString("hex"),
+    JWT_PRIVATE_KEYS: shared?.signingKeys ?? generateSigningKey("ES256"),
     ...env,
   });
   const server = await startServer(config, {
