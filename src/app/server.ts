@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Config } from "../config/environment";
 import { createDataSource } from "../db/data-source";
+import { OutboxWorker } from "../events/outbox-worker";
 import { contextBuilder } from "../graphql/context";
 import { createSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
@@ -100,6 +101,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       {
         database: () => db.query("SELECT 1"),
         revocationListener: () => fanout.connected,
+        outbox: () => services.outbox.stats(),
       },
     );
     const live = startLiveServer(
@@ -119,6 +121,19 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const { sweeper, purge, live: sockets, lastActive } = services;
     sweeper.start();
     purge.start();
+    const outboxWorker = new OutboxWorker(services.outbox, {
+      databaseUrl: options.databaseUrl,
+      dbSchema: options.dbSchema,
+      logger,
+      urls: config.outbox.webhookUrls,
+      secret: config.outbox.webhookSecret,
+      timeoutMs: config.outbox.webhookTimeoutMs,
+      backoffMs: config.outbox.backoffMs,
+      maxBackoffMs: config.outbox.maxBackoffMs,
+      pollMs: config.outbox.pollMs,
+      retentionSeconds: config.outbox.retentionSeconds,
+    });
+    outboxWorker.start();
     return {
       url: http.url,
       httpServer: http.server,
@@ -129,6 +144,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       sweeper,
       async stop() {
         await sweeper.stop();
+        await outboxWorker.stop();
         await live.dispose();
         await http.stop();
         await purge.stop();

@@ -8,8 +8,9 @@ import { PasswordCheck } from "../auth/password-check";
 import { PasswordQueue } from "../auth/password-queue";
 import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
-import { pgPool } from "../db/pg-pool";
+import { pgPool, poolRunner } from "../db/pg-pool";
 import { Transactions } from "../db/transaction";
+import { OutboxStore } from "../events/outbox.store";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { ServiceKeyService } from "../service-keys/service-key.service";
@@ -51,6 +52,8 @@ export interface Services {
   sweeper: ExpirySweeper;
   /** Deletes long-ended sessions and spent throttle counters (started by the server). */
   purge: SessionPurge;
+  /** The event outbox, read by the serviceEvents feed (written by the statements that change sessions and users). */
+  outbox: OutboxStore;
 }
 
 /**
@@ -137,5 +140,6 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     live,
     sweeper,
     purge,
+    outbox: new OutboxStore(poolRunner(pool)),
   };
 }

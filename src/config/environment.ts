@@ -1,6 +1,18 @@
 import { z } from "zod";
 import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, parseKeyRing, type SigningKey } from "../lib/signing-keys";
-import { count, integer, isSecret, oneOf, origins, postgresUrl, seconds, signingKeys, text } from "./variable-kinds";
+import {
+  count,
+  integer,
+  isSecret,
+  oneOf,
+  origins,
+  postgresUrl,
+  seconds,
+  signingKeys,
+  text,
+  urls,
+  webhookSecret,
+} from "./variable-kinds";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up: every problem is reported at
@@ -81,6 +93,20 @@ const shape = {
   WS_MAX_CONNECTIONS: count(undefined),
   /** Requests per second one service key may make on one instance before RATE_LIMITED. */
   SERVICE_KEY_RATE_LIMIT: count(100),
+  /** Comma-separated URLs that receive every outbox event as a signed webhook (src/events/). Unset: none. */
+  WEBHOOK_URLS: urls(),
+  /** The Standard Webhooks signing secret, whsec_…; required when WEBHOOK_URLS is set. */
+  WEBHOOK_SECRET: webhookSecret(),
+  /** Seconds a webhook endpoint has to answer 2xx before the attempt counts as failed. */
+  WEBHOOK_TIMEOUT: seconds(10),
+  /** Milliseconds before the first retry of a failed delivery; each next retry waits twice as long. */
+  WEBHOOK_BACKOFF_MS: count(1000),
+  /** The longest wait between two attempts at one endpoint. */
+  WEBHOOK_MAX_BACKOFF: seconds(3600),
+  /** How often each instance looks for events to deliver, in milliseconds. */
+  OUTBOX_POLL_MS: count(500),
+  /** Events are kept (for the feed and for webhook retries) this long, then deleted, delivered or not. */
+  OUTBOX_RETENTION: seconds(7 * 24 * 3600),
   /**
    * Browser origins allowed to call the API with credentials (comma-separated, exact match).
    * A trailing slash, as copied from the address bar, is dropped.
@@ -107,6 +133,9 @@ const shape = {
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(shape));
 
 const schema = z.object(shape).superRefine((env, ctx) => {
+  if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
+    ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when WEBHOOK_URLS is set" });
+  }
   if (env.NODE_ENV === "production" && !env.JWT_PRIVATE_KEYS) {
     ctx.addIssue({ code: "custom", path: ["JWT_PRIVATE_KEYS"], message: "is required in production (NODE_ENV=production)" });
   }
@@ -175,6 +204,16 @@ export interface Config {
   };
   /** Requests per second per service key, per instance. */
   readonly serviceKeyRateLimit: number;
+  /** The outbox's webhooks and retention (src/events/). */
+  readonly outbox: {
+    readonly webhookUrls: readonly string[];
+    readonly webhookSecret: string | undefined;
+    readonly webhookTimeoutMs: number;
+    readonly backoffMs: number;
+    readonly maxBackoffMs: number;
+    readonly pollMs: number;
+    readonly retentionSeconds: number;
+  };
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
@@ -259,6 +298,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       total: e.WS_MAX_CONNECTIONS,
     }),
     serviceKeyRateLimit: e.SERVICE_KEY_RATE_LIMIT,
+    outbox: Object.freeze({
+      webhookUrls: Object.freeze(e.WEBHOOK_URLS),
+      webhookSecret: e.WEBHOOK_SECRET,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT * 1000,
+      backoffMs: e.WEBHOOK_BACKOFF_MS,
+      maxBackoffMs: e.WEBHOOK_MAX_BACKOFF * 1000,
+      pollMs: e.OUTBOX_POLL_MS,
+      retentionSeconds: e.OUTBOX_RETENTION,
+    }),
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
     sessionRetention: e.SESSION_RETENTION,
     sessionPurgeInterval: e.SESSION_PURGE_INTERVAL,

@@ -8,6 +8,7 @@ import { RevocationsLoggedByTheirStatement1764480000000 } from "../../migrations
 import { InstanceLeases1764490000000 } from "../../migrations/1764490000000-InstanceLeases";
 import { ServiceKeys1764500000000 } from "../../migrations/1764500000000-ServiceKeys";
 import { DevicesAndSessionLimit1764600000000 } from "../../migrations/1764600000000-DevicesAndSessionLimit";
+import { EventOutbox1764700000000 } from "../../migrations/1764700000000-EventOutbox";
 
 /**
  * Every migration, imported by name rather than found by a glob over the build output: tsc
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   InstanceLeases1764490000000,
   ServiceKeys1764500000000,
   DevicesAndSessionLimit1764600000000,
+  EventOutbox1764700000000,
 ];

@@ -3,6 +3,7 @@ import { buildSchema, type PubSub } from "type-graphql";
 import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
+import { ServiceEventsResolver } from "../events/service-events.resolver";
 import { invariant } from "../lib/invariant";
 import { ServiceKeyResolver } from "../service-keys/service-key.resolver";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
@@ -20,6 +21,7 @@ export const RESOLVERS = [
   SessionRevokedResolver,
   SessionCreatedResolver,
   ServiceKeyResolver,
+  ServiceEventsResolver,
 ] as const;
 
 /**
