@@ -58,9 +58,9 @@ export class OutboxStore {
   /** The position after the last event a reader can see now: where a new webhook endpoint starts. */
   async end(): Promise<OutboxPosition> {
     const rows = await this.pool.rows<{ xid: string; seq: string }>(
-      sql`SELECT xid::text AS xid, seq::text AS seq FROM outbox_events
-          WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY xid DESC, seq DESC LIMIT 1`,
+      sql`SELECT o.xid::text AS xid, o.seq::text AS seq FROM outbox_events o
+          WHERE o.xid < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY o.xid DESC, o.seq DESC LIMIT 1`,
     );
     return rows[0] ?? START;
   }
@@ -68,11 +68,13 @@ export class OutboxStore {
   async after(position: OutboxPosition | null, limit: number): Promise<OutboxEvent[]> {
     const from = position ?? START;
     const rows = await this.pool.rows<OutboxRow>(
-      sql`SELECT id, type, occurred_at, user_id, data, xid::text AS xid, seq::text AS seq
-          FROM outbox_events
-          WHERE (xid, seq) > (${from.xid}::xid8, ${from.seq}::bigint)
-            AND xid < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY xid, seq
+      // Qualified names throughout: the output columns are text, and ORDER BY xid would sort
+      // by the text ("100" before "99"), not by the numbers.
+      sql`SELECT o.id, o.type, o.occurred_at, o.user_id, o.data, o.xid::text AS xid, o.seq::text AS seq
+          FROM outbox_events o
+          WHERE (o.xid, o.seq) > (${from.xid}::xid8, ${from.seq}::bigint)
+            AND o.xid < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY o.xid, o.seq
           LIMIT ${limit}`,
     );
     return rows.map((row) => ({
