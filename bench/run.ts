@@ -334,6 +334,18 @@ async function main() {
             [lister.sessionId],
           )
         ).rows;
+        // Every session once, a page of at most 100 at a time (the keyset cursor is the last id).
+        let listed = 0;
+        for (let after: string | null = null, page = 0; page === 0 || after; page++) {
+          const data: { mySessions: { id: string }[] } = await gql(
+            ours.url,
+            `{ mySessions${after ? `(after: "${after}")` : ""} { id } }`,
+            lister.token,
+          );
+          listed += data.mySessions.length;
+          after = data.mySessions.length === 100 ? (data.mySessions.at(-1)?.id ?? null) : null;
+        }
+        if (listed !== listSessions) throw new Error(`mySessions listed ${listed} sessions in pages`);
         // The first call of 21 is reported apart: it also compiles the path (and its query plan).
         const rounds: number[] = [];
         const served: number[] = [];
@@ -343,7 +355,8 @@ async function main() {
           const data = await gql(ours.url, "{ mySessions { id current browser lastActiveAt } }", lister.token, label);
           rounds.push(performance.now() - start);
           served.push(await ours.serverTime(label));
-          if (data.mySessions.length !== listSessions) throw new Error(`mySessions returned ${data.mySessions.length}`);
+          if (data.mySessions.length !== Math.min(listSessions, 100))
+            throw new Error(`mySessions returned ${data.mySessions.length}`);
         }
         return { first: served.shift()!, served: spread(served), round: spread(rounds.slice(1)), ended: ended as number };
       };
@@ -369,7 +382,7 @@ async function main() {
         const three = (x: { median: number; p95: number; max: number }) =>
           `${x.median.toFixed(1)} / ${x.p95.toFixed(1)} / ${x.max.toFixed(1)} ms`;
         print(
-          `| mySessions with ${listSessions} live sessions and ${list.ended} ended ones kept: the next 20 calls, median / p95 / max (the first call: ${list.first.toFixed(1)} ms in the server) | ${three(list.served)} | ${three(list.round)} |`,
+          `| mySessions (its first page, 100 sessions) with ${listSessions} live sessions and ${list.ended} ended ones kept: the next 20 calls, median / p95 / max (the first call: ${list.first.toFixed(1)} ms in the server) | ${three(list.served)} | ${three(list.round)} |`,
         );
       }
     }

@@ -12,7 +12,8 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  *   to an endpoint only while it holds that row's lock (FOR UPDATE SKIP LOCKED).
  * - Where: session.created from an AFTER INSERT trigger on sessions (as LOGIN is logged);
  *   session.revoked from the revoking statement's own CTE (every session ends through it, one
- *   row per session); user.password_changed / user.email_changed from a trigger on users.
+ *   row per session); user.password_changed, user.email_changed, user.locked and user.unlocked
+ *   from a trigger on users.
  * - Data never carries a secret: ids, device facts, reasons, emails.
  */
 export class EventOutbox1764700000000 implements MigrationInterface {
@@ -66,10 +67,16 @@ export class EventOutbox1764700000000 implements MigrationInterface {
           INSERT INTO outbox_events (type, user_id, data)
           VALUES ('user.email_changed', NEW.id, jsonb_build_object('previousEmail', OLD.email, 'newEmail', NEW.email));
         END IF;
+        IF OLD.locked_at IS NULL AND NEW.locked_at IS NOT NULL THEN
+          INSERT INTO outbox_events (type, user_id, data)
+          VALUES ('user.locked', NEW.id, jsonb_strip_nulls(jsonb_build_object('reason', NEW.locked_reason)));
+        ELSIF OLD.locked_at IS NOT NULL AND NEW.locked_at IS NULL THEN
+          INSERT INTO outbox_events (type, user_id) VALUES ('user.unlocked', NEW.id);
+        END IF;
         RETURN NULL;
       END $$`);
     await q.query(`
-      CREATE TRIGGER "users_outbox_update" AFTER UPDATE OF password_hash, email ON "users"
+      CREATE TRIGGER "users_outbox_update" AFTER UPDATE OF password_hash, email, locked_at ON "users"
       FOR EACH ROW EXECUTE FUNCTION outbox_on_user_update()`);
   }
 

@@ -8,7 +8,7 @@ import ts from "typescript";
  * GraphQL face (its `*.resolver.ts` and `*.type.ts`), which may use `graphql/`.
  */
 const SRC = path.join(__dirname, "..", "src");
-const DOMAINS = ["sessions", "auth", "users", "security", "audit-log", "service-keys"];
+const DOMAINS = ["sessions", "auth", "users", "security", "audit-log", "admin", "service-keys"];
 const TRANSPORTS = ["http", "live", "graphql"];
 const COMPOSITION = ["app", "main.ts"];
 

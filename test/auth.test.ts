@@ -63,6 +63,64 @@ describe("register", () => {
   });
 });
 
+describe("new passwords", () => {
+  const COMMON = "password must not be a commonly used password";
+  const EMAIL = "password must not be the email address or the part before its @";
+  const refusal = (field: string, messages: string[]) => ({ code: "BAD_USER_INPUT", fields: [{ field, messages }] });
+
+  it("refuses at register the most common passwords, in any case, and the email or its local part, naming the rule and never the password", async () => {
+    const email = uniqueEmail();
+    const localPart = email.split("@")[0];
+    const cases: [string, string[]][] = [
+      ["password", [COMMON]],
+      ["12345678", [COMMON]],
+      ["qwertyuiop", [COMMON]],
+      ["Baseball1", [COMMON]],
+      [email.toUpperCase(), [EMAIL]],
+      [localPart, [EMAIL]],
+    ];
+    for (const [password, messages] of cases) {
+      const res = await server.request(RegisterDocument, { input: { email, password } });
+      expect({ status: res.status, errors: res.errors?.map((e) => e.extensions) }).toEqual({
+        status: 400,
+        errors: [refusal("password", messages)],
+      });
+      // ("password" itself is also the field's name.)
+      if (password !== "password") expect(JSON.stringify(res)).not.toContain(password);
+    }
+    // None of them made an account: the email is still free.
+    expect((await server.request(RegisterDocument, { input: { email, password: PASSWORD } })).data?.register.user.email).toBe(
+      email,
+    );
+  });
+
+  it("refuses at changePassword a common password, the email's local part and the current password, before checking the current one", async () => {
+    const user = await signUp(server);
+    const change = (currentPassword: string, newPassword: string) =>
+      server.request(ChangePasswordDocument, { currentPassword, newPassword }, { token: user.accessToken });
+    const newPassword = (messages: string[]) => [
+      refusal(
+        "newPassword",
+        messages.map((m) => m.replace(/^password/, "newPassword")),
+      ),
+    ];
+    expect((await change(PASSWORD, "qwertyuiop")).errors?.map((e) => e.extensions)).toEqual(newPassword([COMMON]));
+    expect((await change(PASSWORD, user.email.split("@")[0])).errors?.map((e) => e.extensions)).toEqual(newPassword([EMAIL]));
+    expect((await change(PASSWORD, PASSWORD)).errors?.map((e) => e.extensions)).toEqual([
+      refusal("newPassword", ["newPassword must differ from the current password"]),
+    ]);
+    // Nothing changed, and no attempt was counted against the account.
+    const [{ n }] = await server.sql<{ n: number }>(
+      "SELECT count(*)::int AS n FROM security_events WHERE user_id = $1 AND type IN ('LOGIN_FAILED', 'PASSWORD_CHANGED')",
+      [user.user.id],
+    );
+    expect(n).toBe(0);
+    expect((await server.request(LoginDocument, { input: { email: user.email, password: PASSWORD } })).data?.login.user.id).toBe(
+      user.user.id,
+    );
+  });
+});
+
 describe("login", () => {
   it("creates a new session each time", async () => {
     const user = await signUp(server);

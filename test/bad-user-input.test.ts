@@ -1,5 +1,7 @@
+import { createClient, type FormattedExecutionResult } from "graphql-ws";
+import WebSocket from "ws";
 import { type GraphQLResponse, startTestServer, type TestServer } from "./support/test-server";
-import { signUp } from "./support/users";
+import { PASSWORD, signUp } from "./support/users";
 
 /**
  * BAD_USER_INPUT has one shape wherever it comes from: `message` "Invalid input: ..." (every
@@ -139,6 +141,76 @@ describe("BAD_USER_INPUT", () => {
     expect(isNull.errors?.[0].extensions).toEqual({
       code: "BAD_USER_INPUT",
       fields: [{ field: "input", messages: ["input must not be null (LoginInput!)"] }],
+    });
+  });
+
+  describe("text PostgreSQL cannot hold (NUL, an unpaired surrogate)", () => {
+    const signIn = `mutation SignIn($input: LoginInput!) { login(input: $input) { accessToken } }`;
+    const refused = (field: string) => ({
+      code: "BAD_USER_INPUT",
+      fields: [{ field, messages: [`${field} must not contain a NUL character or an unpaired surrogate`] }],
+    });
+
+    it("is refused in any string input before any statement or password check, naming the field, never a 500", async () => {
+      const user = await signUp(server);
+      const cases: [Record<string, unknown>, string][] = [
+        [{ email: user.email, password: PASSWORD, deviceName: "phone\u0000" }, "deviceName"],
+        [{ email: `${user.email}\u0000`, password: PASSWORD }, "email"],
+        [{ email: user.email, password: `${PASSWORD}\ud800` }, "password"],
+        [{ email: user.email, password: PASSWORD, deviceName: "\udc00tablet" }, "deviceName"],
+      ];
+      for (const [input, field] of cases) {
+        const res = await errorsOf(signIn, { input }, false);
+        expect({ status: res.status, extensions: res.errors?.map((e) => e.extensions) }).toEqual({
+          status: 400,
+          extensions: [refused(field)],
+        });
+      }
+      // The right password never got as far as the check: no session, no sign-in logged.
+      const [{ n }] = await server.sql<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE user_id = $1", [
+        user.user.id,
+      ]);
+      expect(n).toBe(1);
+      const register = await errorsOf(
+        `mutation { register(input: { email: "nul@example.test", password: "${SECRET}", deviceName: "a\\u0000b" }) { accessToken } }`,
+        undefined,
+        false,
+      );
+      expect(register.errors?.map((e) => e.extensions)).toEqual([refused("deviceName")]);
+      const scalar = await errorsOf(`mutation { logout(refreshToken: "\\u0000") }`);
+      expect(scalar.errors?.map((e) => e.extensions)).toEqual([refused("refreshToken")]);
+    });
+
+    it("keeps a character outside the BMP (a surrogate pair) as ordinary text", async () => {
+      const user = await signUp(server);
+      const res = await errorsOf(
+        signIn,
+        { input: { email: user.email, password: PASSWORD, deviceName: "phone \ud83d\udcf1" } },
+        false,
+      );
+      expect(res.errors).toBeUndefined();
+    });
+
+    it("is refused the same way over graphql-ws", async () => {
+      const user = await signUp(server);
+      const client = createClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${user.accessToken}` },
+        retryAttempts: 0,
+      });
+      try {
+        const result = await new Promise<FormattedExecutionResult<Record<string, unknown>, unknown>>((resolve, reject) => {
+          let last: FormattedExecutionResult<Record<string, unknown>, unknown> = {};
+          client.subscribe(
+            { query: signIn, variables: { input: { email: user.email, password: PASSWORD, deviceName: "x\u0000" } } },
+            { next: (r) => (last = r), error: reject, complete: () => resolve(last) },
+          );
+        });
+        expect(result.errors?.map((e) => e.extensions)).toEqual([refused("deviceName")]);
+      } finally {
+        await client.dispose();
+      }
     });
   });
 });

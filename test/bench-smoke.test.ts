@@ -16,6 +16,11 @@ it("runs the benchmark suite in quick mode and prints every table", async () => 
     "## Bulk operations",
     "## Cross-instance bound",
     "the revoking call (`logout`): p50 ms",
+    "## Signing keys",
+    "ES256, ours (node:crypto)",
+    "EdDSA, jose 6 (WebCrypto)",
+    "the plainest stateless Apollo server",
+    "against the plainest stateless Apollo server",
     "## The context builder alone",
     "## Hardening on the hot path",
     "## Live fan-out",
@@ -27,4 +32,4 @@ it("runs the benchmark suite in quick mode and prints every table", async () => 
     expect(out).toContain(heading);
   }
   expect(out).not.toMatch(/\(errors: \d+\)/);
-}, 180_000);
+}, 240_000);

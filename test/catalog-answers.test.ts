@@ -77,7 +77,7 @@ describe("answers the fuzzer found outside the catalog", () => {
     });
   });
 
-  it("refuses an email its validator cannot even read (a lone surrogate) as BAD_USER_INPUT, not a 500", async () => {
+  it("refuses an email its validator cannot even read (a lone surrogate) as BAD_USER_INPUT naming it, not a 500", async () => {
     const user = await signUp(server);
     const res = await server.post(
       {
@@ -90,10 +90,13 @@ describe("answers the fuzzer found outside the catalog", () => {
       status: 400,
       errors: [
         {
-          message: "Invalid input.",
+          message: "Invalid input: newEmail must not contain a NUL character or an unpaired surrogate",
           locations: [{ line: 1, column: 39 }],
           path: ["changeEmail"],
-          extensions: { code: "BAD_USER_INPUT", fields: [] },
+          extensions: {
+            code: "BAD_USER_INPUT",
+            fields: [{ field: "newEmail", messages: ["newEmail must not contain a NUL character or an unpaired surrogate"] }],
+          },
         },
       ],
     });

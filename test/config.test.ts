@@ -146,7 +146,7 @@ describe("configuration", () => {
       loginThrottle: { maxFailuresPerAccount: 5, maxFailuresPerIp: 50, windowSeconds: 900 },
       corsOrigins: [],
       sessionRetention: 30 * 24 * 3600,
-      queryLimits: { maxDepth: 10, maxAliases: 15, maxTokens: 1000 },
+      queryLimits: { maxDepth: 10, maxAliases: 15, maxTokens: 1000, maxCost: 10_000 },
     });
     const config = loadConfig({ CORS_ORIGINS: "https://app.example.test, http://localhost:5173", LOGIN_LOCKOUT_SECONDS: "60" });
     expect(config.corsOrigins).toEqual(["https://app.example.test", "http://localhost:5173"]);

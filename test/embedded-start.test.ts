@@ -1,26 +1,29 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 
 /**
  * `npm start` with no DATABASE_URL: the built server runs on an embedded PostgreSQL, keeps its
  * data in EMBEDDED_PG_DIR, and starts again after being killed with SIGKILL.
  */
 const MAIN = path.join(__dirname, "..", "dist", "src", "main.js");
+const ADMIN_CLI = path.join(__dirname, "..", "dist", "src", "admin", "cli.js");
 const dataDir = mkdtempSync(path.join(tmpdir(), "embedded-pg-"));
 const children: ChildProcess[] = [];
 
+/** What `npm start` and `npm run admin` see here: no DATABASE_URL. */
+const embeddedEnv = () => ({
+  PATH: process.env.PATH,
+  DATA_DIR: dataDir,
+  EMBEDDED_PG_DIR: path.join(dataDir, "pg"),
+  PASSWORD_HASH_COST: "10",
+});
+
 function start(port: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      EMBEDDED_PG_DIR: path.join(dataDir, "pg"),
-      PASSWORD_HASH_COST: "10",
-      LOG_LEVEL: "info",
-    },
+    env: { ...embeddedEnv(), PORT: String(port), LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -42,13 +45,13 @@ function start(port: number): Promise<{ child: ChildProcess; url: string }> {
 
 const exited = (child: ChildProcess) => new Promise((r) => child.once("exit", r));
 
-async function gql(url: string, query: string) {
+async function gql(url: string, query: string, token?: string) {
   const res = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query }),
   });
-  return (await res.json()) as { data?: Record<string, { user: { email: string } }> };
+  return (await res.json()) as { data?: Record<string, { user: { email: string }; accessToken: string; role: string }> };
 }
 
 afterAll(async () => {
@@ -66,7 +69,7 @@ it("runs on an embedded PostgreSQL, and keeps its data across a SIGKILL and a re
   const first = await start(port);
   const registered = await gql(
     first.url,
-    'mutation { register(input: { email: "kill@example.test", password: "password123" }) { user { email } } }',
+    'mutation { register(input: { email: "kill@example.test", password: "kept across a kill" }) { user { email } } }',
   );
   expect(registered.data?.register.user.email).toBe("kill@example.test");
 
@@ -76,9 +79,32 @@ it("runs on an embedded PostgreSQL, and keeps its data across a SIGKILL and a re
   const second = await start(port);
   const login = await gql(
     second.url,
-    'mutation { login(input: { email: "kill@example.test", password: "password123" }) { user { email } } }',
+    'mutation { login(input: { email: "kill@example.test", password: "kept across a kill" }) { user { email } } }',
   );
   expect(login.data?.login.user.email).toBe("kill@example.test");
   second.child.kill("SIGTERM");
   expect(await exited(second.child)).toBe(0);
 }, 160_000);
+
+it("lets npm run admin -- grant reach the embedded PostgreSQL the running server uses", async () => {
+  const server = await start(40000 + Math.floor(Math.random() * 20000));
+  const registered = await gql(
+    server.url,
+    'mutation { register(input: { email: "support@example.test", password: "password123" }) { accessToken user { email } } }',
+  );
+  const token = registered.data?.register.accessToken;
+  const ask = () => gql(server.url, '{ adminUser(email: "support@example.test") { role } }', token);
+  expect((await ask()).data).toEqual({ adminUser: null });
+
+  // Asynchronously: a blocked event loop would miss the server closing an idle keep-alive socket.
+  const grant = await promisify(execFile)(process.execPath, [ADMIN_CLI, "admin", "grant", "support@example.test"], {
+    env: embeddedEnv(),
+    timeout: 60_000,
+  });
+  expect(grant.stderr).toBe("");
+  expect(grant.stdout).toMatch(/^support@example\.test \([0-9a-f-]{36}\) is now ADMIN\n$/);
+  expect((await ask()).data).toEqual({ adminUser: { role: "ADMIN" } });
+  // The command line used the server's database and left it running.
+  server.child.kill("SIGTERM");
+  expect(await exited(server.child)).toBe(0);
+}, 120_000);

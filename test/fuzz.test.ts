@@ -8,7 +8,7 @@ import { startTestServer, type TestServer } from "./support/test-server";
 /**
  * The seeded fuzzer (drills/fuzz) against the real server: request bodies, GraphQL documents
  * and variables, Authorization headers, persisted queries, WebSocket frames and upgrade
- * requests. A short budget here (FUZZ_BUDGET_MS, default 12 s), a minute in `npm run drills`.
+ * requests. A short budget here (FUZZ_BUDGET_MS, default 14 s), a minute in `npm run drills`.
  * Replay: FUZZ_SEED=<seed> (the whole run) or FUZZ_SEED=<seed> FUZZ_CASE=<class>:<index> (one case).
  */
 // A fixed seed by default, so the suite answers the same way on every run; `npm run drills`
@@ -27,7 +27,7 @@ beforeAll(async () => {
   report = await fuzz({
     url: server.url,
     seed,
-    budgetMs: Number(process.env.FUZZ_BUDGET_MS ?? 12_000),
+    budgetMs: Number(process.env.FUZZ_BUDGET_MS ?? 14_000),
     only,
     logLines: () => logLines,
   });

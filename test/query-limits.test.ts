@@ -4,7 +4,12 @@ import { PASSWORD, signUp } from "./support/users";
 let server: TestServer;
 let user: Awaited<ReturnType<typeof signUp>>;
 beforeAll(async () => {
-  server = await startTestServer({ GRAPHQL_MAX_DEPTH: "3", GRAPHQL_MAX_ALIASES: "5", GRAPHQL_MAX_TOKENS: "400" });
+  server = await startTestServer({
+    GRAPHQL_MAX_DEPTH: "3",
+    GRAPHQL_MAX_ALIASES: "5",
+    GRAPHQL_MAX_TOKENS: "400",
+    GRAPHQL_MAX_COST: "1000",
+  });
   user = await signUp(server);
 });
 afterAll(() => server.stop());
@@ -83,6 +88,33 @@ describe("query limits, checked before execution", () => {
       message: "Operation uses more than 5 aliases.",
       extensions: { code: "GRAPHQL_VALIDATION_FAILED", reason: "MAX_ALIASES" },
     });
+  });
+
+  it("counts a list field by its page size against GRAPHQL_MAX_COST, not once, before running anything", async () => {
+    const sessions = (alias: string, args = "") => `${alias}: mySessions${args} { id current }`;
+    const ask = (query: string, variables?: Record<string, unknown>) =>
+      server.post({ query, variables }, { token: user.accessToken });
+    // 3 × 100 sessions × (the list + 2 fields) = 900; a fourth alias makes 1,200.
+    expect((await ask(`{ ${["a", "b", "c"].map((a) => sessions(a)).join(" ")} }`)).errors).toBeUndefined();
+    const refusal = {
+      message: "Operation costs more than 1000 (each field counts once per item of the lists above it; ask for smaller pages).",
+      extensions: { code: "GRAPHQL_VALIDATION_FAILED", reason: "MAX_COST" },
+    };
+    for (const query of [
+      `{ ${["a", "b", "c", "d"].map((a) => sessions(a)).join(" ")} }`,
+      `{ ...F ...G } fragment F on Query { ${sessions("a")} ${sessions("b")} } fragment G on Query { ${sessions("c")} ${sessions("d")} }`,
+    ]) {
+      const res = await ask(query);
+      expect(res.status).toBe(400);
+      expect(res.data).toBeUndefined();
+      expect(res.errors).toEqual([expect.objectContaining(refusal)]);
+    }
+    // Smaller pages cost less; a page size in a variable counts as the most it may ask for.
+    expect((await ask(`{ ${["a", "b", "c", "d"].map((a) => sessions(a, "(first: 10)")).join(" ")} }`)).errors).toBeUndefined();
+    const variable = await ask(`query ($n: Int) { ${["a", "b", "c", "d"].map((a) => sessions(a, "(first: $n)")).join(" ")} }`, {
+      n: 10,
+    });
+    expect(variable.errors).toEqual([expect.objectContaining(refusal)]);
   });
 
   it("refuses a document with more than GRAPHQL_MAX_TOKENS tokens without parsing it all", async () => {

@@ -45,6 +45,48 @@ describe("refreshSession", () => {
     expect((await server.request(MeDocument, {}, { token: other.accessToken })).status).toBe(200);
   });
 
+  it("treats any earlier token of the session as theft, not only the last one spent: a thief who rotated twice is caught", async () => {
+    const victim = await signUp(server);
+    const first = (await refresh(victim.refreshToken!)).data!.refreshSession;
+    const thief = (await refresh(first.refreshToken!)).data!.refreshSession;
+
+    // The first token, two rotations old, is no racing tab even within the grace period.
+    const replay = await refresh(victim.refreshToken!);
+    expect(replay).toMatchObject({ status: 401, data: null });
+    expect(replay.errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "REFRESH_TOKEN_REUSE" });
+
+    expect((await refresh(thief.refreshToken!)).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "SESSION_REVOKED",
+    });
+    expect((await server.request(MeDocument, {}, { token: thief.accessToken })).status).toBe(401);
+    const [row] = await server.sql("SELECT revoked_reason FROM sessions WHERE id = $1", [victim.session.id]);
+    expect(row).toEqual({ revoked_reason: "REFRESH_TOKEN_REUSE" });
+  });
+
+  it("refuses, without ending anything, a secret this session never issued, even one another session spent", async () => {
+    const target = await signUp(server);
+    const elsewhere = await signUp(server);
+    await refresh(elsewhere.refreshToken!);
+    await refresh((await refresh(target.refreshToken!)).data!.refreshSession.refreshToken!);
+    const borrowed = `${target.session.id}.${elsewhere.refreshToken!.split(".")[1]}`;
+    expect((await refresh(borrowed)).errors?.[0].extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "REFRESH_TOKEN_INVALID",
+    });
+    const [row] = await server.sql("SELECT revoked_at FROM sessions WHERE id = $1", [target.session.id]);
+    expect(row).toEqual({ revoked_at: null });
+  });
+
+  it("still answers the token spent just now, within the grace period, as a racing tab (REFRESH_TOKEN_ROTATED)", async () => {
+    const user = await signUp(server);
+    const first = (await refresh(user.refreshToken!)).data!.refreshSession;
+    await refresh(first.refreshToken!);
+    const racing = await refresh(first.refreshToken!);
+    expect(racing).toMatchObject({ status: 409, data: null });
+    expect(racing.errors?.[0].extensions).toEqual({ code: "REFRESH_TOKEN_ROTATED" });
+  });
+
   it("rotates exactly once when twenty requests race with one token, and revokes nothing", async () => {
     const user = await signUp(server);
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh(user.refreshToken!)));

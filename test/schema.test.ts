@@ -41,6 +41,9 @@ describe("schema.graphql", () => {
       "REAUTHENTICATED",
       "PASSWORD_CHANGED",
       "EMAIL_CHANGED",
+      "ACCOUNT_LOCKED",
+      "ACCOUNT_UNLOCKED",
+      "ROLE_CHANGED",
     ]);
   });
 });

@@ -12,7 +12,7 @@ import {
   RevokeSessionDocument,
 } from "./gql/graphql";
 import { startTestServer, type TestServer } from "./support/test-server";
-import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
+import { addSessionsLike, PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
 
 const UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
 const logLines: string[] = [];
@@ -100,6 +100,26 @@ describe("the security activity log", () => {
     expect(entry.details).toEqual({ reason: "LOGOUT_ALL", bySessionId: user.session.id, sessionCount: 3 });
     expect([...entry.sessionIds!].sort()).toEqual(others.map((o) => o.session.id).sort());
     expect(earlier.map((e) => e.type)).toEqual(["LOGIN", "LOGIN", "LOGIN", "LOGIN", "REGISTER"]);
+  });
+
+  it("shows at most the first 50 ids of an action that ended more sessions, with how many it ended", async () => {
+    const user = await signUp(server);
+    await addSessionsLike(server, user.session.id, 120);
+    expect((await server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: user.accessToken })).data).toEqual({
+      logoutAllDevices: 120,
+    });
+    const [entry] = await eventsOf(user.accessToken);
+    expect([entry.type, entry.sessionIds?.length, entry.sessionCount, entry.details.sessionCount]).toEqual([
+      "SESSION_REVOKED",
+      50,
+      120,
+      120,
+    ]);
+    const [{ stored }] = await server.sql<{ stored: number }>(
+      "SELECT cardinality(session_ids) AS stored FROM security_events WHERE user_id = $1 AND session_ids IS NOT NULL",
+      [user.user.id],
+    );
+    expect(stored).toBe(120); // the log keeps them all; only the answer is cut
   });
 
   it("records reauthentication, a password change and an email change", async () => {

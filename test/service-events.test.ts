@@ -107,6 +107,28 @@ describe("serviceEvents", () => {
     }
   });
 
+  it("carries a lock, an unlock and an email change, each once, with no secret in its data", async () => {
+    const user = await signUp(server);
+    const userId = await userIdOf(user.email);
+    let cursor: string | null = null;
+    for (let p = await page(null, 1000); ; p = await page(cursor, 1000)) {
+      cursor = p.pageInfo.endCursor;
+      if (!p.pageInfo.hasNextPage) break;
+    }
+    // What adminLockUser / adminUnlockUser and changeEmail write to the users row.
+    await server.sql("UPDATE users SET locked_at = now(), locked_reason = 'chargeback fraud' WHERE id = $1", [userId]);
+    await server.sql("UPDATE users SET locked_at = NULL, locked_reason = NULL WHERE id = $1", [userId]);
+    await server.sql("UPDATE users SET email = $2 WHERE id = $1", [userId, `new-${user.email}`]);
+    await eventually(async () => {
+      const events = (await page(cursor, 10)).edges.map((e) => e.node);
+      expect(events.map((e) => [e.type, e.userId, e.data])).toEqual([
+        ["user.locked", userId, { reason: "chargeback fraud" }],
+        ["user.unlocked", userId, {}],
+        ["user.email_changed", userId, { previousEmail: user.email, newEmail: `new-${user.email}` }],
+      ]);
+    }, 10_000);
+  });
+
   it("gives a reader paging under parallel sign-ins and revocations every committed event once, in order, none rolled back", async () => {
     // Start from the end of the feed as it is now.
     let cursor: string | null = null;

@@ -78,6 +78,29 @@ describe("logoutAllDevices", () => {
     expect((await server.request(MeDocument, {}, { token: bob.accessToken })).status).toBe(200);
   });
 
+  it("lets exactly one of two devices survive when both end the others at the same moment, trial after trial", async () => {
+    for (let trial = 0; trial < 6; trial++) {
+      const laptop = await signUp(server);
+      const phone = await signIn(server, laptop.email);
+      const answers = await Promise.all(
+        [laptop, phone].map((device) =>
+          server.request(LogoutAllDevicesDocument, { keepCurrent: true }, { token: device.accessToken }),
+        ),
+      );
+      // One ended the other; the other found its own session already ended, and ended nothing.
+      const winners = answers.filter((a) => a.data?.logoutAllDevices === 1);
+      const losers = answers.filter((a) => a.status === 401);
+      expect([winners.length, losers.length]).toEqual([1, 1]);
+      expect(losers[0].errors?.[0].extensions).toEqual({ code: "UNAUTHENTICATED", reason: "SESSION_REVOKED" });
+      const live = await server.sql<{ id: string }>("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", [
+        laptop.user.id,
+      ]);
+      const survivor = answers[0] === winners[0] ? laptop : phone;
+      expect(live).toEqual([{ id: survivor.session.id }]);
+      expect((await server.request(MeDocument, {}, { token: survivor.accessToken })).status).toBe(200);
+    }
+  });
+
   it("rewrites each ended row in place (a HOT update), touching no index", async () => {
     // What keeps 10,000 revocations cheap (migration SessionsHotRevocation): an index that
     // covers revoked_at, even in a partial index's predicate, would make every one of them
@@ -148,6 +171,55 @@ describe("mySessions", () => {
     await server.sql("UPDATE sessions SET last_active_at = now() - interval '1 minute' WHERE id = $1", [c.session.id]);
     const res = await server.request(MySessionsDocument, {}, { token: b.accessToken });
     expect(res.data!.mySessions.map((s) => s.id)).toEqual([b.session.id, a.session.id, c.session.id]);
+  });
+});
+
+describe("mySessions pages", () => {
+  it("answers at most 100 sessions per call, the current one first, and pages the rest by last activity with after", async () => {
+    const user = await signUp(server);
+    await addSessionsLike(server, user.session.id, 250);
+    // Distinct activity times, and some ties broken by id.
+    await server.sql(
+      `UPDATE sessions SET last_active_at = now() - make_interval(secs => (hashtext(id::text) % 500 + 500) / 10)
+       WHERE user_id = $1 AND id <> $2`,
+      [user.user.id, user.session.id],
+    );
+    const expected = await server.sql<{ id: string }>(
+      `SELECT id FROM sessions WHERE user_id = $1 AND id <> $2 ORDER BY last_active_at DESC, created_at DESC, id DESC`,
+      [user.user.id, user.session.id],
+    );
+    const page = async (after?: string) => {
+      const res = await server.request(MySessionsDocument, { after }, { token: user.accessToken });
+      return res.data!.mySessions.map((s) => s.id);
+    };
+    const first = await page();
+    expect(first).toHaveLength(100);
+    expect(first[0]).toBe(user.session.id);
+    const second = await page(first.at(-1));
+    const third = await page(second.at(-1));
+    expect([second.length, third.length]).toEqual([100, 51]);
+    expect([...first, ...second, ...third]).toEqual([user.session.id, ...expected.map((r) => r.id)]);
+    // Right after the current session: the others from the top.
+    expect((await page(user.session.id)).slice(0, 99)).toEqual(first.slice(1));
+  });
+
+  it("takes first from 1 to 100, refuses a malformed cursor, and gives an empty page after another user's session", async () => {
+    const user = await signUp(server);
+    const other = await signIn(server, user.email);
+    const stranger = await signUp(server);
+    const ask = (variables: { first?: number; after?: string }) =>
+      server.request(MySessionsDocument, variables, { token: user.accessToken });
+    expect((await ask({ first: 1 })).data?.mySessions.map((s) => s.id)).toEqual([user.session.id]);
+    expect((await ask({ first: 1, after: user.session.id })).data?.mySessions.map((s) => s.id)).toEqual([other.session.id]);
+    expect((await ask({ first: 101 })).errors?.[0].extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      fields: [{ field: "first", messages: ["first must not be greater than 100"] }],
+    });
+    expect((await ask({ after: "nope" })).errors?.[0].extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      fields: [{ field: "after", messages: ["after must be a session id (the last id of the previous page)"] }],
+    });
+    expect((await ask({ after: stranger.session.id })).data?.mySessions).toEqual([]);
   });
 });
 

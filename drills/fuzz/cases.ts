@@ -34,6 +34,14 @@ export type FuzzCase = HttpCase | WsCase | RawCase;
 export const ACCESS = "{{ACCESS}}";
 export const REFRESH = "{{REFRESH}}";
 export const SESSION = "{{SESSION}}";
+/** The fuzz user's email: with its password (MARKER), a sign-in that gets past the password check. */
+export const EMAIL = "{{EMAIL}}";
+
+/**
+ * Text PostgreSQL refuses (NUL; an unpaired surrogate, which has no UTF-8 form), alone and
+ * inside ordinary text, so that it reaches each field past every other rule.
+ */
+const UNSTORABLE = ["\u0000", "\uD800", "\uDFFF", "a\uDC00b", "fuzz\u0000@example.test", "\uDBFF\u0000", "x\uD83D"];
 
 const PRINTABLE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.:{}[]()\"'\\/$@!#,=";
 
@@ -49,7 +57,7 @@ function jsonValue(r: Random, depth = 0): unknown {
     case 3:
       return r.string(r.int(0, 40), PRINTABLE);
     case 4:
-      return r.pick(["", " ", "\u0000", "\uD800", "\u{1F600}".repeat(10), "x".repeat(r.int(100, 5000)), `${MARKER}\n${MARKER}`]);
+      return r.pick(["", " ", ...UNSTORABLE, "\u{1F600}".repeat(10), "x".repeat(r.int(100, 5000)), `${MARKER}\n${MARKER}`]);
     case 5:
       return r.pick([REFRESH, ACCESS, SESSION, `Bearer ${MARKER}`]);
     case 6:
@@ -73,19 +81,32 @@ function variableValue(r: Random, type: string): unknown {
         { email: [MARKER], password: MARKER },
         { email: MARKER, password: { value: MARKER } },
         { email: "fuzz@example.test", password: MARKER, deviceName: MARKER.repeat(20) },
+        { email: "fuzz@example.test", password: `${MARKER}${r.pick(UNSTORABLE)}`, deviceName: r.pick(UNSTORABLE) },
+        { email: r.pick(UNSTORABLE), password: MARKER, deviceName: r.pick(UNSTORABLE) },
         { email: "fuzz@example.test", password: MARKER, extra: MARKER },
         { password: MARKER },
         [{ email: "fuzz@example.test", password: MARKER }],
         `{ email: "x", password: "${MARKER}" }`,
       ]);
     case "String":
-      return r.pick([MARKER, REFRESH, ACCESS, `${REFRESH}x`, [MARKER], { s: MARKER }, 12, null]);
+      return r.pick([
+        MARKER,
+        REFRESH,
+        ACCESS,
+        `${REFRESH}x`,
+        [MARKER],
+        { s: MARKER },
+        12,
+        null,
+        r.pick(UNSTORABLE),
+        `${MARKER}${r.pick(UNSTORABLE)}`,
+      ]);
     case "Int":
       return r.pick([0, -1, 101, 2 ** 31, 1.5, "20", MARKER, null]);
     case "Boolean":
       return r.pick([true, false, "true", 0, MARKER, null]);
     case "ID":
-      return r.pick([SESSION, "not-a-uuid", MARKER, 42, "00000000-0000-0000-0000-000000000000", [SESSION]]);
+      return r.pick([SESSION, "not-a-uuid", MARKER, 42, "00000000-0000-0000-0000-000000000000", [SESSION], `${SESSION}\u0000`]);
     default:
       return jsonValue(r);
   }
@@ -395,6 +416,35 @@ function upgrade(r: Random): RawCase {
   return { kind: "raw", request: `${method} ${path} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n${body}` };
 }
 
+/**
+ * Text PostgreSQL refuses, in a field that reaches a statement, with everything else right:
+ * the fuzz user's own email and password (a sign-in whose password check passes), a fresh
+ * email, the user's tokens. Never a wrong password for the fuzz user: the account throttle
+ * would soon answer every other case RATE_LIMITED before the text was reached.
+ */
+function unstorableText(r: Random): HttpCase {
+  const bad = r.pick(UNSTORABLE);
+  const signIn = "mutation ($i: LoginInput!) { login(input: $i) { accessToken } }";
+  const [query, variables, token] = r.pick<[string, Record<string, unknown>, boolean]>([
+    [signIn, { i: { email: EMAIL, password: MARKER, deviceName: bad } }, false],
+    [signIn, { i: { email: EMAIL, password: MARKER, deviceName: `${MARKER}${bad}` } }, true],
+    [signIn, { i: { email: `${EMAIL}${bad}`, password: MARKER } }, false],
+    [
+      "mutation ($i: RegisterInput!) { register(input: $i) { accessToken } }",
+      { i: { email: `fuzz-${r.int(0, 1e9)}@example.test`, password: MARKER, deviceName: bad } },
+      false,
+    ],
+    [
+      "mutation ($e: String!, $c: String!) { changeEmail(newEmail: $e, currentPassword: $c) }",
+      { e: `x${bad}@example.test`, c: MARKER },
+      true,
+    ],
+    ["mutation ($t: String) { refreshSession(refreshToken: $t) { accessToken } }", { t: `${REFRESH}${bad}` }, false],
+    ["mutation ($id: ID!) { revokeSession(id: $id) }", { id: `${SESSION}${bad}` }, true],
+  ]);
+  return json(r, token ? bearer(ACCESS) : {}, { query, variables });
+}
+
 export const CLASSES = {
   "http-body": httpBody,
   "graphql-document": graphqlDocument,
@@ -403,5 +453,6 @@ export const CLASSES = {
   "persisted-query": persistedQuery,
   websocket,
   upgrade,
+  "unstorable-text": unstorableText,
 } as const satisfies Record<string, (r: Random) => FuzzCase>;
 export type FuzzClass = keyof typeof CLASSES;

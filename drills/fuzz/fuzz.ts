@@ -5,6 +5,7 @@ import { Random } from "../support/random";
 import {
   ACCESS,
   CLASSES,
+  EMAIL,
   type FuzzCase,
   type FuzzClass,
   type HttpCase,
@@ -49,6 +50,7 @@ export interface FuzzReport {
 }
 
 interface Credentials {
+  email: string;
   accessToken: string;
   refreshToken: string;
   sessionId: string;
@@ -67,7 +69,9 @@ function fill(text: string, credentials: Credentials): string {
     .split(REFRESH)
     .join(credentials.refreshToken)
     .split(SESSION)
-    .join(credentials.sessionId);
+    .join(credentials.sessionId)
+    .split(EMAIL)
+    .join(credentials.email);
 }
 
 const truncate = (text: string, max = 600) => (text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text);
@@ -201,7 +205,7 @@ async function signIn(url: string, label: string): Promise<Credentials> {
   };
   if (!json.data) throw new Error(`fuzz: could not register the fuzz user: ${JSON.stringify(json)}`);
   const { accessToken, refreshToken, session } = json.data.register;
-  return { accessToken, refreshToken, sessionId: session.id };
+  return { email, accessToken, refreshToken, sessionId: session.id };
 }
 
 /** `{ __typename }` still answers: the class left the server working. */

@@ -90,7 +90,11 @@ export class WebhookReceiver {
   /** The distinct events, by webhook-id, in the order they were first accepted. */
   distinct(): ReceivedEvent[] {
     const seen = new Set<string>();
-    return this.deliveries.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
+    return this.deliveries.filter((e) => {
+      if (seen.has(e.id)) return false;
+      seen.add(e.id);
+      return true;
+    });
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import { type AdminDatabase, openAdminDatabase } from "./admin-database";
 import { type CommandContext, CommandError, type CommandGroup } from "./command";
 import { serviceKeyCommands } from "./service-keys.commands";
 import { signingKeyCommands } from "./signing-keys.commands";
+import { userRoleCommands } from "./user-roles.commands";
 
 /**
  * The operators' command line: `npm run admin -- <command> ...` and `npm run keys -- <command> ...`.
@@ -12,7 +13,7 @@ import { signingKeyCommands } from "./signing-keys.commands";
  * embedded PostgreSQL). Exit codes: 0 done, 1 failed, 2 a usage or input problem.
  */
 const PROGRAMS: Readonly<Record<string, readonly CommandGroup[]>> = {
-  admin: [serviceKeyCommands],
+  admin: [serviceKeyCommands, userRoleCommands],
   keys: [signingKeyCommands],
 };
 

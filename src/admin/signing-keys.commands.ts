@@ -58,7 +58,7 @@ async function writeRing(file: string, blocks: readonly string[]): Promise<void>
   await rename(temporary, file);
 }
 
-function describe(keys: readonly SigningKey[], now: number, ttl: number, print: (line: string) => void) {
+function describeRing(keys: readonly SigningKey[], now: number, ttl: number, print: (line: string) => void) {
   const signer = signerAt(keys, now);
   for (const key of keys) {
     const stopped = stoppedSigningAt(keys, key, now);
@@ -109,7 +109,7 @@ export const signingKeyCommands: CommandGroup = {
       await writeRing(file, [...kept.map((k) => k.pem), pem]);
       const ring = await readRing(file);
       ctx.print(`wrote ${file}:`);
-      describe(ring, now, ttl, ctx.print);
+      describeRing(ring, now, ttl, ctx.print);
       if (keys.length > 0) {
         ctx.print(
           `restart or redeploy every instance with this ring before ${iso(signsFrom)}; the key it replaces keeps verifying until its tokens have expired`,
@@ -125,7 +125,7 @@ export const signingKeyCommands: CommandGroup = {
       const { values } = parseArgs({ args, options: { file: { type: "string" } } });
       const file = ringFile(ctx, values.file);
       if (!existsSync(file)) throw new CommandError(`${file} does not exist (the server makes it on its first start)`);
-      describe(await readRing(file), Date.now(), ctx.config.accessTokenTtl, ctx.print);
+      describeRing(await readRing(file), Date.now(), ctx.config.accessTokenTtl, ctx.print);
       return 0;
     },
   },

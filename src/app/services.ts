@@ -1,4 +1,6 @@
 import type { DataSource } from "typeorm";
+import { AdminService } from "../admin/admin.service";
+import { UserAdminStore } from "../admin/user-admin.store";
 import { AuditLogService } from "../audit-log/audit-log.service";
 import { AccountService } from "../auth/account.service";
 import { AuthService } from "../auth/auth.service";
@@ -40,6 +42,8 @@ export interface Services {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  /** Support staff's acts on other accounts (the admin* fields and `npm run admin`). */
+  admin: AdminService;
   serviceKeys: ServiceKeyService;
   accessTokens: AccessTokenService;
   lastActive: LastActiveWriter;
@@ -110,6 +114,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
   const registerBudget = new RegisterBudget(pool, config.registerBudget);
   const auth = new AuthService(transactions, users, sessions, passwords, passwordCheck, accessTokens, registerBudget);
   const account = new AccountService(transactions, users, sessions, passwords, passwordCheck, events);
+  const admin = new AdminService(transactions, new UserAdminStore(pool), sessions, auditLog);
   const live = new LiveConnections(sessions, logger, {
     perSession: config.socketCaps.perSession,
     perUser: config.socketCaps.perUser,
@@ -132,6 +137,7 @@ export function createServices(config: Config, db: DataSource, logger: Logger, f
     auth,
     account,
     auditLog,
+    admin,
     serviceKeys,
     accessTokens,
     lastActive,

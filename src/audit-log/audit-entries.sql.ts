@@ -10,6 +10,10 @@ import type { Actor } from "./request-actor";
  * PASSWORD_CHANGED and EMAIL_CHANGED.
  */
 
+/** `details.by` from setActor's operator settings: `{ kind, id }`, or null for a user's own act. */
+const OPERATOR_JSON = sql`CASE WHEN security_event_setting('app.operator_kind') IS NOT NULL THEN
+  jsonb_build_object('kind', security_event_setting('app.operator_kind'), 'id', security_event_setting('app.operator_id')) END`;
+
 /**
  * One entry per user for the sessions a revoking statement ended, read from its `revoked`
  * CTE (`id`, `user_id`). The actor comes from setActor (transaction-local settings).
@@ -29,10 +33,27 @@ export function revocationEntries(reason: Param): Sql {
              'reason', ${reason}::text,
              'bySessionId', security_event_setting('app.session_id'),
              'byServiceKey', security_event_setting('app.service_key'),
-             'sessionCount', CASE WHEN count(*) > 1 THEN count(*) END)),
+             'sessionCount', CASE WHEN count(*) > 1 THEN count(*) END,
+             'by', ${OPERATOR_JSON})),
            CASE WHEN count(*) > 1 THEN array_agg(id) END
     FROM revoked
     GROUP BY user_id`;
+}
+
+/**
+ * One entry per user a statement's `changed` CTE (`id`) holds, of `type` (an operator's act on
+ * the account: a lock, an unlock, a role change), with `details` merged with the acting
+ * session and `by`. The actor comes from setActor.
+ */
+export function accountChangeEntry(type: AuditEventType, details: Sql): Sql {
+  return sql`
+    INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent, details)
+    SELECT id, NULL, ${type}, security_event_setting('app.ip'), security_event_setting('app.user_agent'),
+           jsonb_strip_nulls(${details} || jsonb_build_object(
+             'bySessionId', security_event_setting('app.session_id'),
+             'byServiceKey', security_event_setting('app.service_key'),
+             'by', ${OPERATOR_JSON}))
+    FROM changed`;
 }
 
 /** The REAUTHENTICATED entry for the session a statement's `marked` CTE (`id`, `user_id`) holds. */

@@ -14,6 +14,9 @@ export const AuditEventType = {
   REAUTHENTICATED: "REAUTHENTICATED",
   PASSWORD_CHANGED: "PASSWORD_CHANGED",
   EMAIL_CHANGED: "EMAIL_CHANGED",
+  ACCOUNT_LOCKED: "ACCOUNT_LOCKED",
+  ACCOUNT_UNLOCKED: "ACCOUNT_UNLOCKED",
+  ROLE_CHANGED: "ROLE_CHANGED",
 } as const;
 export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
 
@@ -28,12 +31,12 @@ registerEnumType(AuditEventType, {
     },
     LOGIN_FAILED: {
       description:
-        "A password check was refused (login, reauthenticate, changePassword or changeEmail); `details.reason` is INVALID_CREDENTIALS or RATE_LIMITED.",
+        "A password check was refused (login, reauthenticate, changePassword or changeEmail); `details.reason` is INVALID_CREDENTIALS, RATE_LIMITED or ACCOUNT_LOCKED (the right password for a locked account: the client was told INVALID_CREDENTIALS).",
     },
     LOGOUT: { description: "A session was ended by logout on its own device." },
     SESSION_REVOKED: {
       description:
-        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED, EXPIRED, SECURITY_CONCERN or SESSION_LIMIT).",
+        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED, EXPIRED, SECURITY_CONCERN, SESSION_LIMIT, ADMIN_REVOKED or ACCOUNT_LOCKED). When support staff or a service key ended them, `details.by` names it: `{ kind, id }`.",
     },
     REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed, so its session was ended as stolen." },
     REAUTHENTICATED: { description: "The password was proved again (reauthenticate): the session is fresh." },
@@ -41,5 +44,11 @@ registerEnumType(AuditEventType, {
     EMAIL_CHANGED: {
       description: "The sign-in email was changed (`details.previousEmail`, `details.newEmail`); the other sessions were ended.",
     },
+    ACCOUNT_LOCKED: {
+      description:
+        "Support staff locked the account (`details.reason` as they gave it, `details.by`): sign-in is refused until it is unlocked.",
+    },
+    ACCOUNT_UNLOCKED: { description: "Support staff unlocked the account (`details.by`)." },
+    ROLE_CHANGED: { description: "The account's role changed (`details.role`, `details.previousRole`, `details.by`)." },
   },
 });

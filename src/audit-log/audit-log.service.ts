@@ -8,8 +8,10 @@ export interface SecurityEventRow {
   cursor: string;
   userId: string | null;
   sessionId: string | null;
-  /** The sessions one action ended, when it ended several (sessionId is then null). */
+  /** The sessions one action ended, when it ended several (sessionId is then null): the first MAX_SESSION_IDS_PER_EVENT. */
   sessionIds: string[] | null;
+  /** How many sessions sessionIds held before it was cut (null with it). */
+  sessionCount: number | null;
   type: AuditEventType;
   occurredAt: Date;
   ipAddress: string | null;
@@ -24,8 +26,17 @@ export interface SecurityEventPage {
   hasNextPage: boolean;
 }
 
+/** Why a password check failed, as logged; a locked account's client is told INVALID_CREDENTIALS all the same. */
+export type FailedLoginReason = "INVALID_CREDENTIALS" | "RATE_LIMITED" | "ACCOUNT_LOCKED";
+
 /** Most events a page may hold, whatever `first` asks for. */
 export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Most session ids one event shows: one logoutAllDevices may end 10,000 sessions, and a page of
+ * such events must stay small. `sessionCount` tells how many there were.
+ */
+export const MAX_SESSION_IDS_PER_EVENT = 50;
 
 /** A page position: the event's time in microseconds since the epoch (PostgreSQL's precision; a Date would lose it) and its id. */
 export interface EventCursor {
@@ -54,7 +65,7 @@ export class AuditLogService {
   constructor(private readonly db: DataSource) {}
 
   /** A refused sign-in or reauthentication. `userId` is null for an unknown email; no email or password is kept. */
-  async recordFailedLogin(userId: string | null, actor: Actor, reason: "INVALID_CREDENTIALS" | "RATE_LIMITED"): Promise<void> {
+  async recordFailedLogin(userId: string | null, actor: Actor, reason: FailedLoginReason): Promise<void> {
     await this.db.query(
       `INSERT INTO security_events (user_id, session_id, type, ip_address, user_agent, details)
        VALUES ($1, $2, $3, $4, $5, jsonb_build_object('reason', $6::text))`,
@@ -72,7 +83,7 @@ export class AuditLogService {
       keyset = "AND (occurred_at, id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::bigint)";
     }
     const raw = (await this.db.query(
-      `SELECT id::text AS id, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS micros, user_id, session_id, session_ids, type, occurred_at, ip_address, user_agent, details,
+      `SELECT id::text AS id, (extract(epoch FROM occurred_at) * 1000000)::bigint::text AS micros, user_id, session_id, session_ids[1:${MAX_SESSION_IDS_PER_EVENT}] AS session_ids, cardinality(session_ids) AS session_count, type, occurred_at, ip_address, user_agent, details,
               (SELECT s.device_name FROM sessions s WHERE s.id = security_events.session_id) AS device_name
          FROM security_events
         WHERE user_id = $1 ${keyset}
@@ -85,6 +96,7 @@ export class AuditLogService {
       user_id: string | null;
       session_id: string | null;
       session_ids: string[] | null;
+      session_count: number | null;
       type: AuditEventType;
       occurred_at: Date;
       ip_address: string | null;
@@ -98,6 +110,7 @@ export class AuditLogService {
       userId: r.user_id,
       sessionId: r.session_id,
       sessionIds: r.session_ids,
+      sessionCount: r.session_count,
       type: r.type,
       occurredAt: new Date(r.occurred_at),
       ipAddress: r.ip_address,

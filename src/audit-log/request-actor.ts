@@ -10,8 +10,22 @@ export interface Actor {
   ipAddress: string | null;
   userAgent: string | null;
   sessionId: string | null;
-  /** The service key acting (its prefix), when the request carried one instead of a session. */
+  /** The service key acting (its prefix), when the request carried one instead of a session: `details.byServiceKey`. */
   serviceKey?: string | null;
+  /** Set when a person acts on another user's account (see Operator); absent for a user's own acts. */
+  operator?: Operator;
+}
+
+/**
+ * Who acts on another user's account, named in the audit entry of every change they make
+ * (`details.by`: `{ kind, id }`): an admin, by user id (acting from the actor's session), or
+ * the operator's command line on the server's host (`npm run admin`), which has no id. A
+ * service key is named by its prefix in `details.byServiceKey` (the actor's `serviceKey`).
+ */
+export type Operator = { kind: "ADMIN"; userId: string } | { kind: "CLI" };
+
+function operatorId(operator: Operator | undefined): string {
+  return operator?.kind === "ADMIN" ? operator.userId : "";
 }
 
 /**
@@ -26,6 +40,8 @@ export async function setActor(tx: Transaction, actor: Actor): Promise<void> {
     sql`SELECT set_config('app.ip', ${actor.ipAddress ?? ""}, true),
                set_config('app.user_agent', ${actor.userAgent?.slice(0, 512) ?? ""}, true),
                set_config('app.session_id', ${actor.sessionId ?? ""}, true),
-               set_config('app.service_key', ${actor.serviceKey ?? ""}, true)`,
+               set_config('app.service_key', ${actor.serviceKey ?? ""}, true),
+               set_config('app.operator_kind', ${actor.operator?.kind ?? ""}, true),
+               set_config('app.operator_id', ${operatorId(actor.operator)}, true)`,
   );
 }

@@ -1,13 +1,13 @@
 import { Max, Min } from "class-validator";
-import { Args, ArgsType, Ctx, Field, Int, Query, Resolver } from "type-graphql";
+import { Args, ArgsType, Ctx, Extensions, Field, Int, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireViewer } from "../graphql/viewer";
-import { decodeCursor, MAX_PAGE_SIZE } from "./audit-log.service";
-import { SecurityEvent, SecurityEventConnection } from "./security-event.type";
+import { decodeCursor, type EventCursor, MAX_PAGE_SIZE } from "./audit-log.service";
+import { SecurityEventConnection } from "./security-event.type";
 
 @ArgsType()
-class SecurityEventsArgs {
+export class SecurityEventsArgs {
   @Field(() => Int, { defaultValue: 20, description: `At most ${MAX_PAGE_SIZE}.` })
   @Min(0)
   @Max(MAX_PAGE_SIZE)
@@ -19,16 +19,21 @@ class SecurityEventsArgs {
 
 @Resolver()
 export class SecurityEventResolver {
+  @Extensions({ listSize: { argument: "first", max: MAX_PAGE_SIZE } })
   @Query(() => SecurityEventConnection, {
     description:
       "Your security activity log (sign-ins, failures, logouts, revocations, password and email changes), newest first.",
   })
   async mySecurityEvents(@Args(() => SecurityEventsArgs) { first, after }: SecurityEventsArgs, @Ctx() ctx: GraphQLContext) {
     const viewer = requireViewer(ctx);
-    const position = after ? decodeCursor(after) : null;
-    if (after && !position) throw badUserInput("after", "after must be an endCursor from a previous page");
-    const page = await ctx.services.auditLog.listUserEvents(viewer.userId, first, position);
-    const edges = page.rows.map((row) => ({ node: SecurityEvent.from(row), cursor: row.cursor }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    const page = await ctx.services.auditLog.listUserEvents(viewer.userId, first, afterCursor(after));
+    return SecurityEventConnection.from(page);
   }
+}
+
+/** The `after` argument as a cursor; one not from a previous page is BAD_USER_INPUT. */
+export function afterCursor(after: string | null | undefined): EventCursor | null {
+  const position = after ? decodeCursor(after) : null;
+  if (after && !position) throw badUserInput("after", "after must be an endCursor from a previous page");
+  return position;
 }

@@ -1,9 +1,9 @@
 import { GraphQLJSONObject } from "graphql-scalars";
-import { Field, ID, ObjectType } from "type-graphql";
+import { Extensions, Field, ID, Int, ObjectType } from "type-graphql";
 import { DateTimeScalar } from "../graphql/scalars";
 import { parseDevice } from "../lib/device";
 import { AuditEventType } from "./audit-event-type";
-import type { SecurityEventRow } from "./audit-log.service";
+import { MAX_SESSION_IDS_PER_EVENT, type SecurityEventPage, type SecurityEventRow } from "./audit-log.service";
 
 @ObjectType("SecurityEvent", {
   description: "One entry of your security activity log. Entries are never changed or deleted, and hold no secret.",
@@ -27,9 +27,16 @@ export class SecurityEvent {
 
   @Field(() => [ID], {
     nullable: true,
-    description: "The sessions one action (such as logoutAllDevices) ended, when it ended more than one; otherwise null.",
+    description: `The sessions one action (such as logoutAllDevices) ended, when it ended more than one; otherwise null. At most the first ${MAX_SESSION_IDS_PER_EVENT}: sessionCount says how many there were.`,
   })
+  @Extensions({ listSize: { max: MAX_SESSION_IDS_PER_EVENT } })
   sessionIds!: string[] | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `How many sessions the action ended, when sessionIds is not null (more than sessionIds shows when over ${MAX_SESSION_IDS_PER_EVENT}).`,
+  })
+  sessionCount!: number | null;
 
   @Field(() => String, { nullable: true, description: "The acting client's IP address." })
   ipAddress!: string | null;
@@ -66,6 +73,7 @@ export class SecurityEvent {
       occurredAt: row.occurredAt,
       sessionId: row.sessionId,
       sessionIds: row.sessionIds,
+      sessionCount: row.sessionCount,
       ipAddress: row.ipAddress,
       userAgent: row.userAgent,
       ...parseDevice(row.userAgent),
@@ -93,11 +101,16 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType("SecurityEventConnection", { description: "Your security events, newest first." })
+@ObjectType("SecurityEventConnection", { description: "A user's security events, newest first." })
 export class SecurityEventConnection {
   @Field(() => [SecurityEventEdge])
   edges!: SecurityEventEdge[];
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+
+  static from(page: SecurityEventPage): SecurityEventConnection {
+    const edges = page.rows.map((row) => ({ node: SecurityEvent.from(row), cursor: row.cursor }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
 }

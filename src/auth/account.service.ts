@@ -11,6 +11,7 @@ import { normalizeEmail, type UserService } from "../users/user.service";
 import { UNIQUE_VIOLATION } from "./auth.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
+import { assertNewPasswordAllowed } from "./password-policy";
 
 export interface SignedInViewer {
   userId: string;
@@ -48,7 +49,13 @@ export class AccountService {
 
   /** Checks the current password, sets the new one and ends every other session, atomically. */
   async changePassword(viewer: SignedInViewer, currentPassword: string, newPassword: string, actor: Actor) {
-    const user = await this.provePassword(viewer, currentPassword, actor);
+    const user = await this.currentUser(viewer);
+    // Before the password check: a refused new password costs no hash and no throttle attempt.
+    assertNewPasswordAllowed("newPassword", newPassword, { email: user.email, currentPassword });
+    await this.passwordCheck.verify(user, user.email, currentPassword, actor, {
+      failureMessage: WRONG_CURRENT_PASSWORD,
+      trustedDevice: `session:${viewer.sessionId}`,
+    });
     const passwordHash = await this.passwords.hash(newPassword);
     return this.changeAndRevokeOthers(viewer, actor, "PASSWORD_CHANGED", (tx) =>
       this.users.updatePasswordHash(tx, user.id, passwordHash),
@@ -97,6 +104,8 @@ export class AccountService {
   ): Promise<number> {
     const revoked = await this.transactions.run(async (tx) => {
       await setActor(tx, actor);
+      // Before the row lock: revocations of a user's sessions as a whole take their locks in one order.
+      await this.sessions.lockUserSessions(tx, viewer.userId);
       // Again, under a row lock: the session may have been revoked while the hash was computed.
       assertAlive(await this.sessions.validateSession({ session: viewer }, { lockIn: tx }));
       // The password was just proved on this session: it is as fresh as after reauthenticate.

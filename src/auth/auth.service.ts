@@ -10,6 +10,7 @@ import type { UserEntity } from "../users/user.entity";
 import { normalizeEmail, type UserService } from "../users/user.service";
 import type { PasswordHasher } from "./password";
 import type { PasswordCheck } from "./password-check";
+import { assertNewPasswordAllowed } from "./password-policy";
 import type { RegisterBudget } from "./register-budget";
 
 export interface SignedIn {
@@ -46,6 +47,8 @@ export class AuthService {
 
   async register(input: SignInInput, actor: Actor) {
     const email = normalizeEmail(input.email);
+    // A refused password spends nothing: no budget, no hash.
+    assertNewPasswordAllowed("password", input.password, { email });
     // Before the hash: past its budget, an IP costs the server one counter update, no scrypt.
     await this.registerBudget.spend(actor.ipAddress);
     const passwordHash = await this.passwords.hash(input.password);
@@ -74,6 +77,8 @@ export class AuthService {
     invariant(user, "a password check passed without a user");
     const { session, refreshToken } = await this.transactions.run(async (tx) => {
       await setActor(tx, actor);
+      // Locked while the hash was computed: the same answer as a wrong password, as PasswordCheck gives.
+      if (!(await this.users.holdForSignIn(tx, user.id))) throw appError("INVALID_CREDENTIALS");
       return this.sessions.createSession(tx, newSession(user.id, input, actor));
     });
     return this.signedIn(user, session, refreshToken);

@@ -1,9 +1,11 @@
 import { IsEmail, IsOptional, Length, Matches, MaxLength } from "class-validator";
 import { ArgsType, Field, InputType } from "type-graphql";
 import { DEVICE_ID_PATTERN } from "../sessions/device-id";
+import { PASSWORD_LENGTH } from "./password-policy";
 
-// ASVS V6.2: at least 8 characters, at least 64 allowed, no composition rules.
-const PASSWORD = { min: 8, max: 128 };
+// Checked again by the services (password-policy.ts): not common, not the email, not the current one.
+const PASSWORD = PASSWORD_LENGTH;
+const NEW_PASSWORD_RULES = "not a commonly used password, not the email address or the part before its @";
 
 const REMEMBER_ME =
   "Keep me signed in (default true). False: the session ends SESSION_SHORT_TTL after sign-in (default 12 h) and, in cookie mode, the refresh cookie dies with the browser (no Max-Age or Expires).";
@@ -18,7 +20,7 @@ export class RegisterInput {
   @MaxLength(254)
   email!: string;
 
-  @Field(() => String, { description: `${PASSWORD.min} to ${PASSWORD.max} characters.` })
+  @Field(() => String, { description: `${PASSWORD.min} to ${PASSWORD.max} characters; ${NEW_PASSWORD_RULES}.` })
   @Length(PASSWORD.min, PASSWORD.max, { message: `password must be ${PASSWORD.min} to ${PASSWORD.max} characters` })
   password!: string;
 
@@ -67,7 +69,9 @@ export class ChangePasswordArgs {
   @MaxLength(1024)
   currentPassword!: string;
 
-  @Field(() => String, { description: `${PASSWORD.min} to ${PASSWORD.max} characters.` })
+  @Field(() => String, {
+    description: `${PASSWORD.min} to ${PASSWORD.max} characters; ${NEW_PASSWORD_RULES}, not the current password.`,
+  })
   @Length(PASSWORD.min, PASSWORD.max, { message: `newPassword must be ${PASSWORD.min} to ${PASSWORD.max} characters` })
   newPassword!: string;
 }

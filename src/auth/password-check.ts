@@ -12,7 +12,9 @@ import type { PasswordHasher } from "./password";
  *
  * Order matters: the throttle is consulted before the hash, so during a lockout the answer
  * (RATE_LIMITED) cannot depend on the password; an unknown email costs one hash like a
- * wrong password does, and gets the same error.
+ * wrong password does, and gets the same error. So does a locked account (adminLockUser),
+ * even with the right password: the hash is computed, the attempt counts against the
+ * throttle, and only the audit log says ACCOUNT_LOCKED.
  */
 export class PasswordCheck {
   /** Verified against when the email is unknown, so both failures cost one hash. */
@@ -54,8 +56,9 @@ export class PasswordCheck {
       await this.throttle.refund(accountKey, actor.ipAddress);
       throw error;
     }
-    if (!user || !ok) {
-      await this.events.recordFailedLogin(user?.id ?? null, actor, "INVALID_CREDENTIALS");
+    if (!user || !ok || user.lockedAt) {
+      const reason = user && ok ? "ACCOUNT_LOCKED" : "INVALID_CREDENTIALS";
+      await this.events.recordFailedLogin(user?.id ?? null, actor, reason);
       throw appError("INVALID_CREDENTIALS", { message: failureMessage });
     }
     await this.throttle.succeeded(accountKey, actor.ipAddress, trustedDevice);

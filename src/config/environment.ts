@@ -126,6 +126,8 @@ const shape = {
   GRAPHQL_MAX_DEPTH: count(10),
   GRAPHQL_MAX_ALIASES: count(15),
   GRAPHQL_MAX_TOKENS: count(1000),
+  /** Each field counts once per item of the lists above it, a list by its page size (src/graphql/query-limits.ts). */
+  GRAPHQL_MAX_COST: count(10_000),
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
 };
 
@@ -217,7 +219,12 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
-  readonly queryLimits: { readonly maxDepth: number; readonly maxAliases: number; readonly maxTokens: number };
+  readonly queryLimits: {
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxTokens: number;
+    readonly maxCost: number;
+  };
   /** Bounds on every wait for the database, seconds. */
   readonly databaseTimeouts: { readonly connect: number; readonly statement: number; readonly idleInTransaction: number };
   readonly wsConnectionInitTimeout: number;
@@ -314,6 +321,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
     }),
     databaseTimeouts: Object.freeze({
       connect: e.DB_CONNECT_TIMEOUT,

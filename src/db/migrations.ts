@@ -7,6 +7,8 @@ import { OneSecurityEventPerRevocation1764470000000 } from "../../migrations/176
 import { RevocationsLoggedByTheirStatement1764480000000 } from "../../migrations/1764480000000-RevocationsLoggedByTheirStatement";
 import { InstanceLeases1764490000000 } from "../../migrations/1764490000000-InstanceLeases";
 import { ServiceKeys1764500000000 } from "../../migrations/1764500000000-ServiceKeys";
+import { SpentRefreshSecrets1764500170000 } from "../../migrations/1764500170000-SpentRefreshSecrets";
+import { UserRolesAndLocks1764510000000 } from "../../migrations/1764510000000-UserRolesAndLocks";
 import { DevicesAndSessionLimit1764600000000 } from "../../migrations/1764600000000-DevicesAndSessionLimit";
 import { EventOutbox1764700000000 } from "../../migrations/1764700000000-EventOutbox";
 
@@ -27,6 +29,8 @@ export const MIGRATIONS = [
   RevocationsLoggedByTheirStatement1764480000000,
   InstanceLeases1764490000000,
   ServiceKeys1764500000000,
+  SpentRefreshSecrets1764500170000,
+  UserRolesAndLocks1764510000000,
   DevicesAndSessionLimit1764600000000,
   EventOutbox1764700000000,
 ];

@@ -111,15 +111,22 @@ export function badUserInputMessage(fields: readonly FieldProblem[]): string {
   return `Invalid input: ${fields.flatMap((f) => f.messages).join("; ")}`;
 }
 
-/** BAD_USER_INPUT from a resolver's own check, in the shape input validation gives too. */
-export function badUserInput(field: string, message: string): GraphQLError {
-  const fields = [{ field, messages: [message] }];
+/** BAD_USER_INPUT from a resolver's or service's own check, in the shape input validation gives too. */
+export function badUserInput(field: string, message: string | readonly string[]): GraphQLError {
+  const fields = [{ field, messages: typeof message === "string" ? [message] : [...message] }];
   return appError("BAD_USER_INPUT", { message: badUserInputMessage(fields), fields });
 }
 
-/** Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN. */
+/**
+ * Why a signed-in request was refused; sent as `extensions.reason` with FORBIDDEN:
+ * - SESSION_NOT_FRESH: the password was not proved within FRESH_SESSION_TTL;
+ * - ADMIN_REQUIRED: an admin* field, and the account is not an admin;
+ * - LAST_ADMIN: the change would leave no active admin (the last one locking themselves out).
+ */
 export type ForbiddenReason =
   | "SESSION_NOT_FRESH"
+  | "ADMIN_REQUIRED"
+  | "LAST_ADMIN"
   /** A service key without the scope the field needs (`extensions.scope` names it). */
   | "SCOPE_MISSING"
   /** A service key asked for something only a signed-in user may do. */
@@ -129,6 +136,7 @@ export type ForbiddenReason =
 
 const FORBIDDEN_MESSAGES: Partial<Record<ForbiddenReason, string>> = {
   SESSION_NOT_FRESH: "Confirm your password (reauthenticate) to do this.",
+  LAST_ADMIN: "This would leave no active admin.",
   SCOPE_MISSING: "This service key lacks the scope this needs.",
   USER_SESSION_REQUIRED: "A service key cannot do this; it needs a signed-in user.",
   SERVICE_KEY_REQUIRED: "Only a service key can do this.",

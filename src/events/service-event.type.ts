@@ -8,8 +8,7 @@ export class ServiceEvent {
   id!: string;
 
   @Field(() => String, {
-    description:
-      "session.created, session.revoked, user.password_changed or user.email_changed (user.locked and user.unlocked once accounts can be locked).",
+    description: "session.created, session.revoked, user.password_changed, user.email_changed, user.locked or user.unlocked.",
   })
   type!: string;
 
@@ -21,7 +20,7 @@ export class ServiceEvent {
 
   @Field(() => GraphQLJSONObject, {
     description:
-      "The event's facts, never a token, hash or password: sessionId, newDevice, deviceName… for session.created; sessionId and reason for session.revoked; previousEmail and newEmail for user.email_changed.",
+      "The event's facts, never a token, hash or password: sessionId, newDevice, deviceName… for session.created; sessionId and reason for session.revoked; previousEmail and newEmail for user.email_changed; reason for user.locked.",
   })
   data!: Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 import DataLoader from "dataloader";
+import type { AdminService } from "../admin/admin.service";
 import type { AuditLogService } from "../audit-log/audit-log.service";
 import type { Actor } from "../audit-log/request-actor";
 import type { AccountService } from "../auth/account.service";
@@ -26,6 +27,7 @@ export interface ResolverServices {
   auth: AuthService;
   account: AccountService;
   auditLog: AuditLogService;
+  admin: AdminService;
   serviceKeys: ServiceKeyService;
   outbox: OutboxStore;
 }

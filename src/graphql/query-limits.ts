@@ -1,7 +1,13 @@
 import {
   type ASTVisitor,
+  type FieldNode,
   type FragmentDefinitionNode,
   GraphQLError,
+  type GraphQLField,
+  type GraphQLNamedType,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -18,6 +24,16 @@ import {
 export interface QueryLimits {
   maxDepth: number;
   maxAliases: number;
+  maxCost: number;
+}
+
+/**
+ * How many items a list field can answer, declared on the field (TypeGraphQL's `@Extensions`):
+ * at most `max`, or the value of its page-size `argument` when that is written in the document.
+ */
+export interface ListSize {
+  argument?: string;
+  max: number;
 }
 
 /** Root fields that check or mint credentials: one of them per operation, never a batch. */
@@ -90,6 +106,67 @@ export function maxAliasesRule(maxAliases: number): ValidationRule {
   });
 }
 
+/** The items a field can answer: its page size (argument, else default, else max), or 1 for a field that is no list. */
+function listSize(field: GraphQLField<unknown, unknown>, node: FieldNode): number {
+  const size = field.extensions?.listSize as ListSize | undefined;
+  if (!size) return 1;
+  if (!size.argument) return size.max;
+  const given = node.arguments?.find((a) => a.name.value === size.argument)?.value;
+  // A variable's value is not known before execution: count the most it may ask for.
+  if (given?.kind === Kind.INT) return Math.min(Math.max(Number.parseInt(given.value, 10), 0), size.max);
+  const fallback = field.args.find((a) => a.name === size.argument)?.defaultValue;
+  return given === undefined && typeof fallback === "number" ? Math.min(fallback, size.max) : size.max;
+}
+
+/**
+ * The cost of an operation: each field counts 1, times the items of every list above it, so a
+ * list field counts by its page size, not once (`mySessions(first: 100) { id }` costs 200).
+ * Fields of introspection count nothing (it is off in production). Computed once per fragment,
+ * on the schema's types; a field the schema lacks counts nothing (validation refuses it).
+ */
+export function maxCostRule(maxCost: number): ValidationRule {
+  return (context): ASTVisitor => ({
+    OperationDefinition(operation) {
+      const schema = context.getSchema();
+      // Capped, like the aliases, so that fragments multiplied many times stay a small number.
+      const cap = (n: number) => Math.min(n, maxCost + 1);
+      const memo = new Map<string, number>();
+      const inProgress = new Set<string>();
+      const visit = (set: SelectionSetNode, type: GraphQLNamedType | undefined | null): number =>
+        set.selections.reduce((acc, node) => {
+          if (node.kind === Kind.FIELD) {
+            if (node.name.value.startsWith("__") || (!isObjectType(type) && !isInterfaceType(type))) return acc;
+            const field = type.getFields()[node.name.value];
+            if (!field) return acc;
+            const inner = node.selectionSet ? visit(node.selectionSet, getNamedType(field.type)) : 0;
+            return cap(acc + listSize(field, node) * (1 + inner));
+          }
+          if (node.kind === Kind.INLINE_FRAGMENT) {
+            const on = node.typeCondition ? schema.getType(node.typeCondition.name.value) : type;
+            return cap(acc + visit(node.selectionSet, on));
+          }
+          const name = node.name.value;
+          if (!memo.has(name)) {
+            const fragment = context.getFragment(name);
+            if (!fragment || inProgress.has(name)) return acc;
+            inProgress.add(name);
+            memo.set(name, visit(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value)));
+            inProgress.delete(name);
+          }
+          return cap(acc + (memo.get(name) ?? 0));
+        }, 0);
+      if (visit(operation.selectionSet, schema.getRootType(operation.operation)) > maxCost) {
+        refuse(
+          context,
+          `Operation costs more than ${maxCost} (each field counts once per item of the lists above it; ask for smaller pages).`,
+          "MAX_COST",
+          operation,
+        );
+      }
+    },
+  });
+}
+
 /** One login (or other credential mutation) per operation: aliased batches would multiply guesses per request. */
 export const singleCredentialFieldRule: ValidationRule = (context): ASTVisitor => ({
   OperationDefinition(operation) {
@@ -118,5 +195,10 @@ export const singleCredentialFieldRule: ValidationRule = (context): ASTVisitor =
 });
 
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
-  return [maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases), singleCredentialFieldRule];
+  return [
+    maxDepthRule(limits.maxDepth),
+    maxAliasesRule(limits.maxAliases),
+    maxCostRule(limits.maxCost),
+    singleCredentialFieldRule,
+  ];
 }

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type PubSub } from "type-graphql";
+import { AdminResolver } from "../admin/admin.resolver";
 import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
@@ -10,6 +11,8 @@ import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.r
 import { SessionResolver } from "../sessions/session.resolver";
 import { SessionCreatedResolver } from "../sessions/session-created.resolver";
 import { UserResolver } from "../users/user.resolver";
+import { authChecker } from "./auth-checker";
+import { validateArgument } from "./input-validation";
 import { DateTimeScalar } from "./scalars";
 
 export const RESOLVERS = [
@@ -20,6 +23,7 @@ export const RESOLVERS = [
   SecurityEventResolver,
   SessionRevokedResolver,
   SessionCreatedResolver,
+  AdminResolver,
   ServiceKeyResolver,
   ServiceEventsResolver,
 ] as const;
@@ -39,7 +43,9 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers: RESOLVERS,
     pubSub: noTopicPubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-    // class-validator rules on inputs and arguments; failures become BAD_USER_INPUT.
-    validate: { forbidUnknownValues: false },
+    // The one guard behind @Authorized: it throws catalog errors itself (see auth-checker.ts).
+    authChecker,
+    // Text PostgreSQL can hold, then class-validator rules, on every argument; failures become BAD_USER_INPUT.
+    validateFn: validateArgument,
   });
 }

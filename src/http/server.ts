@@ -50,10 +50,10 @@ export interface HttpServerDeps {
   config: Pick<Config, "isProduction" | "env" | "queryLimits" | "corsOrigins" | "httpLimits">;
   /** The shared context builder, bound to the services. */
   buildContext: ContextBuilder;
-  /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
-  warnings: LogBudget;
   /** The signing keys' public halves, served at /.well-known/jwks.json. */
   publicKeys: { keys: readonly PublicJwk[] };
+  /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
+  warnings: LogBudget;
 }
 
 export interface HttpServer {

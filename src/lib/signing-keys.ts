@@ -18,10 +18,12 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 export type SigningAlgorithm = "EdDSA" | "ES256";
 
 /**
- * What a generated key is: ES256. Both verify and sign in tens of microseconds with
- * node:crypto, ES256 the faster to verify on OpenSSL 3 (bench/results.md, "Signing keys"),
- * and every JWT library a backend team may reach for verifies ES256, jsonwebtoken included,
- * which has no EdDSA. An Ed25519 key in JWT_PRIVATE_KEYS works the same way.
+ * What a generated key is: ES256. The two cost about the same to sign and verify with
+ * node:crypto (bench/results.md, "Signing keys": which one verifies faster changes from run to
+ * run), and the server verifies a token once (access-token.ts keeps the answer), so the choice
+ * does not move the per-request cost. ES256 is the one every JWT library a backend team may
+ * reach for verifies, jsonwebtoken included, which has no EdDSA. An Ed25519 key in
+ * JWT_PRIVATE_KEYS works the same way.
  */
 export const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = "ES256";
 

@@ -1,8 +1,9 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Ctx, Extensions, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
 import { requireServiceScope } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
+import { MAX_SESSIONS_PAGE } from "../sessions/session.service";
 import { Session } from "../sessions/session.type";
 import { ServiceScope } from "./service-key";
 import { ServiceKeyInfo } from "./service-key.type";
@@ -20,13 +21,16 @@ export class ServiceKeyResolver {
   }
 
   @Query(() => [Session], {
-    description:
-      "A user's active sessions, by last activity (`current` is always false). Scope sessions:read. An unknown user has none.",
+    description: `A user's active sessions, the ${MAX_SESSIONS_PAGE} most recently active (\`current\` is always false). Scope sessions:read. An unknown user has none.`,
   })
+  @Extensions({ listSize: { max: MAX_SESSIONS_PAGE } })
   async serviceUserSessions(@Arg("userId", () => ID) userId: string, @Ctx() ctx: GraphQLContext): Promise<Session[]> {
     requireServiceScope(ctx, ServiceScope.SESSIONS_READ);
     if (!isUuid(userId)) throw badUserInput("userId", "userId must be a user id (a UUID)");
-    const rows = await ctx.services.sessions.listUserSessions(userId);
+    const rows = await ctx.services.sessions.listUserSessions(
+      { userId, sessionId: null },
+      { first: MAX_SESSIONS_PAGE, after: null },
+    );
     return rows.map((s) => Session.from(s, ctx.services.sessions.expiresAt(s), undefined));
   }
 

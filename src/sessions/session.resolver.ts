@@ -1,19 +1,36 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Max, Min } from "class-validator";
+import { Arg, Args, ArgsType, Ctx, Extensions, Field, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
-import { requireFreshViewer, requireViewer } from "../graphql/viewer";
+import { refusalError, requireFreshViewer, requireViewer } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
 import { isRefreshToken } from "./refresh-token";
+import { MAX_SESSIONS_PAGE } from "./session.service";
 import { Session } from "./session.type";
+
+@ArgsType()
+class MySessionsArgs {
+  @Field(() => Int, { defaultValue: MAX_SESSIONS_PAGE, description: `1 to ${MAX_SESSIONS_PAGE}.` })
+  @Min(1)
+  @Max(MAX_SESSIONS_PAGE)
+  first!: number;
+
+  @Field(() => ID, { nullable: true, description: "The last id of the previous page: the page after it." })
+  after?: string | null;
+}
 
 @Resolver(() => Session)
 export class SessionResolver {
-  @Query(() => [Session], { description: "Your active sessions: the current one first, then by last activity." })
-  async mySessions(@Ctx() ctx: GraphQLContext): Promise<Session[]> {
+  @Query(() => [Session], {
+    description: `Your active sessions, at most ${MAX_SESSIONS_PAGE} per call: the current one first, then by last activity, most recent first. For the next page pass the last id as \`after\`; a shorter page than \`first\` is the last.`,
+  })
+  @Extensions({ listSize: { argument: "first", max: MAX_SESSIONS_PAGE } })
+  async mySessions(@Args(() => MySessionsArgs) { first, after }: MySessionsArgs, @Ctx() ctx: GraphQLContext): Promise<Session[]> {
     const viewer = requireViewer(ctx);
-    const rows = await ctx.services.sessions.listUserSessions(viewer.userId);
-    const sessions = rows.map((s) => Session.from(s, ctx.services.sessions.expiresAt(s), viewer.sessionId));
-    return [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+    if (after != null && !isUuid(after))
+      throw badUserInput("after", "after must be a session id (the last id of the previous page)");
+    const rows = await ctx.services.sessions.listUserSessions(viewer, { first, after: after ?? null });
+    return rows.map((s) => Session.from(s, ctx.services.sessions.expiresAt(s), viewer.sessionId));
   }
 
   @Mutation(() => Boolean, {
@@ -57,11 +74,12 @@ export class SessionResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<number> {
     const viewer = await requireFreshViewer(ctx);
-    const ended = await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", {
-      exceptSessionId: keepCurrent ? viewer.sessionId : undefined,
-      actor: ctx.actor,
-    });
-    return ended.length;
+    if (!keepCurrent)
+      return (await ctx.services.sessions.revokeUserSessions(viewer.userId, "LOGOUT_ALL", { actor: ctx.actor })).length;
+    // The session kept must still be alive when the others end (a concurrent call may end it).
+    const outcome = await ctx.services.sessions.revokeOtherSessions(viewer, "LOGOUT_ALL", ctx.actor);
+    if (!outcome.ok) throw refusalError(outcome.reason);
+    return outcome.revoked.length;
   }
 
   @Mutation(() => Int, {

@@ -9,7 +9,17 @@ import type { RevocationReason } from "./revocation/revocation-reason";
 import { SessionEntity } from "./session.entity";
 import type { SessionStore } from "./session.store";
 import { invalidReason, type SessionInvalidReason, sessionExpiresAt } from "./session-lifetime";
-import type { SessionCheck, SessionCredential, SessionRequirements, SessionValidator } from "./validate-session";
+import type {
+  SessionCheck,
+  SessionCredential,
+  SessionRef,
+  SessionRefusal,
+  SessionRequirements,
+  SessionValidator,
+} from "./validate-session";
+
+/** The most sessions one call answers (mySessions, and a user's sessions seen by staff or a service key). */
+export const MAX_SESSIONS_PAGE = 100;
 
 export interface SessionPolicy {
   idleTtl: number;
@@ -119,16 +129,26 @@ export class SessionService {
     return sessionExpiresAt(session, this.policy.idleTtl);
   }
 
-  /** The user's live sessions, most recently active first. */
-  listUserSessions(userId: string): Promise<SessionEntity[]> {
-    return this.store.listUserSessions(userId, this.policy.idleTtl);
+  /**
+   * A page of the user's live sessions: the viewer's current one first (when it has one: support
+   * staff and service keys look at a user's sessions from outside), then most recently active
+   * first (SessionStore.listUserSessions).
+   */
+  listUserSessions(
+    viewer: { userId: string; sessionId: string | null },
+    page: { first: number; after: string | null },
+  ): Promise<SessionEntity[]> {
+    return this.store.listUserSessions(viewer.userId, this.policy.idleTtl, { ...page, currentSessionId: viewer.sessionId });
   }
 
   /**
    * Rotates a refresh token. The row lock makes parallel refreshes with one token queue up:
-   * the first rotates, the others find their secret already spent. A spent secret within
-   * `refreshReuseGrace` seconds is a racing tab and is told so without harm; later, it is a
-   * replay, and the whole session is revoked (theft detection, RFC 9700 §4.14.2).
+   * the first rotates, the others find their secret already spent. The secret spent by the
+   * last rotation, within `refreshReuseGrace` seconds, is a racing tab and is told so without
+   * harm. Any other secret this session ever issued and spent (the whole family, not only the
+   * last one: a thief who rotated twice must not be safe) is a replay, and the whole session is
+   * revoked (theft detection, RFC 9700 §4.14.2). A secret the session never issued is a plain
+   * refusal, so knowing a session id is no remote logout.
    */
   async rotateRefreshToken(token: string, actor: Actor): Promise<RefreshResult> {
     const parsed = parseRefreshToken(token);
@@ -150,11 +170,11 @@ export class SessionService {
         });
         return { ok: true, session, refreshToken: formatRefreshToken(session.id, secret) };
       }
-      if (secretMatches(parsed.secret, session.previousSecretHash)) {
-        const spentFor = now.getTime() - (session.secretRotatedAt?.getTime() ?? 0);
-        if (spentFor < this.policy.refreshReuseGrace * 1000) {
-          return { ok: false, reason: "REFRESH_TOKEN_ROTATED" };
-        }
+      const justSpent = secretMatches(parsed.secret, session.previousSecretHash);
+      if (justSpent && now.getTime() - (session.secretRotatedAt?.getTime() ?? 0) < this.policy.refreshReuseGrace * 1000) {
+        return { ok: false, reason: "REFRESH_TOKEN_ROTATED" };
+      }
+      if (justSpent || (await this.store.isSpentSecret(tx, session.id, hashSecret(parsed.secret)))) {
         await this.revoke(tx, { kind: "locked-session", sessionId: session.id }, "REFRESH_TOKEN_REUSE");
         return { ok: false, reason: "REFRESH_TOKEN_REUSE" };
       }
@@ -204,9 +224,19 @@ export class SessionService {
   }
 
   /**
+   * Ends one session whoever's it is: for support staff, whose guard (an admin's fresh
+   * session) stands in for the ownership check. False if it was not a live session.
+   */
+  async revokeAnySession(sessionId: string, reason: RevocationReason, actor: Actor): Promise<boolean> {
+    const revoked = await this.revokeInTransaction(actor, reason, { kind: "any-session", sessionId });
+    return revoked.length > 0;
+  }
+
+  /**
    * Ends all of a user's live sessions but `exceptSessionId`, in one statement. Given `tx`, it
-   * runs in the caller's transaction, whose actor the caller has set; the events still go out
-   * when that transaction commits.
+   * runs in the caller's transaction, whose actor the caller has set and which has taken
+   * lockUserSessions first; otherwise it takes that lock itself. Either way the events go out
+   * when the transaction commits.
    */
   async revokeUserSessions(
     userId: string,
@@ -215,7 +245,38 @@ export class SessionService {
   ): Promise<SessionRevocation[]> {
     const target: RevocationTarget = { kind: "user-sessions", userId, exceptSessionId: options.exceptSessionId };
     if (options.tx) return this.revoke(options.tx, target, reason);
-    return this.revokeInTransaction(options.actor, reason, target);
+    return this.transactions.run(async (tx) => {
+      if (options.actor) await setActor(tx, options.actor);
+      await this.store.lockUserSessions(tx, userId);
+      return this.revoke(tx, target, reason);
+    });
+  }
+
+  /**
+   * Ends every other session of the viewer's user, only if the viewer's own session is alive
+   * when this commits: after the user's revocation lock, its row is read and kept locked, so
+   * no revocation can end it before the others are ended. Of two sessions doing this at once,
+   * exactly one survives: the second finds its own session ended by the first. Answers the
+   * sessions ended, or why the acting session may no longer act.
+   */
+  revokeOtherSessions(
+    viewer: SessionRef,
+    reason: RevocationReason,
+    actor: Actor,
+  ): Promise<{ ok: true; revoked: SessionRevocation[] } | { ok: false; reason: SessionRefusal }> {
+    return this.transactions.run(async (tx) => {
+      await setActor(tx, actor);
+      await this.store.lockUserSessions(tx, viewer.userId);
+      const check = await this.validator.validateSession({ session: viewer }, { lockIn: tx });
+      if (!check.ok) return { ok: false as const, reason: check.reason };
+      const target: RevocationTarget = { kind: "user-sessions", userId: viewer.userId, exceptSessionId: viewer.sessionId };
+      return { ok: true as const, revoked: await this.revoke(tx, target, reason) };
+    });
+  }
+
+  /** Takes the user's revocation lock in the caller's transaction (see SessionStore.lockUserSessions). */
+  lockUserSessions(tx: Transaction, userId: string): Promise<void> {
+    return this.store.lockUserSessions(tx, userId);
   }
 
   /** A revocation in a transaction of its own (or the one open), with `actor` for the audit log. */

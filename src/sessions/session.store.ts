@@ -6,6 +6,7 @@ import { joinSql, param, rawSql, type Sql, sql } from "../db/sql";
 import type { Transaction } from "../db/transaction";
 import { invariant } from "../lib/invariant";
 import { UserEntity } from "../users/user.entity";
+import type { UserRole } from "../users/user-role";
 import type { RevocationTarget, SessionRevocation } from "./revocation/revocation";
 import { notifyBatchSql, notifyCreatedSql, SESSIONS_PER_NOTIFY } from "./revocation/revocation-channel";
 import type { RevocationReason } from "./revocation/revocation-reason";
@@ -23,19 +24,22 @@ export interface SessionStore {
    * read. A plain read: a revocation may commit the moment it returns.
    */
   getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]>;
-  /** A user's live sessions, most recently active first. A plain read. */
-  listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]>;
+  /**
+   * One page of a user's live sessions: `currentSessionId` first (on the first page), then by
+   * last activity, most recent first (ties by creation, then id). `after` is the last id of the
+   * previous page, a keyset cursor; one that is not this user's session gives an empty page. A
+   * plain read: a session active between two pages moves up, and may be seen twice or skipped.
+   */
+  listUserSessions(
+    userId: string,
+    idleTtl: number,
+    page: { first: number; after: string | null; currentSessionId: string | null },
+  ): Promise<SessionEntity[]>;
   /**
    * Inserts a session in the caller's transaction and NOTIFYs it (sessionCreated) in the same
    * statement. Ids are random UUIDs: concurrent creates never collide.
    */
   createSession(tx: Transaction, session: SessionEntity): Promise<void>;
-  /**
-   * Locks the user's row (FOR NO KEY UPDATE) until `tx` ends: concurrent sign-ins of one user
-   * then count and evict one at a time (the session limit), while sign-ins of others and
-   * reads never wait.
-   */
-  lockUserSessions(tx: Transaction, userId: string): Promise<void>;
   /** Records that the user signed in on this device (keyed hash); true the first time. Idempotent. */
   rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean>;
   /** Whether the user has ever signed in on this device. A plain read. */
@@ -45,13 +49,25 @@ export interface SessionStore {
    * concurrent lockers exactly one proceeds at a time, and a revocation waits behind it.
    */
   getSession(id: string, options?: { tx?: Transaction; lock?: boolean }): Promise<SessionEntity | null>;
-  /** Replaces the refresh secret of a session the caller holds locked in `tx`. */
+  /**
+   * Replaces the refresh secret of a session the caller holds locked in `tx`; the spent one
+   * (`previousHash`) joins the session's spent secrets for good.
+   */
   rotateSecret(tx: Transaction, id: string, secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date }): Promise<void>;
+  /** Whether `hash` is a refresh secret this session once issued and has since spent. A plain read. */
+  isSpentSecret(tx: Transaction, id: string, hash: Buffer): Promise<boolean>;
   /**
    * Marks a session the caller holds locked in `tx` as having just proved the password, with
    * no log entry of its own (the change that proved it is the record).
    */
   markFresh(tx: Transaction, id: string): Promise<void>;
+  /**
+   * Takes the user's revocation lock until `tx` ends. Every statement that ends a user's
+   * sessions as a whole (logoutAllDevices, a password or email change) takes it first, so two
+   * of them run one after the other: each finds the other's acting session as it left it, and
+   * they never wait on each other's rows in opposite orders (a deadlock).
+   */
+  lockUserSessions(tx: Transaction, userId: string): Promise<void>;
   /** Records activity on live sessions. Idempotent; an ended session is left as it ended. */
   touchSessions(ids: readonly string[]): Promise<void>;
   /**
@@ -72,6 +88,9 @@ export interface SessionStore {
    */
   deleteExpiredSessions(policy: { retention: number; idleTtl: number; limit: number }): Promise<number>;
 }
+
+/** The advisory-lock namespace of lockUserSessions (the first of the two int4 keys). */
+const USER_SESSIONS_LOCK = 17_001;
 
 const SESSION_COLUMNS = sql`
   s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address, s.new_device, s.persistent,
@@ -103,6 +122,7 @@ interface SessionUserRow extends SessionRow {
   user_email: string;
   user_created_at: Date;
   user_updated_at: Date;
+  user_role: UserRole;
 }
 
 interface SecretRow extends SessionRow {
@@ -160,6 +180,7 @@ function toSessionAndUser(row: SessionUserRow): SessionEntity {
     email: row.user_email,
     createdAt: row.user_created_at,
     updatedAt: row.user_updated_at,
+    role: row.user_role,
   });
   return Object.assign(toSession(row), { user });
 }
@@ -192,6 +213,7 @@ function targetCondition(target: RevocationTarget): Sql {
       return joinSql(proofs, " OR ");
     }
     case "locked-session":
+    case "any-session":
       return sql`id = ${target.sessionId}::uuid`;
     case "user-sessions":
       return target.exceptSessionId === undefined
@@ -280,7 +302,8 @@ export class PgSessionStore implements SessionStore {
   // The request path on a cache miss: a named statement, prepared once per connection.
   async getSessionsAndUsers(ids: readonly string[]): Promise<(SessionEntity | null)[]> {
     const rows = await this.pool.rows<SessionUserRow>(
-      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at
+      sql`SELECT ${SESSION_COLUMNS}, u.email AS user_email, u.created_at AS user_created_at, u.updated_at AS user_updated_at,
+                 u.role AS user_role
           FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ANY(${ids}::uuid[])`,
       "load_sessions",
@@ -293,7 +316,16 @@ export class PgSessionStore implements SessionStore {
   // what the Session type shows: no user join, no timestamps nobody reads. The timestamps come
   // as epoch milliseconds (a float8): pg's text parser for timestamptz, a regular expression
   // per value, is the largest cost of a long list otherwise.
-  async listUserSessions(userId: string, idleTtl: number): Promise<SessionEntity[]> {
+  // The sort is a top-N heap over the user's rows: an index on last_active_at would cost every
+  // activity write its HOT update (migration SessionsHotRevocation), for a read that is rare.
+  async listUserSessions(
+    userId: string,
+    idleTtl: number,
+    page: { first: number; after: string | null; currentSessionId: string | null },
+  ): Promise<SessionEntity[]> {
+    const user = param(userId);
+    const current = param(page.currentSessionId);
+    const after = param(page.after);
     const rows = await this.pool.rows<ListedSessionRow>(
       sql`SELECT s.id, s.user_id, s.device_name, s.user_agent, s.browser, s.os, s.device_type, s.ip_address,
                  s.new_device, s.persistent,
@@ -301,10 +333,15 @@ export class PgSessionStore implements SessionStore {
                  date_part('epoch', s.last_active_at) * 1000 AS last_active_ms,
                  date_part('epoch', s.expires_at) * 1000 AS expires_ms
           FROM sessions s
-          WHERE s.user_id = ${userId} AND s.revoked_at IS NULL AND s.expires_at > now()
+          WHERE s.user_id = ${user}::uuid AND s.revoked_at IS NULL AND s.expires_at > now()
             AND s.last_active_at > now() - make_interval(secs => ${idleTtl})
-          ORDER BY s.last_active_at DESC, s.created_at DESC`,
-      "list_user_sessions",
+            AND (${after}::uuid IS NULL OR s.id IS DISTINCT FROM ${current}::uuid)
+            AND (${after}::uuid IS NULL OR ${after}::uuid = ${current}::uuid
+              OR (s.last_active_at, s.created_at, s.id) <
+                 (SELECT c.last_active_at, c.created_at, c.id FROM sessions c WHERE c.id = ${after}::uuid AND c.user_id = ${user}::uuid))
+          ORDER BY s.id IS NOT DISTINCT FROM ${current}::uuid DESC, s.last_active_at DESC, s.created_at DESC, s.id DESC
+          LIMIT ${page.first}`,
+      "list_user_sessions_page",
     );
     return rows.map((row) =>
       listedSession(row, new Date(row.created_ms), new Date(row.last_active_ms), new Date(row.expires_ms)),
@@ -326,10 +363,6 @@ export class PgSessionStore implements SessionStore {
                       created_at, last_active_at, expires_at)
           SELECT ${notifyCreatedSql()} FROM created`,
     );
-  }
-
-  async lockUserSessions(tx: Transaction, userId: string): Promise<void> {
-    await tx.rows(sql`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`);
   }
 
   async rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean> {
@@ -363,11 +396,25 @@ export class PgSessionStore implements SessionStore {
     secret: { hash: Buffer; previousHash: Buffer; rotatedAt: Date },
   ): Promise<void> {
     await tx.rows(
-      sql`UPDATE sessions
+      sql`WITH spent AS (
+            INSERT INTO spent_refresh_secrets (session_id, secret_hash) VALUES (${id}::uuid, ${secret.previousHash})
+            ON CONFLICT DO NOTHING)
+          UPDATE sessions
           SET previous_secret_hash = ${secret.previousHash}, secret_hash = ${secret.hash},
               secret_rotated_at = ${param(secret.rotatedAt)}, last_active_at = ${param(secret.rotatedAt)}
           WHERE id = ${id}::uuid`,
     );
+  }
+
+  async isSpentSecret(tx: Transaction, id: string, hash: Buffer): Promise<boolean> {
+    const rows = await tx.rows(sql`SELECT 1 FROM spent_refresh_secrets WHERE session_id = ${id}::uuid AND secret_hash = ${hash}`);
+    return rows.length > 0;
+  }
+
+  // A transaction-scoped advisory lock in a namespace of its own (the two-key form): nothing to
+  // release, gone with the transaction; two users whose ids hash alike only wait in turn.
+  async lockUserSessions(tx: Transaction, userId: string): Promise<void> {
+    await tx.rows(sql`SELECT pg_advisory_xact_lock(${rawSql(String(USER_SESSIONS_LOCK))}, hashtext(${userId}))`);
   }
 
   async markFresh(tx: Transaction, id: string): Promise<void> {

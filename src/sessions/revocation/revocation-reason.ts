@@ -14,6 +14,8 @@ export const RevocationReason = {
   EXPIRED: "EXPIRED",
   SECURITY_CONCERN: "SECURITY_CONCERN",
   SESSION_LIMIT: "SESSION_LIMIT",
+  ADMIN_REVOKED: "ADMIN_REVOKED",
+  ACCOUNT_LOCKED: "ACCOUNT_LOCKED",
 } as const;
 export type RevocationReason = (typeof RevocationReason)[keyof typeof RevocationReason];
 
@@ -38,5 +40,7 @@ registerEnumType(RevocationReason, {
     SESSION_LIMIT: {
       description: "A new sign-in passed MAX_SESSIONS_PER_USER: this session, the least recently active, made room.",
     },
+    ADMIN_REVOKED: { description: "Support staff ended it (adminRevokeSession or adminRevokeUserSessions)." },
+    ACCOUNT_LOCKED: { description: "Support staff locked the account (adminLockUser): every session ended." },
   },
 });

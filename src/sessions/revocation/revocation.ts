@@ -109,6 +109,8 @@ export type RevocationTarget =
    * new one) always counted among those kept: the session limit's eviction.
    */
   | { kind: "over-limit"; userId: string; keepSessionId: string; keep: number; idleTtl: number }
+  /** One session, whoever's: only for an admin's action, whose guard stands in for ownership. */
+  | { kind: "any-session"; sessionId: string }
   /** All of a user's live sessions, but `exceptSessionId`. */
   | { kind: "user-sessions"; userId: string; exceptSessionId?: string }
   /**

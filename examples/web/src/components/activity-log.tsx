@@ -13,6 +13,9 @@ const LABELS: Record<string, string> = {
   REAUTHENTICATED: "Password confirmed",
   PASSWORD_CHANGED: "Password changed",
   EMAIL_CHANGED: "Email changed",
+  ACCOUNT_LOCKED: "Account locked by support",
+  ACCOUNT_UNLOCKED: "Account unlocked by support",
+  ROLE_CHANGED: "Role changed",
 };
 
 function summary(event: SecurityEvent): string {

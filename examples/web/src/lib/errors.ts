@@ -31,7 +31,7 @@ export function describeError(error: unknown): string {
     case "EMAIL_TAKEN":
       return "An account with that email already exists.";
     case "BAD_USER_INPUT":
-      return "Check the fields: the password needs 8 to 128 characters.";
+      return "Check the fields: the password needs 8 to 128 characters, and must not be a common password or your email.";
     case "UNAUTHENTICATED":
       return "You are signed out.";
     case "NETWORK_ERROR":

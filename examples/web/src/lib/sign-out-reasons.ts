@@ -35,6 +35,14 @@ export const SIGN_OUT_REASONS: Record<string, { title: string; detail: string }>
     title: "Too many devices were signed in",
     detail: "A new sign-in went past the limit of sessions per account, so this least recently used one made room.",
   },
+  ADMIN_REVOKED: {
+    title: "Support signed this device out",
+    detail: "Our support team ended this session. Sign in again to continue.",
+  },
+  ACCOUNT_LOCKED: {
+    title: "Your account is locked",
+    detail: "Our support team locked this account and signed out every device. Contact support to unlock it.",
+  },
   LOGOUT: {
     title: "You signed out",
     detail: "This device's session has ended.",
