@@ -406,7 +406,7 @@ describe("adminLockUser", () => {
       { type: "LOGIN_FAILED", sessionId: null, details: { reason: "ACCOUNT_LOCKED" } },
       { type: "SESSION_REVOKED", sessionId: victim.session.id, details: { reason: "ACCOUNT_LOCKED", by, bySessionId } },
       { type: "ACCOUNT_LOCKED", sessionId: null, details: { reason: "chargeback fraud", by, bySessionId } },
-      { type: "LOGIN", sessionId: victim.session.id, details: {} },
+      { type: "LOGIN", sessionId: victim.session.id, details: { newDevice: true, persistent: true } },
       { type: "REGISTER", sessionId: null, details: {} },
     ]);
   });
