@@ -14,6 +14,7 @@ import { buildContext } from "../src/graphql/context";
 import { CHANNEL_SQL, decodeRevocations } from "../src/sessions/revocation/revocation-channel";
 import { signingCosts } from "./signing";
 import { gql, JWT_PRIVATE_KEYS, meStatus, mintSessions, percentile, startTarget, type Target } from "./targets";
+import { verifierSection } from "./verifier-bench";
 
 /**
  * `npm run bench [-- --quick]`: every figure the README quotes, measured side by side in one
@@ -22,7 +23,7 @@ import { gql, JWT_PRIVATE_KEYS, meStatus, mintSessions, percentile, startTarget,
  * bench/results.md (`--out=FILE` elsewhere); `--quick` and `--only=` runs only print.
  */
 const quick = process.argv.includes("--quick");
-/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, signing, context, live); the default is all. */
+/** `--only=bulk,live` runs only those sections (checks, http, cross, bulk, signing, context, integration, verifier, live); the default is all. */
 const only = process.argv
   .find((a) => a.startsWith("--only="))
   ?.slice("--only=".length)
@@ -113,6 +114,96 @@ async function sideBySide(
     query: total(runs.query),
     pairRatios: runs.query.map((q, i) => q.rps / runs.typename[i].rps),
   };
+}
+
+/** A user with one note on `url`, through its own API: the token. */
+async function userWithNote(url: string): Promise<string> {
+  const email = `bench-${randomBytes(4).toString("hex")}@example.test`;
+  const data = await gql<{ register: { accessToken: string } }>(
+    url,
+    `mutation { register(input: { email: "${email}", password: "${PASSWORD}" }) { accessToken } }`,
+  );
+  const token = data.register.accessToken;
+  await gql(url, 'mutation { addNote(text: "bench") { id } }', token);
+  return token;
+}
+
+/** Two loads in alternating slices (A B, B A, A B): averaged rps, median p50, worst p99. */
+async function alternating(a: () => Promise<Load>, b: () => Promise<Load>): Promise<[Load, Load]> {
+  const runs: [Load[], Load[]] = [[], []];
+  for (const order of [
+    [0, 1],
+    [1, 0],
+    [0, 1],
+  ] as const)
+    for (const i of order) runs[i].push(await (i === 0 ? a() : b()));
+  const total = (list: Load[]): Load => ({
+    rps: list.reduce((n, l) => n + l.rps, 0) / list.length,
+    p50: [...list].sort((x, y) => x.p50 - y.p50)[Math.floor(list.length / 2)].p50,
+    p99: Math.max(...list.map((l) => l.p99)),
+    errors: list.reduce((n, l) => n + l.errors, 0),
+    requests: list.reduce((n, l) => n + l.requests, 0),
+  });
+  return [total(runs[0]), total(runs[1])];
+}
+
+/** The integration section's rows: library mode's me+notes against our own me; the gateway against a direct call. */
+async function integrationRatios(databaseUrl: string): Promise<string[]> {
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, "integration-target.js"), `--schema=bench_${randomBytes(4).toString("hex")}`],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl, JWT_PRIVATE_KEYS },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    const urls = await new Promise<{ library: string; gateway: string; direct: string }>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk;
+        const line = /^ready (.*)$/m.exec(out);
+        if (line) resolve(JSON.parse(line[1]));
+      });
+      child.once("exit", (code) => reject(new Error(`the integration target exited with ${code}`)));
+    });
+    const slice = Math.max(1, Math.round(LOAD.duration / 3));
+    const ME_ID = "{ me { id } }";
+    const ME_NOTES = "{ me { id notes { text } } }";
+    const libraryToken = await userWithNote(urls.library);
+    const federatedToken = await userWithNote(urls.gateway);
+    const rows: string[] = [];
+    const row = (mode: string, query: string, l: Load, against: string, base: Load) =>
+      rows.push(
+        `| ${mode} | \`${query}\` | ${l.rps.toFixed(0)} | ${l.p50} | ${l.p99} | ${against} | **${(l.rps / base.rps).toFixed(2)}** |${l.errors ? ` (errors: ${l.errors})` : ""}`,
+      );
+    const [notes, me] = await alternating(
+      () => load(urls.library, ME_NOTES, libraryToken, slice),
+      () => load(urls.library, ME_ID, libraryToken, slice),
+    );
+    row("library mode", ME_NOTES, notes, `\`${ME_ID}\` on the same server (${me.rps.toFixed(0)} req/s)`, me);
+    const [viaGateway, direct] = await alternating(
+      () => load(urls.gateway, ME_ID, federatedToken, slice),
+      () => load(urls.direct, ME_ID, federatedToken, slice),
+    );
+    row("federation", ME_ID, viaGateway, `the same, direct to the session API (${direct.rps.toFixed(0)} req/s)`, direct);
+    const [gatewayNotes, libraryNotes] = await alternating(
+      () => load(urls.gateway, ME_NOTES, federatedToken, slice),
+      () => load(urls.library, ME_NOTES, libraryToken, slice),
+    );
+    row(
+      "federation",
+      ME_NOTES,
+      gatewayNotes,
+      `the same in library mode, one server (${libraryNotes.rps.toFixed(0)} req/s)`,
+      libraryNotes,
+    );
+    return rows;
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
 }
 
 /** Median, p95 and max of some timings (of 20: the 11th, 19th and 20th). */
@@ -448,6 +539,22 @@ async function main() {
       } finally {
         await inProcess.stop();
       }
+    }
+
+    // Four more servers and their sign-ups: left out of --quick (the smoke test's time budget)
+    // unless named with --only; `npm run bench` runs it.
+    if (want("integration") && (!quick || only)) {
+      print("\n## Integration modes (docs/INTEGRATION.md)\n");
+      print(
+        "Authenticated requests, alternating slices as above. Library mode: the notes example's resolvers in our server. Federation: GraphQL Hive Gateway's runtime, the session API (FEDERATION) and the notes subgraph, all three in one process.\n",
+      );
+      print("| mode | query | req/s | p50 ms | p99 ms | against | ratio |");
+      print("|---|---|---:|---:|---:|---|---:|");
+      for (const row of await integrationRatios(database.url)) print(row);
+    }
+    if (want("verifier")) {
+      print("\n## Backends: `@session-api/backend` (the notes-api drill, and the verifier's cost per request)\n");
+      for (const line of await verifierSection(database.url, quick)) print(line);
     }
 
     if (want("live")) {

@@ -7,6 +7,8 @@ import { blackHoleDrill } from "./black-hole";
 import { crashMidMutationDrill } from "./crash-mid-mutation";
 import { databaseKillDrill } from "./database-kill";
 import { fuzz } from "./fuzz/fuzz";
+import { notesApiDrill } from "./notes-api-drill";
+import { rollingRestartDrill } from "./rolling-restart";
 import { staleWindowTrials } from "./stale-window";
 import { createDrillSchema, startDrillServer } from "./support/drill-server";
 import type { DrillFigures } from "./support/outage";
@@ -73,8 +75,19 @@ const SECTIONS: Section[] = [
       ),
   },
   {
+    name: "rolling",
+    run: (databaseUrl) => rollingRestartDrill({ databaseUrl, devices: quick ? 3 : 6, settleMs: quick ? 1500 : 4000 }),
+  },
+  {
     name: "cross",
     run: (databaseUrl) => crossInstanceDrill({ databaseUrl, trials: quick ? 100 : 2000 }),
+  },
+  {
+    name: "notes",
+    run: async (databaseUrl) => {
+      const report = await notesApiDrill({ databaseUrl, trials: quick ? 20 : 200 });
+      return { ...report, notes: `${report.notes}; logout p50 ${report.revokeMs.p50} ms, p99 ${report.revokeMs.p99} ms` };
+    },
   },
   {
     name: "fuzz",

@@ -35,7 +35,7 @@ describe("a failure halfway through a mutation", () => {
         message: "Internal server error.",
         path: ["register"],
         locations: [{ line: 2, column: 3 }],
-        extensions: { code: "INTERNAL_SERVER_ERROR" },
+        extensions: { code: "INTERNAL_SERVER_ERROR", requestId: res.headers.get("x-request-id") },
       },
     ]);
     expect(await server.sql("SELECT id FROM users WHERE email = $1", [email])).toEqual([]);
@@ -55,7 +55,7 @@ describe("a failure halfway through a mutation", () => {
       { currentPassword: PASSWORD, newPassword: "an entirely new password" },
       { token: user.accessToken },
     );
-    expect(res.errors?.[0].extensions).toEqual({ code: "INTERNAL_SERVER_ERROR" });
+    expect(res.errors?.[0].extensions).toEqual({ code: "INTERNAL_SERVER_ERROR", requestId: res.headers.get("x-request-id") });
     await server.sql("UPDATE fail_sessions SET on_update = false");
 
     const login = await server.request(LoginDocument, { input: { email: user.email, password: PASSWORD } });

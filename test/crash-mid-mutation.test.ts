@@ -15,7 +15,7 @@ describe("a server killed with SIGKILL in the middle of a mutation", () => {
     if (figures.violations.length) console.error(`crash drill failed; replay with FUZZ_SEED=${seed}`);
     expect(figures.violations).toEqual([]);
     expect(figures.committed + figures.rolledBack).toBe(12);
-    const [, revocations, delivered] = /(\d+) committed revocations, (\d+) delivered/.exec(figures.notes) ?? [];
+    const [, revocations, delivered] = /(\d+) committed revocations, (\d+) delivered/.exec(figures.notes ?? "") ?? [];
     expect(Number(revocations)).toBeGreaterThan(0);
     expect(delivered).toBe(revocations);
   }, 120_000);

@@ -23,9 +23,18 @@ const refusal = (res: { status: number; headers: Headers; data?: unknown; errors
   status: res.status,
   retryAfter: /^\d+$/.test(res.headers.get("retry-after") ?? ""),
   data: res.data ?? null,
-  codes: res.errors?.map((e) => e.extensions),
+  // The refusal names the request (its x-request-id), so that a user's report can be found in the logs.
+  codes: res.errors?.map((e) => ({
+    ...(e.extensions as object),
+    sameIdAsHeader: (e.extensions as { requestId?: string }).requestId === res.headers.get("x-request-id"),
+  })),
 });
-const REFUSED = { status: 503, retryAfter: true, data: null, codes: [{ code: "SERVICE_UNAVAILABLE" }] };
+const REFUSED = {
+  status: 503,
+  retryAfter: true,
+  data: null,
+  codes: [{ code: "SERVICE_UNAVAILABLE", requestId: expect.any(String), sameIdAsHeader: true }],
+};
 
 describe("when the database connection is cut", () => {
   it("refuses authenticated requests (fails closed) and recovers without a restart when it returns", async () => {
@@ -48,7 +57,12 @@ describe("when the database connection is cut", () => {
       expect({ status: legacy.status, data: legacy.data, errors: legacy.errors }).toEqual({
         status: 200,
         data: undefined,
-        errors: [{ message: "Temporarily unavailable; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } }],
+        errors: [
+          {
+            message: "Temporarily unavailable; try again shortly.",
+            extensions: { code: "SERVICE_UNAVAILABLE", requestId: legacy.headers.get("x-request-id") },
+          },
+        ],
       });
     } finally {
       proxy.restore();

@@ -108,3 +108,26 @@ it("lets npm run admin -- grant reach the embedded PostgreSQL the running server
   server.child.kill("SIGTERM");
   expect(await exited(server.child)).toBe(0);
 }, 120_000);
+
+it("has a second local instance follow the first one's database when that one restarts (the cluster keeps its port)", async () => {
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const owner = await start(port);
+  const follower = await start(port + 1);
+  owner.child.kill("SIGTERM");
+  await exited(owner.child);
+  const restarted = await start(port);
+  let ready = 0;
+  for (let i = 0; i < 60 && ready !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    ready = (await fetch(new URL("/readyz", follower.url))).status;
+  }
+  expect(ready).toBe(200);
+  const registered = await gql(
+    follower.url,
+    'mutation { register(input: { email: "follow@example.test", password: "password123" }) { user { email } } }',
+  );
+  expect(registered.data?.register.user.email).toBe("follow@example.test");
+  follower.child.kill("SIGTERM");
+  restarted.child.kill("SIGTERM");
+  expect(await Promise.all([exited(follower.child), exited(restarted.child)])).toEqual([0, 0]);
+}, 160_000);

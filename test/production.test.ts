@@ -48,7 +48,10 @@ describe("in production", () => {
         query: 'mutation { login(input: { email: "a@b.test", password: "whatever1" }) { accessToken } }',
       });
       expect(res.errors).toEqual([
-        expect.objectContaining({ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }),
+        expect.objectContaining({
+          message: "Internal server error.",
+          extensions: { code: "INTERNAL_SERVER_ERROR", requestId: res.headers.get("x-request-id") },
+        }),
       ]);
       expect(JSON.stringify(res)).not.toContain("users");
     } finally {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { buildSchema, type GraphQLEnumType, type GraphQLObjectType, isEnumType, isNonNullType } from "graphql";
+import { createNotesApi } from "../examples/notes/src/notes-api";
 import { printSchemaFile } from "../src/graphql/print-schema";
 import { createSchema } from "../src/graphql/schema";
 
@@ -9,6 +10,15 @@ const checkedIn = readFileSync(path.join(__dirname, "..", "schema.graphql"), "ut
 describe("schema.graphql", () => {
   it("is exactly what the TypeGraphQL schema prints (run `npm run schema` after changing it)", async () => {
     expect(checkedIn).toBe(printSchemaFile(await createSchema()));
+  });
+
+  it("stays the session API's own contract, and an app's merged schema is its own file (npm run schema:notes)", async () => {
+    const notes = (await createNotesApi()).schema;
+    const merged = readFileSync(path.join(__dirname, "..", "examples", "notes", "schema.graphql"), "utf8");
+    expect(merged).toBe(printSchemaFile(notes, "npm run schema:notes"));
+    expect(checkedIn).not.toContain("Note");
+    // Built after the app's (TypeGraphQL's metadata is global): still ours alone.
+    expect(printSchemaFile(await createSchema())).toBe(checkedIn);
   });
 
   it("describes every value of every enum, so a frontend's generated types explain each one", () => {

@@ -78,3 +78,44 @@ export function absoluteUrl(url: string): string {
     return url;
   }
 }
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+let warnedCrossSite = false;
+
+/**
+ * The page and the API on different sites (by host name: `localhost` and `127.0.0.1` are two
+ * sites to a browser) lose the refresh cookie silently: it is SameSite=Strict, so the browser
+ * never sends it back and every page load starts signed out. Told once per page, on a page
+ * served from a loopback address (development); a deployed page is left alone.
+ */
+export function warnIfCookieCrossesSites(
+  apiUrl: string,
+  // biome-ignore lint/suspicious/noConsole: the one development warning is meant for the page's console
+  warn: (message: string) => void = console.warn,
+): void {
+  if (warnedCrossSite) return;
+  const pageHref = globals.location?.href;
+  if (!pageHref) return;
+  let page: URL;
+  let api: URL;
+  try {
+    page = new URL(pageHref);
+    api = new URL(apiUrl, pageHref);
+  } catch {
+    return;
+  }
+  if (!LOOPBACK.has(page.hostname)) return;
+  if (siteOf(page.hostname) === siteOf(api.hostname)) return;
+  warnedCrossSite = true;
+  warn(
+    `@session-api/client: cookie mode with the page on ${page.hostname} and the API on ${api.hostname}: the browser ` +
+      "will not send the refresh cookie back (SameSite=Strict), so sign-ins will not survive a reload. Serve both " +
+      "from the same host name (pick localhost or 127.0.0.1 for both), or use a proxy.",
+  );
+}
+
+/** The registrable part of a host name, roughly (the last two labels; an IP address or `localhost` whole). */
+function siteOf(hostname: string): string {
+  if (/^[\d.]+$/.test(hostname) || hostname.includes(":") || !hostname.includes(".")) return hostname;
+  return hostname.split(".").slice(-2).join(".");
+}

@@ -1,6 +1,6 @@
 import { type DocumentNode, print } from "graphql";
 import { type AccessToken, accessToken, isExpired, needsRefresh } from "./access-token.js";
-import { absoluteUrl, globalWebSocket, onPageRestored, onPageVisible } from "./browser.js";
+import { absoluteUrl, globalWebSocket, onPageRestored, onPageVisible, warnIfCookieCrossesSites } from "./browser.js";
 import {
   type GraphQLErrorLike,
   SESSION_ENDED_REASONS,
@@ -149,6 +149,7 @@ export class SessionClient {
 
   constructor(private readonly options: SessionClientOptions) {
     this.cookieMode = options.transport === "cookie";
+    if (this.cookieMode) warnIfCookieCrossesSites(options.url);
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.storage = options.storage ?? memoryStorage();
     this.storageKey = options.storageKey ?? "session-api.refresh-token";

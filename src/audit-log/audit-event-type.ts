@@ -36,7 +36,7 @@ registerEnumType(AuditEventType, {
     LOGOUT: { description: "A session was ended by logout on its own device." },
     SESSION_REVOKED: {
       description:
-        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED, EXPIRED, SECURITY_CONCERN, SESSION_LIMIT, ADMIN_REVOKED or ACCOUNT_LOCKED). When support staff or a service key ended them, `details.by` names it: `{ kind, id }`.",
+        "Sessions were ended for another reason, given in `details.reason` (a RevocationReason: LOGOUT_ALL, REVOKED, PASSWORD_CHANGED, EMAIL_CHANGED, EXPIRED, ADMIN_REVOKED, ACCOUNT_LOCKED, SECURITY_CONCERN or SESSION_LIMIT). When support staff or a service key ended them, `details.by` names it: `{ kind, id }`.",
     },
     REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed, so its session was ended as stolen." },
     REAUTHENTICATED: { description: "The password was proved again (reauthenticate): the session is fresh." },

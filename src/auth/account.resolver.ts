@@ -1,5 +1,6 @@
 import { Args, Ctx, Int, Mutation, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../graphql/context";
+import { CredentialMutation } from "../graphql/credential-field";
 import { requireAuthoritativeViewer, requireViewer } from "../graphql/viewer";
 import { ChangeEmailArgs, ChangePasswordArgs, ReauthenticateArgs } from "./credentials.input";
 
@@ -8,6 +9,7 @@ const PROOF =
 
 @Resolver()
 export class AccountResolver {
+  @CredentialMutation()
   @Mutation(() => Boolean, {
     description: "Proves the password again, making this session fresh for sensitive changes. Throttled like login.",
   })
@@ -15,6 +17,7 @@ export class AccountResolver {
     return ctx.services.account.reauthenticate(requireViewer(ctx), password, ctx.actor);
   }
 
+  @CredentialMutation()
   @Mutation(() => Int, {
     description: `Checks the current password, sets a new one and ends every other session; returns how many. ${PROOF}`,
   })
@@ -25,6 +28,7 @@ export class AccountResolver {
     return ctx.services.account.changePassword(await requireAuthoritativeViewer(ctx), currentPassword, newPassword, ctx.actor);
   }
 
+  @CredentialMutation()
   @Mutation(() => Int, {
     description: `Checks the password, changes the sign-in email (EMAIL_TAKEN if in use) and ends every other session; returns how many. ${PROOF}`,
   })

@@ -2,6 +2,7 @@ import { GraphQLError } from "graphql";
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
 import { unauthenticated } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
+import { CredentialMutation } from "../graphql/credential-field";
 import { isDeviceId, newDeviceId } from "../sessions/device-id";
 import { Session } from "../sessions/session.type";
 import { User } from "../users/user.type";
@@ -43,11 +44,13 @@ function deviceId(ctx: GraphQLContext, input: LoginInput | RegisterInput): strin
 
 @Resolver()
 export class AuthResolver {
+  @CredentialMutation()
   @Mutation(() => AuthPayload, { description: "Creates the account and signs in on this device." })
   async register(@Arg("input", () => RegisterInput) input: RegisterInput, @Ctx() ctx: GraphQLContext) {
     return toPayload(ctx, await ctx.services.auth.register({ ...input, deviceId: deviceId(ctx, input) }, ctx.actor));
   }
 
+  @CredentialMutation()
   @Mutation(() => AuthPayload, {
     description: "Signs in: always a new session with a new refresh token. Throttled per account and per IP (RATE_LIMITED).",
   })
@@ -55,6 +58,7 @@ export class AuthResolver {
     return toPayload(ctx, await ctx.services.auth.login({ ...input, deviceId: deviceId(ctx, input) }, ctx.actor));
   }
 
+  @CredentialMutation()
   @Mutation(() => AuthPayload, {
     description:
       "Spends a refresh token and returns a new one with a new access token. Replaying a spent token ends the session (REFRESH_TOKEN_REUSE). In cookie mode, omit the argument: the token is read from the cookie.",

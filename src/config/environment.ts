@@ -2,9 +2,11 @@ import { z } from "zod";
 import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, parseKeyRing, type SigningKey } from "../lib/signing-keys";
 import {
   count,
+  flag,
   integer,
   isSecret,
   oneOf,
+  optionalPort,
   origins,
   postgresUrl,
   seconds,
@@ -24,10 +26,25 @@ const DEFAULT_SESSION_IDLE_TTL = 7 * 24 * 3600;
 const shape = {
   NODE_ENV: oneOf(["development", "production", "test"], "development"),
   DATABASE_URL: postgresUrl(),
+  /**
+   * A direct connection (not through a transaction pooler) for LISTEN, the instance leases and
+   * the migration lock, when DATABASE_URL points at a pooler. Unset: DATABASE_URL serves them,
+   * and start-up refuses a DATABASE_URL that turns out to be a transaction pooler.
+   */
+  DATABASE_LISTEN_URL: postgresUrl(),
+  /**
+   * Named (server-side prepared) statements on the hot paths. Turn off behind a transaction
+   * pooler that cannot keep them (PgBouncer before 1.21, or without max_prepared_statements).
+   */
+  DATABASE_PREPARED_STATEMENTS: flag(true),
+  /** `run`: apply pending migrations at start-up (under a lock); `skip`: only check none is pending. */
+  MIGRATIONS: oneOf(["run", "skip"], "run"),
   /** The project's local state outside production: the embedded PostgreSQL, the development signing key. */
   DATA_DIR: text(".data"),
   /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set (default DATA_DIR/postgres). */
   EMBEDDED_PG_DIR: text(undefined),
+  /** The embedded PostgreSQL's port (used only without DATABASE_URL); unset: a free one. */
+  EMBEDDED_PG_PORT: optionalPort(),
   PORT: integer(4000, 0, 65535),
   HOST: text("127.0.0.1"),
   /**
@@ -126,8 +143,14 @@ const shape = {
   GRAPHQL_MAX_DEPTH: count(10),
   GRAPHQL_MAX_ALIASES: count(15),
   GRAPHQL_MAX_TOKENS: count(1000),
+  /** Serves Prometheus metrics on GET /metrics at this port; unset: no metrics endpoint. */
+  METRICS_PORT: optionalPort(),
+  /** Where the metrics port listens; default HOST. */
+  METRICS_HOST: text(undefined),
   /** Each field counts once per item of the lists above it, a list by its page size (src/graphql/query-limits.ts). */
   GRAPHQL_MAX_COST: count(10_000),
+  /** Serve an Apollo Federation 2 subgraph schema (User and Session entities) for a gateway; see docs/INTEGRATION.md. */
+  FEDERATION: flag(false),
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
 };
 
@@ -164,6 +187,13 @@ export interface Config {
   readonly env: "development" | "production" | "test";
   readonly isProduction: boolean;
   readonly databaseUrl: string | undefined;
+  /** DATABASE_LISTEN_URL: the direct connection for LISTEN, leases and the migration lock. */
+  readonly databaseListenUrl: string | undefined;
+  readonly preparedStatements: boolean;
+  readonly migrations: "run" | "skip";
+  /** Unset: no metrics endpoint. */
+  readonly metrics: { readonly port: number; readonly host: string } | undefined;
+  readonly embeddedPgPort: number | undefined;
   readonly dataDir: string;
   readonly embeddedPgDir: string;
   readonly port: number;
@@ -225,6 +255,8 @@ export interface Config {
     readonly maxTokens: number;
     readonly maxCost: number;
   };
+  /** Serve the schema as an Apollo Federation 2 subgraph. */
+  readonly federation: boolean;
   /** Bounds on every wait for the database, seconds. */
   readonly databaseTimeouts: { readonly connect: number; readonly statement: number; readonly idleInTransaction: number };
   readonly wsConnectionInitTimeout: number;
@@ -253,6 +285,14 @@ function describeProblem(name: string, expected: string, env: Record<string, str
   return `${name} ${expected}, got ${JSON.stringify(raw.replace(/\/\/([^/:@\s]*):[^/@\s]*@/, "//$1:***@"))}`;
 }
 
+/**
+ * Library mode (createSessionApi): the process environment with the app's own settings on
+ * top, by variable name, so that an option and its variable can never mean two things.
+ */
+export function loadConfigWith(overrides: Readonly<Record<string, string | undefined>>): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
 /** Parses an environment (default `process.env`); throws ConfigError naming every bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset": `FOO= npm start` should not fail on FOO.
@@ -266,6 +306,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === "production",
     databaseUrl: e.DATABASE_URL,
+    databaseListenUrl: e.DATABASE_LISTEN_URL,
+    preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+    migrations: e.MIGRATIONS,
+    metrics: e.METRICS_PORT === undefined ? undefined : Object.freeze({ port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST }),
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
     dataDir: e.DATA_DIR,
     embeddedPgDir: e.EMBEDDED_PG_DIR ?? `${e.DATA_DIR}/postgres`,
     port: e.PORT,
@@ -323,6 +368,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxCost: e.GRAPHQL_MAX_COST,
     }),
+    federation: e.FEDERATION,
     databaseTimeouts: Object.freeze({
       connect: e.DB_CONNECT_TIMEOUT,
       statement: e.DB_STATEMENT_TIMEOUT,

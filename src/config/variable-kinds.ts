@@ -67,6 +67,15 @@ export function integer(fallback: number, min: number, max: number): Variable<nu
   });
 }
 
+/** A TCP port, 0 for any free one. Unset: undefined (the feature it enables stays off). */
+export function optionalPort(): Variable<number | undefined> {
+  return variable<number | undefined>(undefined, (raw) => {
+    const n = wholeNumber(raw);
+    if (n === null || n > 65535) return { expected: "must be a port from 0 (any free one) to 65535" };
+    return { value: n };
+  });
+}
+
 /** `true` or `false` (also `1` or `0`, any case). */
 export function flag(fallback: boolean): Variable<boolean> {
   return variable<boolean>(fallback, (raw) => {

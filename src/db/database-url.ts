@@ -18,6 +18,10 @@ export interface Database {
  */
 export async function resolveDatabase(config: Config, log: (msg: string) => void = () => undefined): Promise<Database> {
   if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined, embedded: false };
-  const pg = await startEmbeddedPostgres({ dataDir: path.resolve(config.embeddedPgDir), log });
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.resolve(config.embeddedPgDir),
+    port: config.embeddedPgPort || undefined, // 0: any free port, as unset
+    log,
+  });
   return { url: pg.url, stop: () => pg.stop(), embedded: true, sharedWith: pg.sharedWith };
 }

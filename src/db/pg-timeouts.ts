@@ -18,27 +18,39 @@ export interface DatabaseTimeouts {
  * destroys a socket with a statement in flight), so the pool replaces it.
  */
 export class BoundedClient extends Client {
-  constructor(config?: string | ClientConfig) {
+  constructor(config?: string | BoundedClientConfig) {
     super(config);
     const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+    // The pool hands its own options to each client it makes: the metrics' timer rides along.
+    const observe = typeof config === "object" ? config.observeQuery : undefined;
     const dropIfTimedOut = (error: unknown) => {
       if (error instanceof Error && error.message === "Query read timeout") void this.end().catch(() => undefined);
     };
     this.query = ((...args: unknown[]) => {
+      const started = observe ? performance.now() : 0;
+      const done = observe ? () => observe((performance.now() - started) / 1000) : undefined;
       const callback = args.at(-1);
       if (typeof callback === "function") {
         args[args.length - 1] = (error: unknown, result: unknown) => {
+          done?.();
           dropIfTimedOut(error);
           callback(error, result);
         };
         return query(...args);
       }
       const result = query(...args);
-      if (typeof (result as Promise<unknown> | undefined)?.then === "function")
+      if (typeof (result as Promise<unknown> | undefined)?.then === "function") {
+        if (done) (result as Promise<unknown>).then(done, done);
         (result as Promise<unknown>).catch(dropIfTimedOut);
+      }
       return result;
     }) as Client["query"];
   }
+}
+
+export interface BoundedClientConfig extends ClientConfig {
+  /** Told each statement's duration in seconds (the metrics' histogram). */
+  observeQuery?: (seconds: number) => void;
 }
 
 /**

@@ -65,6 +65,9 @@ export class Transactions {
     const outer = open.getStore();
     if (outer && outer.pool === this.pool) return work(outer);
     const client = await this.pool.connect();
+    // A connection that dies while checked out emits "error" besides failing its query; the
+    // pool listens only while it is idle, and an unheard "error" would end the process.
+    client.on("error", ignoreConnectionError);
     const tx = new OpenTransaction(this.pool, client);
     let result: T;
     try {
@@ -75,7 +78,7 @@ export class Transactions {
       await rollBack(client);
       throw error;
     }
-    client.release();
+    release(client);
     await runHooks(tx.hooks);
     return result;
   }
@@ -92,13 +95,21 @@ export async function afterCommit(hook: AfterCommitHook): Promise<void> {
   else await hook();
 }
 
+/** The failed query reports the error to the work; this listener only keeps it from being unheard. */
+function ignoreConnectionError(): void {}
+
+function release(client: PoolClient, error?: Error | boolean): void {
+  client.off("error", ignoreConnectionError);
+  client.release(error);
+}
+
 async function rollBack(client: PoolClient): Promise<void> {
   try {
     await client.query("ROLLBACK");
-    client.release();
+    release(client);
   } catch (error) {
     // The connection itself failed (that is usually why the work failed): do not pool it again.
-    client.release(error instanceof Error ? error : true);
+    release(client, error instanceof Error ? error : true);
   }
 }
 

@@ -50,6 +50,8 @@ const DATABASE = "sessions";
 const SUPERUSER = "postgres";
 const PASSWORD_FILE = "embedded-password";
 const OWNER_FILE = "embedded-owner.pid";
+/** The port the cluster last listened on, reused when free (see startEmbeddedPostgres). */
+const PORT_FILE = "embedded-port";
 // Persistent (not /var/tmp: systemd-tmpfiles would age the cluster out) and
 // reachable by the `postgres` user, unlike a clone inside /root.
 const ROOT_BASE_DIR = "/var/lib/embedded-postgres";
@@ -81,11 +83,16 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
 
   const running = await clearPreviousPostmaster(binDir, clusterDir, log);
   if (running) return reuse(running, urlFor, log);
-  const port = options.port ?? (await freePort());
+  // The port of the cluster's last run when it is free: a second local process that used this
+  // server (`npm start` beside `npm run example`) keeps its URL, and follows it across a restart.
+  const portFile = path.join(clusterDir, PORT_FILE);
+  const lastPort = Number((await fs.readFile(portFile, "utf8").catch(() => "")).trim()) || undefined;
+  const port = options.port ?? (lastPort !== undefined && (await isPortFree(lastPort)) ? lastPort : await freePort());
+  await fs.writeFile(portFile, `${port}\n`).catch(() => undefined);
   if (options.port !== undefined && !(await isPortFree(port))) {
     throw new Error(
       `embedded-postgres: port ${port} on 127.0.0.1 is already in use (another instance or a system PostgreSQL?). ` +
-        "Pass another port, or omit it to pick a free one.",
+        "Set EMBEDDED_PG_PORT to another port, or leave it unset to pick a free one.",
     );
   }
 

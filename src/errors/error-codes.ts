@@ -79,9 +79,11 @@ export function appError(
 ): GraphQLError {
   const { message, ...extensions } = extra;
   const { status } = ErrorCode[code];
-  return new GraphQLError(message ?? ErrorCode[code].message, {
-    extensions: { code, ...extensions, http: headers ? { status, headers: new HeaderMap(Object.entries(headers)) } : { status } },
-  });
+  // Apollo Server reads `http` (its headers a HeaderMap). Typed loosely: graphql-yoga, in a
+  // program that also loads it (examples/supergraph's gateway), declares another shape for it.
+  const http = headers ? { status, headers: new HeaderMap(Object.entries(headers)) } : { status };
+  const all: Record<string, unknown> = { code, ...extensions, http };
+  return new GraphQLError(message ?? ErrorCode[code].message, { extensions: all });
 }
 
 /**

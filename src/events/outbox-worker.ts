@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import type { SqlRunner } from "../db/pg-pool";
 import { render, sql } from "../db/sql";
 import type { Logger } from "../lib/logger";
+import type { Metrics } from "../metrics/metrics";
 import { decodeCursor, type OutboxEvent, OutboxStore } from "./outbox.store";
 
 export interface OutboxWorkerOptions {
@@ -20,11 +21,15 @@ export interface OutboxWorkerOptions {
   maxBackoffMs: number;
   pollMs: number;
   retentionSeconds: number;
+  /** Where the backlog gauges and the delivery counter are registered. */
+  metrics?: Metrics;
 }
 
 /** At most this many events are sent per endpoint per turn (then the other endpoints get theirs). */
 const BATCH = 100;
 const PURGE_EVERY_MS = 60_000;
+/** The backlog figures for the metrics are read this often (a scrape reads the last ones). */
+const STATS_EVERY_MS = 5_000;
 
 /**
  * Delivers the outbox to every webhook endpoint, after commit, in order, at least once.
@@ -50,13 +55,34 @@ export class OutboxWorker {
   private running: Promise<void> | undefined;
   private stopped = false;
   private lastPurge = 0;
+  private lastStats = 0;
+  private backlog = { events: 0, oldestUndeliveredSeconds: 0 };
   private readonly webhook: Webhook | null;
+  private readonly deliveries: { inc(labels: { outcome: string }): void } | undefined;
 
   constructor(
     private readonly poolOutbox: OutboxStore,
     private readonly options: OutboxWorkerOptions,
   ) {
     this.webhook = options.urls.length > 0 && options.secret ? new Webhook(options.secret) : null;
+    const metrics = options.metrics;
+    if (metrics) {
+      metrics.gauge({
+        name: "outbox_events",
+        help: "Events kept in the outbox (the feed and pending webhooks).",
+        collect: () => this.backlog.events,
+      });
+      metrics.gauge({
+        name: "outbox_oldest_undelivered_seconds",
+        help: "Age of the oldest event some webhook endpoint has not acknowledged (0: none waiting).",
+        collect: () => this.backlog.oldestUndeliveredSeconds,
+      });
+      this.deliveries = metrics.counter({
+        name: "webhook_deliveries_total",
+        help: "Webhook attempts by outcome (delivered, failed).",
+        labelNames: ["outcome"],
+      });
+    }
   }
 
   start(): void {
@@ -85,6 +111,11 @@ export class OutboxWorker {
         this.lastPurge = Date.now();
         const purged = await this.poolOutbox.purge(this.options.retentionSeconds);
         if (purged > 0) this.options.logger.info({ purged }, "outbox events past their retention deleted");
+      }
+      if (this.options.metrics && Date.now() - this.lastStats >= STATS_EVERY_MS) {
+        this.lastStats = Date.now();
+        const stats = await this.poolOutbox.stats();
+        this.backlog = { events: stats.events, oldestUndeliveredSeconds: stats.oldestUndeliveredSeconds ?? 0 };
       }
       if (!this.webhook) return;
       const runner = await this.connection();
@@ -143,6 +174,7 @@ export class OutboxWorker {
       for (const event of events) {
         if (this.stopped) return;
         const failure = await this.send(url, event);
+        this.deliveries?.inc({ outcome: failure ? "failed" : "delivered" });
         if (failure) {
           const attempts = endpoint.attempts + 1;
           const waitMs = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (attempts - 1));

@@ -36,6 +36,18 @@ export interface ResolverServices {
 export interface ContextDeps extends ResolverServices {
   logger: Logger;
   config: { readonly queryLimits: { readonly maxTokens: number } };
+  /** Library mode: the app's own services and per-request loaders (see app/session-api.ts). */
+  app?: AppContext;
+}
+
+/** Makes one of an app's DataLoaders, once per request, on first use: never shared across requests or users. */
+// biome-ignore lint/suspicious/noExplicitAny: a loader's key and value types are the app's.
+export type LoaderFactory = (ctx: GraphQLContext) => DataLoader<any, any>;
+
+/** What an app adds to every request's context: `ctx.app` and its loaders beside ours. */
+export interface AppContext {
+  services: unknown;
+  loaders: Readonly<Record<string, LoaderFactory>>;
 }
 
 /** The WebSocket an operation arrived on: where its subscription's events come from. */
@@ -46,7 +58,12 @@ export interface OperationSocket {
   sessionCreated(): AsyncIterableIterator<SessionCreated>;
 }
 
-export interface GraphQLContext {
+/**
+ * A request's context. An app's resolvers (library mode) name their own parts:
+ * `GraphQLContext<{ notes: NoteService }, { notesByUser: DataLoader<string, Note[]> }>`.
+ */
+// biome-ignore lint/complexity/noBannedTypes: no app loaders is the empty object type.
+export interface GraphQLContext<App = unknown, AppLoaders = {}> {
   /** The signed-in user and session, or null for an anonymous request. */
   viewer: Viewer | null;
   /**
@@ -73,8 +90,11 @@ export interface GraphQLContext {
   deviceCookie: string | null;
   /** Cookies for the transport to write; see ResponseHints. */
   response: ResponseHints;
-  loaders: Loaders;
+  /** Ours (`user`) and, in library mode, the app's, each made per request on first use. */
+  loaders: Loaders & AppLoaders;
   services: ResolverServices;
+  /** Library mode: what the app's `services` option made (undefined otherwise). */
+  app: App;
   /** The WebSocket this operation arrived on; undefined over HTTP. */
   connection?: OperationSocket;
 }
@@ -94,12 +114,34 @@ export interface Loaders {
  */
 class RequestLoaders implements Loaders {
   private userLoader: Loaders["user"] | undefined;
+  /** The request's context, for an app's loader factories (set as the context is made). */
+  context!: GraphQLContext;
 
   constructor(private readonly services: ResolverServices) {}
 
   get user(): Loaders["user"] {
     return (this.userLoader ??= new DataLoader((ids) => this.services.users.loadUsers(ids)));
   }
+}
+
+/**
+ * Our loaders plus an app's, as lazy getters on one class made once at start-up: a request
+ * pays for a loader only when a resolver uses it, and the per-request object keeps one shape.
+ */
+function loadersClass(factories: Readonly<Record<string, LoaderFactory>> | undefined): typeof RequestLoaders {
+  if (!factories || Object.keys(factories).length === 0) return RequestLoaders;
+  class AppRequestLoaders extends RequestLoaders {}
+  for (const [name, make] of Object.entries(factories)) {
+    invariant(name !== "user" && name !== "context", `the loader name "${name}" is the session API's own`);
+    Object.defineProperty(AppRequestLoaders.prototype, name, {
+      get(this: RequestLoaders) {
+        const loader = make(this.context);
+        Object.defineProperty(this, name, { value: loader });
+        return loader;
+      },
+    });
+  }
+  return AppRequestLoaders;
 }
 
 const MAX_AUTHORIZATION_LENGTH = 4096;
@@ -146,14 +188,18 @@ export interface ContextInput {
  * true). A forged or malformed token is refused even then, and so is a token naming a session
  * of another user.
  */
-export async function buildContext(deps: ContextDeps, input: ContextInput): Promise<GraphQLContext> {
+export async function buildContext(
+  deps: ContextDeps,
+  input: ContextInput,
+  Loaders: typeof RequestLoaders = RequestLoaders,
+): Promise<GraphQLContext> {
   if (input.authorization === undefined || input.authorization === null || input.authorization === "") {
-    return contextFor(deps, input, null);
+    return contextFor(deps, Loaders, input, null);
   }
   // Our tokens are a few hundred bytes; anything far longer is refused before it is parsed.
   const plausible = typeof input.authorization === "string" && input.authorization.length <= MAX_AUTHORIZATION_LENGTH;
   const apiKey = plausible ? /^ApiKey ([^\s]+)$/i.exec(input.authorization as string) : null;
-  if (apiKey) return serviceContext(deps, input, apiKey[1]);
+  if (apiKey) return serviceContext(deps, Loaders, input, apiKey[1]);
   const match = plausible ? /^Bearer ([^\s]+)$/i.exec(input.authorization as string) : null;
   if (!match) throw refused(deps, input, "TOKEN_INVALID");
   const token = match[1];
@@ -166,7 +212,7 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
       if (check.reason === "TOKEN_EXPIRED")
         check = await deps.sessions.validateSession({ token }, { authoritative, acceptExpiredToken: true });
       // Already over: logging it out again changes nothing and answers true.
-      if (!check.ok && check.reason !== "TOKEN_INVALID") return contextFor(deps, input, null);
+      if (!check.ok && check.reason !== "TOKEN_INVALID") return contextFor(deps, Loaders, input, null);
     }
   } catch {
     // Fail closed: a session we cannot check is never treated as alive.
@@ -177,8 +223,8 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
     throw refused(deps, input, check.reason, check.sessionId);
   }
   const { viewer } = check;
-  if (check.expiredToken) return contextFor(deps, input, null, { userId: viewer.userId, sessionId: viewer.sessionId });
-  return contextFor(deps, input, viewer);
+  if (check.expiredToken) return contextFor(deps, Loaders, input, null, { userId: viewer.userId, sessionId: viewer.sessionId });
+  return contextFor(deps, Loaders, input, viewer);
 }
 
 /**
@@ -186,7 +232,12 @@ export async function buildContext(deps: ContextDeps, input: ContextInput): Prom
  * ServiceKeyService), throttled, and logged with its prefix (never the key). A key that is
  * malformed, unknown or revoked is refused as a whole, as a bad access token is.
  */
-async function serviceContext(deps: ContextDeps, input: ContextInput, key: string): Promise<GraphQLContext> {
+async function serviceContext(
+  deps: ContextDeps,
+  Loaders: typeof RequestLoaders,
+  input: ContextInput,
+  key: string,
+): Promise<GraphQLContext> {
   let check: Awaited<ReturnType<ServiceKeyService["authenticate"]>>;
   try {
     check = await deps.serviceKeys.authenticate(key);
@@ -203,7 +254,7 @@ async function serviceContext(deps: ContextDeps, input: ContextInput, key: strin
     { serviceKey: service.prefix, name: service.name, ip: input.actor.ipAddress, operation: operationName(input.operation) },
     "service key request",
   );
-  return contextFor(deps, input, null, null, service);
+  return contextFor(deps, Loaders, input, null, null, service);
 }
 
 /** The operation's name, for the service-key log line (a string at most 100 characters, or null). */
@@ -216,12 +267,14 @@ function operationName(operation: unknown): string | null {
 export type ContextBuilder = (input: ContextInput) => Promise<GraphQLContext>;
 
 export function contextBuilder(deps: ContextDeps): ContextBuilder {
-  return (input) => buildContext(deps, input);
+  const Loaders = loadersClass(deps.app?.loaders);
+  return (input) => buildContext(deps, input, Loaders);
 }
 
 /** One object literal in one shape for every request (this runs on every request). */
 function contextFor(
   deps: ContextDeps,
+  Loaders: typeof RequestLoaders,
   input: ContextInput,
   viewer: Viewer | null,
   expiredTokenSession: SessionRef | null = null,
@@ -229,7 +282,8 @@ function contextFor(
 ): GraphQLContext {
   const transport = input.transport ?? "body";
   const sessionId = viewer?.sessionId ?? expiredTokenSession?.sessionId ?? null;
-  return {
+  const loaders = new Loaders(deps);
+  const context: GraphQLContext = {
     viewer,
     service,
     expiredTokenSession,
@@ -238,7 +292,10 @@ function contextFor(
     refreshCookie: transport === "cookie" ? (input.refreshCookie ?? null) : null,
     deviceCookie: transport === "cookie" ? (input.deviceCookie ?? null) : null,
     response: input.response ?? new ResponseHints(),
-    loaders: new RequestLoaders(deps),
+    loaders,
     services: deps,
+    app: deps.app?.services,
   };
+  loaders.context = context;
+  return context;
 }

@@ -4,6 +4,7 @@ import { ArgumentValidationError } from "type-graphql";
 import { isDatabaseUnavailable } from "../db/database-unavailable";
 import { badUserInputMessage, ErrorCode, type FieldProblem } from "../errors/error-codes";
 import type { Logger } from "../lib/logger";
+import { currentRequestId } from "../lib/request-scope";
 import { type DocumentPolicy, documentMessage } from "./document-policy";
 import { coercionProblem, validationProblems } from "./input-problems";
 
@@ -39,7 +40,7 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema, poli
   });
   let refused = 0;
   let loggedAt = -Infinity;
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+  const format = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ArgumentValidationError) {
       const { validationErrors } = original.extensions;
@@ -87,6 +88,18 @@ export function createErrorFormatter(logger: Logger, schema: GraphQLSchema, poli
       extensions: { code: "INTERNAL_SERVER_ERROR" },
     };
   };
+  return (formatted: GraphQLFormattedError, error: unknown) => withRequestIdExtension(format(formatted, error));
+}
+
+/**
+ * The errors a user can do nothing about carry the request's id, so that their report can be
+ * found in the logs (every line about the request has it, lib/request-scope.ts).
+ */
+export function withRequestIdExtension(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (code !== "INTERNAL_SERVER_ERROR" && code !== "SERVICE_UNAVAILABLE") return formatted;
+  const requestId = currentRequestId();
+  return requestId === undefined ? formatted : { ...formatted, extensions: { ...formatted.extensions, requestId } };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from "graphql";
+import { isCredentialField } from "./credential-field";
 
 /**
  * Validation rules that refuse abusive documents before anything executes (OWASP GraphQL
@@ -35,16 +36,6 @@ export interface ListSize {
   argument?: string;
   max: number;
 }
-
-/** Root fields that check or mint credentials: one of them per operation, never a batch. */
-export const CREDENTIAL_FIELDS = new Set([
-  "login",
-  "register",
-  "refreshSession",
-  "changePassword",
-  "changeEmail",
-  "reauthenticate",
-]);
 
 function refuse(context: ValidationContext, message: string, reason: string, node: OperationDefinitionNode) {
   context.reportError(new GraphQLError(message, { nodes: [node], extensions: { reason } }));
@@ -168,16 +159,23 @@ export function maxCostRule(maxCost: number): ValidationRule {
 }
 
 /** One login (or other credential mutation) per operation: aliased batches would multiply guesses per request. */
+/**
+ * One login (or other credential mutation) per operation: aliased batches would multiply
+ * guesses per request. Credential mutations are the fields marked `@CredentialMutation()`
+ * (credential-field.ts) in the schema being validated, an app's own included.
+ */
 export const singleCredentialFieldRule: ValidationRule = (context): ASTVisitor => ({
   OperationDefinition(operation) {
     if (operation.operation !== "mutation") return;
+    const fields = context.getSchema().getMutationType()?.getFields();
+    if (!fields) return;
     // Response keys, not fields: the same field spread twice under one key runs once.
     const keys = new Set<string>();
     const seen = new Set<string>();
     const visitRoot = (set: SelectionSetNode): void => {
       for (const node of set.selections) {
         if (node.kind === Kind.FIELD) {
-          if (CREDENTIAL_FIELDS.has(node.name.value)) keys.add(node.alias?.value ?? node.name.value);
+          if (isCredentialField(fields[node.name.value])) keys.add(node.alias?.value ?? node.name.value);
         } else if (node.kind === Kind.INLINE_FRAGMENT) {
           visitRoot(node.selectionSet);
         } else if (!seen.has(node.name.value)) {

@@ -19,6 +19,9 @@ export class ResponseHints {
   /** Set by the transport's plugin once the response is known; unset if Apollo refused the request first. */
   outcome: Outcome | undefined = undefined;
 
+  /** The operation's type once Apollo resolved it (for the request metrics). */
+  operationType: "query" | "mutation" | "subscription" | undefined = undefined;
+
   /** For a `failed` outcome: the catalog status of its errors (the highest, when several). */
   failedStatus: number | undefined = undefined;
 

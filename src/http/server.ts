@@ -8,18 +8,21 @@ import type { Config } from "../config/environment";
 import { type ErrorCode, transportError } from "../errors/error-codes";
 import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { documentRules } from "../graphql/document-policy";
-import { createErrorFormatter } from "../graphql/format-error";
+import { createErrorFormatter, withRequestIdExtension } from "../graphql/format-error";
 import { ResponseHints } from "../graphql/response-hints";
 import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
 import { isDevelopmentHost } from "../lib/loopback-host";
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from "../lib/request-scope";
 import type { PublicJwk } from "../lib/signing-keys";
+import type { Metrics } from "../metrics/metrics";
 import { answerClientErrors } from "./client-errors";
 import { capConnectionsPerIp, slowRequestOptions } from "./connection-limits";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
 import { refusedBeforeValidation, refusePersistedQueries } from "./document-guards";
 import { answerHealth, HEALTH_PATHS, type ReadinessChecks } from "./health";
 import { JWKS_PATH, jwksAnswer } from "./jwks";
+import { httpMetrics, type OperationLabel } from "./operation-metrics";
 import { createPlayground, wantsPlayground } from "./playground";
 import { BodyTooLargeError, readBody } from "./read-body";
 import {
@@ -36,6 +39,7 @@ import { APPLICATION_JSON, responseMediaType, responseOutcomePlugin, responseSta
 import { refuseUserFieldsToServiceKeys } from "./service-key-fields";
 import { serviceUnavailableStatus } from "./service-unavailable";
 import { refuseSubscriptionsOverHttp } from "./subscriptions-over-http";
+import { type VerifierRoutesDeps, verifierRoutes } from "./verifier-stream";
 
 export const GRAPHQL_PATH = "/graphql";
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -52,8 +56,11 @@ export interface HttpServerDeps {
   buildContext: ContextBuilder;
   /** The signing keys' public halves, served at /.well-known/jwks.json. */
   publicKeys: { keys: readonly PublicJwk[] };
+  /** The session verifiers' stream and lookup (absent: those paths answer 404). */
+  verifiers?: VerifierRoutesDeps;
   /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
   warnings: LogBudget;
+  metrics: Metrics;
 }
 
 export interface HttpServer {
@@ -93,6 +100,7 @@ export async function startHttpServer(
 ): Promise<HttpServer> {
   const { config, logger, buildContext, warnings } = deps;
   const server = createServer(slowRequestOptions(config.httpLimits));
+  const requestMetrics = httpMetrics(deps.metrics);
   answerClientErrors(server);
   capConnectionsPerIp(server, config.httpLimits.maxConnectionsPerIp, warnings);
   const formatError = createErrorFormatter(logger, schema, config);
@@ -129,6 +137,7 @@ export async function startHttpServer(
       refusePersistedQueries(),
       serviceUnavailableStatus(),
       responseOutcomePlugin,
+      requestMetrics.plugin,
       // Apollo's landing pages load from a CDN; our own playground (below) needs no network.
       ApolloServerPluginLandingPageDisabled(),
     ],
@@ -139,21 +148,32 @@ export async function startHttpServer(
   const checkHost = config.env === "development";
   const playground = config.isProduction ? undefined : createPlayground();
   const answerJwks = jwksAnswer(deps.publicKeys);
+  const verifiers = deps.verifiers ? verifierRoutes(deps.verifiers) : undefined;
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((error: unknown) => {
-      // A client that hung up mid-request is its own business: one debug line, no stack.
-      if (req.destroyed && (error as NodeJS.ErrnoException).code === "ECONNRESET") {
-        logger.debug({ method: req.method, path: req.url?.slice(0, 200) }, "client aborted the request");
-        return;
-      }
-      logger.error({ err: error }, "request failed");
-      if (!res.headersSent) sendError(res, "INTERNAL_SERVER_ERROR");
-      else res.destroy();
-    });
+    // The client's (or proxy's) id when valid, else a new one: in the answer, in every log line
+    // about this request, and in the errors a user would report (lib/request-scope.ts).
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const started = performance.now();
+    const operation: { type: OperationLabel } = { type: "none" };
+    res.once("close", () => requestMetrics.observe(operation.type, res.statusCode, (performance.now() - started) / 1000));
+    withRequestId(requestId, () =>
+      handle(req, res, operation).catch((error: unknown) => {
+        // A client that hung up mid-request is its own business: one debug line, no stack.
+        if (req.destroyed && (error as NodeJS.ErrnoException).code === "ECONNRESET") {
+          logger.debug({ method: req.method, path: req.url?.slice(0, 200) }, "client aborted the request");
+          return;
+        }
+        logger.error({ err: error }, "request failed");
+        if (!res.headersSent)
+          sendJson(res, 500, { errors: [withRequestIdExtension(transportError("INTERNAL_SERVER_ERROR").body.errors[0])] });
+        else res.destroy();
+      }),
+    );
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse) {
+  async function handle(req: IncomingMessage, res: ServerResponse, operation: { type: OperationLabel }) {
     const url = new URL(req.url ?? "/", "http://localhost");
     // Nothing this API answers may be cached: tokens, sessions, the activity log.
     res.setHeader("cache-control", "no-store");
@@ -166,6 +186,8 @@ export async function startHttpServer(
     }
     if (HEALTH_PATHS.has(url.pathname)) return answerHealth(url.pathname, req, res, readiness);
     if (url.pathname === JWKS_PATH) return answerJwks(req, res);
+    // Server to server, with a service key: no CORS, no cookies.
+    if (verifiers && (await verifiers.handle(req, res, url.pathname))) return;
     res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     const trustedOrigin = isAllowedOrigin(corsPolicy, origin);
@@ -273,6 +295,7 @@ export async function startHttpServer(
           throw error;
         }),
     });
+    operation.type = hints.operationType ?? "none";
     for (const [key, value] of response.headers) {
       res.setHeader(key, key === "vary" ? `Origin, ${value}` : value);
     }
@@ -315,6 +338,10 @@ export async function startHttpServer(
     apollo,
     url: `http://${host}:${address.port}${GRAPHQL_PATH}`,
     // Apollo's drain plugin stops accepting, lets in-flight requests finish, then closes.
-    stop: () => apollo.stop(),
+    // Open verifier streams end first: they would hold the drain for its whole grace period.
+    stop: () => {
+      verifiers?.closeAll();
+      return apollo.stop();
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from "@apollo/server";
 import { ErrorCode, SERVICE_UNAVAILABLE_RETRY_AFTER } from "../errors/error-codes";
+import { withRequestIdExtension } from "../graphql/format-error";
 
 /**
  * When the error formatter has turned an error raised during execution into
@@ -19,7 +20,9 @@ const listener: GraphQLRequestListener<BaseContext> = {
     if (response.body.kind !== "single") return;
     if (!response.body.singleResult.errors?.some((e) => e.extensions?.code === "SERVICE_UNAVAILABLE")) return;
     response.body.singleResult = {
-      errors: [{ message: ErrorCode.SERVICE_UNAVAILABLE.message, extensions: { code: "SERVICE_UNAVAILABLE" } }],
+      errors: [
+        withRequestIdExtension({ message: ErrorCode.SERVICE_UNAVAILABLE.message, extensions: { code: "SERVICE_UNAVAILABLE" } }),
+      ],
     };
     response.http.status = 503;
     response.http.headers.set("retry-after", String(SERVICE_UNAVAILABLE_RETRY_AFTER));

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { PinoPretty } from "pino-pretty";
+import { currentRequestId } from "./request-scope";
 
 export type Logger = pino.Logger;
 
@@ -38,6 +39,11 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: "[redacted]",
       },
       serializers: { err: serializeError },
+      // Every line written while serving a request or a socket names it (lib/request-scope.ts).
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId === undefined ? {} : { requestId };
+      },
     },
     target,
   );

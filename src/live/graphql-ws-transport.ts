@@ -4,6 +4,7 @@ import type { WebSocket, WebSocketServer } from "ws";
 import { CloseCode } from "../errors/close-codes";
 import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from "../lib/request-scope";
 
 /** What graphql-ws's callbacks get as `ctx.extra`. */
 export interface SocketExtra {
@@ -53,8 +54,22 @@ export function serveGraphqlWs<E extends SocketExtra>(
   };
   wss.options.handleProtocols = handleProtocols;
   wss.on("error", (error) => logger.error({ err: error }, "WebSocket server error"));
+  // A connection's id, as an HTTP request's: the upgrade's valid x-request-id or a new one,
+  // sent back in the 101 answer and carried by every log line about the socket.
+  const ids = new WeakMap<IncomingMessage, string>();
+  const idOf = (request: IncomingMessage) => {
+    let id = ids.get(request);
+    if (id === undefined) ids.set(request, (id = requestIdFrom(request.headers[REQUEST_ID_HEADER])));
+    return id;
+  };
+  wss.on("headers", (headers, request) => headers.push(`${REQUEST_ID_HEADER}: ${idOf(request)}`));
 
-  wss.on("connection", (socket: WebSocket, request: IncomingMessage) => {
+  wss.on("connection", (socket: WebSocket, request: IncomingMessage) =>
+    withRequestId(idOf(request), () => connected(socket, request)),
+  );
+
+  function connected(socket: WebSocket, request: IncomingMessage) {
+    const requestId = idOf(request);
     // ws writes to the very socket the upgrade came on.
     const raw = request.socket;
     let corked = false;
@@ -65,7 +80,7 @@ export function serveGraphqlWs<E extends SocketExtra>(
 
     socket.on("error", (error) => {
       // ws reports a frame over maxPayload this way (and closes with 1009 itself).
-      options.warnings.warn({ err: error }, "WebSocket error");
+      withRequestId(requestId, () => options.warnings.warn({ err: error }, "WebSocket error"));
       if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, closeReason(error));
     });
 
@@ -94,16 +109,19 @@ export function serveGraphqlWs<E extends SocketExtra>(
         },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
-          socket.on("message", async (data) => {
-            const text = String(data);
-            if (isServerMessage(text)) return socket.close(CloseCode.BadRequest, "Invalid message received");
-            try {
-              await handle(text);
-            } catch (error) {
-              logger.error({ err: error }, "graphql-ws message handling failed");
-              socket.close(CloseCode.InternalServerError, closeReason(error));
-            }
-          }),
+          // Socket events run outside the connection's scope: each message re-enters it.
+          socket.on("message", (data) =>
+            withRequestId(requestId, async () => {
+              const text = String(data);
+              if (isServerMessage(text)) return socket.close(CloseCode.BadRequest, "Invalid message received");
+              try {
+                await handle(text);
+              } catch (error) {
+                logger.error({ err: error }, "graphql-ws message handling failed");
+                socket.close(CloseCode.InternalServerError, closeReason(error));
+              }
+            }),
+          ),
       },
       // E only adds what graphql-ws's callbacks store on it later.
       { socket, request } as E,
@@ -111,9 +129,9 @@ export function serveGraphqlWs<E extends SocketExtra>(
 
     socket.once("close", (code, reason) => {
       clearInterval(keepAlive);
-      void closed(code, String(reason));
+      void withRequestId(requestId, () => closed(code, String(reason)));
     });
-  });
+  }
 
   return {
     async dispose() {

@@ -57,6 +57,8 @@ export class LiveConnections implements RevocationConsumer {
   private stopped = false;
   /** Revocations heard but not yet delivered: they go out together (see deliver). */
   private pending: SessionRevocation[] = [];
+  /** Told of each ended session whose event went to at least one socket here (the metrics time it). */
+  onDelivered: ((revocation: SessionRevocation) => void) | undefined;
   /** Cap checks so far (`admit`), one per acknowledged socket (the benchmark shows requests make none). */
   capChecks = 0;
 
@@ -84,6 +86,13 @@ export class LiveConnections implements RevocationConsumer {
   get size(): number {
     let n = 0;
     for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  /** Active subscriptions on the open sockets (read when metrics are scraped). */
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) for (const connection of set) n += connection.subscriptions.size;
     return n;
   }
 
@@ -179,6 +188,8 @@ export class LiveConnections implements RevocationConsumer {
       fresh.push(revocation);
     }
     this.pending = [];
+    /** Sessions whose event is already timed (their own sockets heard it). */
+    const timed = new Set<string>();
     for (const revocation of fresh) {
       const entry = this.bySession.get(revocation.sessionId);
       if (!entry) continue;
@@ -192,6 +203,8 @@ export class LiveConnections implements RevocationConsumer {
         for (const queue of connection.subscriptions) queue.push(event);
         this.end(connection, closeReason(revocation.reason));
       }
+      timed.add(revocation.sessionId);
+      this.onDelivered?.(revocation);
     }
     // end() unregistered the ended sockets: whoever is left stays signed in.
     for (const revocation of fresh) {
@@ -206,6 +219,7 @@ export class LiveConnections implements RevocationConsumer {
       for (const connection of connections) {
         for (const queue of connection.subscriptions) queue.push(event);
       }
+      if (!timed.has(revocation.sessionId)) this.onDelivered?.(revocation);
     }
   }
 

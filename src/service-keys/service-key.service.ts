@@ -57,15 +57,19 @@ export class ServiceKeyService {
     return this.store.list();
   }
 
-  /** Is this key live, and may it make one more request now? A read that fails throws (fail closed). */
-  async authenticate(text: string): Promise<ServiceKeyCheck> {
+  /**
+   * Is this key live, and may it make one more request now? A read that fails throws (fail
+   * closed). `throttle: false` checks the key without counting the request (a verifier's
+   * stream messages: see http/verifier-stream.ts).
+   */
+  async authenticate(text: string, options: { throttle?: boolean } = {}): Promise<ServiceKeyCheck> {
     const parsed = parseServiceKey(text);
     if (!parsed) return { ok: false, reason: "SERVICE_KEY_INVALID" };
     const row = await this.store.byPrefix(parsed.prefix);
     if (!row || !timingSafeEqual(row.secretHash, hashSecret(parsed.secret))) return { ok: false, reason: "SERVICE_KEY_INVALID" };
     if (row.revokedAt) return { ok: false, reason: "SERVICE_KEY_REVOKED" };
     try {
-      await this.throttle.consume(row.prefix);
+      if (options.throttle !== false) await this.throttle.consume(row.prefix);
     } catch (refusal) {
       if (!(refusal instanceof RateLimiterRes)) throw refusal;
       return { ok: false, reason: "RATE_LIMITED", retryAfterSeconds: refusal.msBeforeNext / 1000 };

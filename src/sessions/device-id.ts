@@ -1,5 +1,4 @@
 import { createHmac, randomBytes } from "node:crypto";
-import type { SigningKey } from "../lib/signing-keys";
 
 /**
  * A device is recognised by a long-lived random id it keeps: the `__Host-device` cookie in
@@ -19,20 +18,11 @@ export function newDeviceId(): string {
   return randomBytes(32).toString("base64url");
 }
 
-/**
- * Hashes device ids with a key derived from the first private key of the signing key ring
- * (JWT_PRIVATE_KEYS): dropping that key from the ring makes every device new once.
- */
+/** Hashes device ids with a key derived from a server secret (see services.ts: retiring it makes every device new once). */
 export class DeviceIdHasher {
   private readonly key: Buffer;
 
-  static fromKeyRing(keys: readonly SigningKey[]): DeviceIdHasher {
-    const first = keys.find((k) => k.privateKey);
-    if (!first?.privateKey) throw new Error("the key ring holds no private key");
-    return new DeviceIdHasher(first.privateKey.export({ format: "der", type: "pkcs8" }));
-  }
-
-  constructor(secret: string | Buffer) {
+  constructor(secret: string) {
     // A key of its own, derived rather than the signing secret itself: one secret, one use.
     this.key = createHmac("sha256", secret).update("session-api/device-id/v1").digest();
   }

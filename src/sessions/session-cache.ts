@@ -31,6 +31,9 @@ export class SessionCache {
   private trustedUntil = 0;
   /** Bumped by every invalidation; a load started under an older epoch is not stored. */
   private epoch = 0;
+  /** Checks `peek` answered, and could not (plain counts: read by the metrics when scraped). */
+  hits = 0;
+  misses = 0;
 
   constructor(load: (ids: readonly string[]) => Promise<(SessionEntity | null)[]>, options: { max: number; maxAgeMs: number }) {
     this.entries = new LRUCache({ max: options.max, ttl: options.maxAgeMs, ttlAutopurge: false });
@@ -39,7 +42,10 @@ export class SessionCache {
 
   /** The entry in memory, when memory may be trusted: the request path's no-await fast path. */
   peek(sessionId: string): SessionEntity | undefined {
-    return performance.now() < this.trustedUntil ? this.entries.get(sessionId) : undefined;
+    const session = performance.now() < this.trustedUntil ? this.entries.get(sessionId) : undefined;
+    if (session) this.hits++;
+    else this.misses++;
+    return session;
   }
 
   /** Always the database: for sensitive checks and to confirm a negative answer. */

@@ -2,6 +2,7 @@ import { Max, Min } from "class-validator";
 import { Arg, Args, ArgsType, Ctx, Extensions, Field, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { badUserInput } from "../errors/error-codes";
 import type { GraphQLContext } from "../graphql/context";
+import type { ReferenceResolver } from "../graphql/subgraph";
 import { refusalError, requireFreshViewer, requireViewer } from "../graphql/viewer";
 import { isUuid } from "../lib/uuid";
 import { isRefreshToken } from "./refresh-token";
@@ -112,3 +113,14 @@ export class SessionResolver {
     return ctx.services.sessions.revokeSession(viewer.userId, id, "REVOKED", ctx.actor);
   }
 }
+
+/**
+ * Federation: `_entities` for a Session is one of the viewer's own live sessions; another
+ * user's, an ended one, a malformed id or no viewer is null, the same answer as a missing one.
+ */
+export const resolveSessionReference: ReferenceResolver = async (reference, ctx) => {
+  const viewer = ctx.viewer;
+  if (!viewer || typeof reference.id !== "string" || !isUuid(reference.id)) return null;
+  const row = await ctx.services.sessions.getUserSession(viewer.userId, reference.id);
+  return row ? Session.from(row, ctx.services.sessions.expiresAt(row), viewer.sessionId) : null;
+};

@@ -42,6 +42,11 @@ export interface NewSessionInput {
   rememberMe: boolean;
 }
 
+/** One session as a verifier sees it: alive until `expiresAt`, or why not. */
+export type SessionLookup =
+  | { sessionId: string; userId: string; alive: true; expiresAt: string }
+  | { sessionId: string; userId: string | null; alive: false; reason: SessionInvalidReason };
+
 export type RefreshResult =
   | { ok: true; session: SessionEntity; refreshToken: string }
   | { ok: false; reason: SessionInvalidReason | "REFRESH_TOKEN_INVALID" | "REFRESH_TOKEN_REUSE" | "REFRESH_TOKEN_ROTATED" };
@@ -60,6 +65,8 @@ export class SessionService {
     private readonly policy: SessionPolicy,
     private readonly events: SessionEventSink,
     private readonly deviceIds: DeviceIdHasher,
+    /** Records activity on a session (the LastActiveWriter); lookups count as activity. */
+    private readonly activity?: (session: SessionEntity) => void,
   ) {}
 
   /**
@@ -79,7 +86,7 @@ export class SessionService {
    */
   async createSession(tx: Transaction, input: NewSessionInput): Promise<{ session: SessionEntity; refreshToken: string }> {
     const limit = this.policy.maxSessionsPerUser;
-    if (limit > 0) await this.store.lockUserSessions(tx, input.userId);
+    if (limit > 0) await this.store.lockUserSignIns(tx, input.userId);
     const newDevice = input.deviceId
       ? await this.store.rememberDevice(tx, input.userId, this.deviceIds.hash(input.deviceId))
       : true;
@@ -119,6 +126,13 @@ export class SessionService {
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 
+  /** One live session of this user, or null: another user's, an ended one and a missing one look alike. */
+  async getUserSession(userId: string, sessionId: string): Promise<SessionEntity | null> {
+    const session = await this.store.getSession(sessionId);
+    if (!session || session.userId !== userId) return null;
+    return invalidReason(session, this.policy.idleTtl) === null ? session : null;
+  }
+
   /** Whether the user has signed in on this device before (the login throttle trusts it). */
   isKnownDevice(userId: string, deviceId: string): Promise<boolean> {
     return this.store.isKnownDevice(userId, this.deviceIds.hash(deviceId));
@@ -127,6 +141,23 @@ export class SessionService {
   /** The earlier of the absolute cap and the idle deadline. */
   expiresAt(session: SessionEntity): Date {
     return sessionExpiresAt(session, this.policy.idleTtl);
+  }
+
+  /**
+   * What a session verifier (`@session-api/backend`) asks about sessions it has not seen: one
+   * read for the whole batch, straight from the database (the verifier's stream covers what
+   * happens after it). An alive session's lookup is activity, as a request here would be.
+   */
+  async lookupSessions(ids: readonly string[]): Promise<SessionLookup[]> {
+    const sessions = await this.store.getSessionsAndUsers(ids);
+    return ids.map((sessionId, i) => {
+      const session = sessions[i];
+      const reason = invalidReason(session, this.policy.idleTtl);
+      if (!session || reason)
+        return { sessionId, userId: session?.userId ?? null, alive: false, reason: reason ?? "SESSION_NOT_FOUND" };
+      this.activity?.(session);
+      return { sessionId, userId: session.userId, alive: true, expiresAt: this.expiresAt(session).toISOString() };
+    });
   }
 
   /**

@@ -40,6 +40,13 @@ export interface SessionStore {
    * statement. Ids are random UUIDs: concurrent creates never collide.
    */
   createSession(tx: Transaction, session: SessionEntity): Promise<void>;
+  /**
+   * Takes the user's sign-in lock (a transaction-scoped advisory lock) until `tx` ends: concurrent
+   * sign-ins of one user then count and evict one at a time (the session limit), while sign-ins
+   * of others and reads never wait. A lock of its own, not lockUserSessions: a sign-in holds the
+   * user's row FOR SHARE first, which a password change then waits on while holding the other.
+   */
+  lockUserSignIns(tx: Transaction, userId: string): Promise<void>;
   /** Records that the user signed in on this device (keyed hash); true the first time. Idempotent. */
   rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean>;
   /** Whether the user has ever signed in on this device. A plain read. */
@@ -291,8 +298,8 @@ function revokedFromBatches(rows: readonly RevokedBatchRow[], reason: Revocation
 export class PgSessionStore implements SessionStore {
   private readonly pool: SqlRunner;
 
-  constructor(pool: Pool) {
-    this.pool = poolRunner(pool);
+  constructor(pool: Pool, options: { preparedStatements?: boolean } = {}) {
+    this.pool = poolRunner(pool, { prepared: options.preparedStatements });
   }
 
   private on(tx: Transaction | undefined): SqlRunner {
@@ -363,6 +370,12 @@ export class PgSessionStore implements SessionStore {
                       created_at, last_active_at, expires_at)
           SELECT ${notifyCreatedSql()} FROM created`,
     );
+  }
+
+  async lockUserSignIns(tx: Transaction, userId: string): Promise<void> {
+    // An advisory lock, not a row lock: the sign-in already holds the user's row FOR SHARE
+    // (holdForSignIn), and upgrading that in two sign-ins at once would deadlock.
+    await tx.rows(sql`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 18))`);
   }
 
   async rememberDevice(tx: Transaction, userId: string, deviceHash: Buffer): Promise<boolean> {

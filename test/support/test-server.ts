@@ -95,6 +95,18 @@ export async function startTestServer(
       options.logLines ? { write: (line: string) => void options.logLines!.push(line) } : undefined,
     ),
   });
+  return testServerFrom(server, schema);
+}
+
+/**
+ * A running server (startServer's, or a createSessionApi's) as a TestServer: requests, SQL in
+ * its schema, and a stop that also drops the schema. `stop` replaces the server's own stop.
+ */
+export async function testServerFrom(
+  server: RunningServer,
+  schema: { name: string; drop(): Promise<void> },
+  stop: () => Promise<void> = () => server.stop(),
+): Promise<TestServer> {
   const sqlClient = new Client({ connectionString: databaseUrl(), options: `-c search_path=${schema.name}` });
   await sqlClient.connect();
 
@@ -132,7 +144,7 @@ export async function startTestServer(
       ),
     async stop() {
       await sqlClient.end();
-      await server.stop();
+      await stop();
       await schema.drop();
     },
   };

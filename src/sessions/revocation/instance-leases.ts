@@ -68,8 +68,13 @@ export class OwnLease {
 
   constructor(
     private readonly ownMs: number,
-    private readonly renewed: (trustedUntil: number) => void,
+    private readonly renewed: (trustedUntil: number, renewal: number) => void,
   ) {}
+
+  /** The number the next renewal will carry: one heard at or past it was sent after now. */
+  get upcoming(): number {
+    return this.next;
+  }
 
   /** Numbers a renewal about to be sent, and notes when. */
   sending(): number {
@@ -84,7 +89,7 @@ export class OwnLease {
     if (sentAt === undefined) return;
     for (const k of this.sent.keys()) if (k <= n) this.sent.delete(k);
     this.until = Math.max(this.until, sentAt + this.ownMs);
-    this.renewed(this.until);
+    this.renewed(this.until, n);
   }
 
   /** The connection they were sent on is gone: renewals in flight no longer count. */

@@ -20,6 +20,13 @@ import {
 export type RevocationListener = (revocations: SessionRevocation[]) => void;
 /** Called after the listening connection came back: revocations since `since` may have been missed. */
 export type ResyncListener = (since: Date) => Promise<void> | void;
+/**
+ * Holds this instance's acknowledgement of the revocation NOTIFY whose last session is `key`
+ * until what it returns settles (undefined: nothing to wait for). The session verifiers
+ * connected here use it: an instance acknowledges only what its verifiers have acknowledged
+ * too, or whose leases have run out.
+ */
+export type AcknowledgementGate = (key: string) => Promise<void> | undefined;
 
 export interface FanoutOptions {
   databaseUrl: string;
@@ -110,6 +117,11 @@ export class RevocationFanout {
   private trustedUntil = 0;
   /** The last session id of the last revocation NOTIFY processed: what an acknowledgement names. */
   private processed: string | undefined;
+  /** Its place (acknowledgements held by the gate may settle out of order). */
+  private processedPlace = 0;
+  private gate: AcknowledgementGate | null = null;
+  /** Calls waiting for a renewal sent after they asked, by the first renewal number that counts. */
+  private readonly renewalWaiters = new Set<{ from: number; done: () => void }>();
   /** The connection an acknowledgement is due on (one per turn of the event loop). */
   private acknowledgeOn: Query | null = null;
   private renewal: NodeJS.Timeout | undefined;
@@ -128,9 +140,15 @@ export class RevocationFanout {
     this.heartbeatMs = options.heartbeatMs ?? 5000;
     this.backoff = options.backoffMs ?? { min: 100, max: 5000 };
     this.times = leaseTimes(options.leaseMs ?? 2000);
-    this.own = new OwnLease(this.times.ownMs, (until) => {
+    this.own = new OwnLease(this.times.ownMs, (until, renewal) => {
       this.trustedUntil = until;
       for (const listener of this.leaseListeners) listener(until);
+      for (const waiter of this.renewalWaiters) {
+        if (renewal >= waiter.from) {
+          this.renewalWaiters.delete(waiter);
+          waiter.done();
+        }
+      }
     });
     this.peers = new PeerLeases(this.instanceId, this.times.peerMs);
   }
@@ -163,6 +181,21 @@ export class RevocationFanout {
   onLeaseRenewed(listener: (trustedUntil: number) => void): () => void {
     this.leaseListeners.add(listener);
     return () => this.leaseListeners.delete(listener);
+  }
+
+  /** See AcknowledgementGate; one gate per instance. */
+  gateAcknowledgements(gate: AcknowledgementGate): void {
+    this.gate = gate;
+  }
+
+  /**
+   * Resolves once a lease renewal sent after this call has come back: by then every revocation
+   * committed before the call has been processed (delivered to every onRevoked listener). It
+   * rides on the periodic renewal (at most a quarter lease away), so it costs no statement of
+   * its own; it waits across a reconnect.
+   */
+  renewedAfterNow(): Promise<void> {
+    return new Promise((done) => this.renewalWaiters.add({ from: this.own.upcoming, done }));
   }
 
   /** True while listening, and caught up since the last reconnect (what onConnectionChange last said). */
@@ -433,8 +466,16 @@ export class RevocationFanout {
     const last = revocations.at(-1)?.sessionId;
     if (last === undefined) return;
     const place = this.peers.revocationHeard(last);
-    this.processed = last;
     for (const done of this.echoes.get(last) ?? []) done(place);
+    const held = this.gate?.(last);
+    if (!held) return this.processedUpTo(query, last, place);
+    void held.then(() => this.processedUpTo(query, last, place));
+  }
+
+  private processedUpTo(query: Query, key: string, place: number) {
+    if (place <= this.processedPlace) return;
+    this.processedPlace = place;
+    this.processed = key;
     this.acknowledge(query);
   }
 

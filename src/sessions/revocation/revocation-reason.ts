@@ -12,10 +12,10 @@ export const RevocationReason = {
   EMAIL_CHANGED: "EMAIL_CHANGED",
   REFRESH_TOKEN_REUSE: "REFRESH_TOKEN_REUSE",
   EXPIRED: "EXPIRED",
-  SECURITY_CONCERN: "SECURITY_CONCERN",
-  SESSION_LIMIT: "SESSION_LIMIT",
   ADMIN_REVOKED: "ADMIN_REVOKED",
   ACCOUNT_LOCKED: "ACCOUNT_LOCKED",
+  SECURITY_CONCERN: "SECURITY_CONCERN",
+  SESSION_LIMIT: "SESSION_LIMIT",
 } as const;
 export type RevocationReason = (typeof RevocationReason)[keyof typeof RevocationReason];
 
@@ -36,11 +36,11 @@ registerEnumType(RevocationReason, {
     EMAIL_CHANGED: { description: "changeEmail ended the other sessions." },
     REFRESH_TOKEN_REUSE: { description: "A spent refresh token was replayed: the session is treated as stolen." },
     EXPIRED: { description: "Past its absolute lifetime or idle for too long." },
+    ADMIN_REVOKED: { description: "Support staff ended it (adminRevokeSession or adminRevokeUserSessions)." },
+    ACCOUNT_LOCKED: { description: "Support staff locked the account (adminLockUser): every session ended." },
     SECURITY_CONCERN: { description: 'secureAccount ("this wasn\'t me") ended the sessions.' },
     SESSION_LIMIT: {
       description: "A new sign-in passed MAX_SESSIONS_PER_USER: this session, the least recently active, made room.",
     },
-    ADMIN_REVOKED: { description: "Support staff ended it (adminRevokeSession or adminRevokeUserSessions)." },
-    ACCOUNT_LOCKED: { description: "Support staff locked the account (adminLockUser): every session ended." },
   },
 });

@@ -104,13 +104,13 @@ export type RevocationTarget =
     }
   /** One session the caller holds locked (refresh-token reuse). */
   | { kind: "locked-session"; sessionId: string }
+  /** One session, whoever's: only for an admin's action, whose guard stands in for ownership. */
+  | { kind: "any-session"; sessionId: string }
   /**
    * The user's live sessions beyond the `keep` most recently active, `keepSessionId` (the
    * new one) always counted among those kept: the session limit's eviction.
    */
   | { kind: "over-limit"; userId: string; keepSessionId: string; keep: number; idleTtl: number }
-  /** One session, whoever's: only for an admin's action, whose guard stands in for ownership. */
-  | { kind: "any-session"; sessionId: string }
   /** All of a user's live sessions, but `exceptSessionId`. */
   | { kind: "user-sessions"; userId: string; exceptSessionId?: string }
   /**
