@@ -81,7 +81,11 @@ export async function* readEvents(
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, pollMs);
-      options.signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      const stop = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      options.signal?.addEventListener("abort", stop, { once: true });
     });
   }
 }
