@@ -35,7 +35,7 @@ describe("register", () => {
     expect(sessionId).toBe(user.session.id);
     expect(Buffer.from(secret, "base64url").length * 8).toBeGreaterThanOrEqual(128);
     const decoded = jwt.decode(user.accessToken, { complete: true })!;
-    expect(decoded.header).toMatchObject({ alg: "HS256", typ: "at+jwt" });
+    expect(decoded.header).toMatchObject({ alg: "ES256", typ: "at+jwt", kid: expect.any(String) });
     expect(decoded.payload).toMatchObject({ sub: user.user.id, sid: user.session.id, iss: "session-api", aud: "session-api" });
   });
 

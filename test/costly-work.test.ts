@@ -66,7 +66,10 @@ describe("the queue in front of every password hash", () => {
     expect(refused.length + served.length).toBe(12);
     for (const answer of refused) {
       expect(answer.errors).toEqual([
-        { message: "Temporarily unavailable; try again shortly.", extensions: { code: "SERVICE_UNAVAILABLE" } },
+        {
+          message: "Temporarily unavailable; try again shortly.",
+          extensions: { code: "SERVICE_UNAVAILABLE", requestId: answer.headers.get("x-request-id") },
+        },
       ]);
       expect(answer.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
     }

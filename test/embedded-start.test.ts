@@ -90,7 +90,7 @@ it("lets npm run admin -- grant reach the embedded PostgreSQL the running server
   const server = await start(40000 + Math.floor(Math.random() * 20000));
   const registered = await gql(
     server.url,
-    'mutation { register(input: { email: "support@example.test", password: "password123" }) { accessToken user { email } } }',
+    'mutation { register(input: { email: "support@example.test", password: "a support desk passphrase" }) { accessToken user { email } } }',
   );
   const token = registered.data?.register.accessToken;
   const ask = () => gql(server.url, '{ adminUser(email: "support@example.test") { role } }', token);
@@ -124,7 +124,7 @@ it("has a second local instance follow the first one's database when that one re
   expect(ready).toBe(200);
   const registered = await gql(
     follower.url,
-    'mutation { register(input: { email: "follow@example.test", password: "password123" }) { user { email } } }',
+    'mutation { register(input: { email: "follow@example.test", password: "follows across a restart" }) { user { email } } }',
   );
   expect(registered.data?.register.user.email).toBe("follow@example.test");
   follower.child.kill("SIGTERM");
