@@ -7,6 +7,7 @@ import { type Answer, gql, hasData } from "./support/http";
 import { DRILL_PASSWORD, OPERATIONS, uniqueEmail } from "./support/load";
 import type { DrillFigures } from "./support/outage";
 import { Random } from "./support/random";
+import { newWebhookSecret, WebhookReceiver } from "./support/webhook-receiver";
 
 export interface CrashOptions {
   databaseUrl: string;
@@ -65,7 +66,15 @@ export async function crashMidMutationDrill(
 ): Promise<DrillFigures & { committed: number; rolledBack: number }> {
   const random = new Random(options.seed);
   const schema = await createDrillSchema(options.databaseUrl);
+  // Every committed revocation must reach a webhook receiver, across the kills.
+  const secret = newWebhookSecret();
+  const receiver = await WebhookReceiver.start(secret);
   const env = {
+    WEBHOOK_URLS: receiver.url,
+    WEBHOOK_SECRET: secret,
+    OUTBOX_POLL_MS: "50",
+    WEBHOOK_BACKOFF_MS: "50",
+    WEBHOOK_MAX_BACKOFF: "1",
     DATABASE_URL: urlInSchema(options.databaseUrl, schema.name),
     NODE_ENV: "test",
     PASSWORD_HASH_COST: "10",
@@ -79,12 +88,14 @@ export async function crashMidMutationDrill(
   let requests = 0;
   let committed = 0;
   let rolledBack = 0;
+  let webhookFigures = "";
   let server: ChildServer | null = null;
   try {
     for (let round = 0; round < options.rounds; round++) {
       const startedAt = Date.now();
       server = await startChildServer(env);
       if (round > 0) restartMs.push(Date.now() - startedAt);
+      if (round === 0) await endpointRegistered(sql);
       const [a, b, c] = await Promise.all([account(server.url, 4), account(server.url, 2), account(server.url, 4)]);
       const [{ password_hash: hashBefore }] = (await sql.query("SELECT password_hash FROM users WHERE id = $1", [c.userId])).rows;
       const spent = parseRefreshToken(b.devices[1].refreshToken)!;
@@ -154,7 +165,36 @@ export async function crashMidMutationDrill(
       if (answeredBeforeKill[2] && !changed) fail("changePassword answered, then was undone");
       changed ? committed++ : rolledBack++;
     }
+    // One more start delivers what the last kill left undelivered; then every committed
+    // revocation must have reached the receiver, each under one webhook-id.
+    server = await startChildServer(env);
+    const revokedRows = (await sql.query("SELECT id::text AS id, revoked_reason FROM sessions WHERE revoked_at IS NOT NULL"))
+      .rows as { id: string; revoked_reason: string }[];
+    const delivered = () =>
+      new Set(
+        receiver
+          .distinct()
+          .filter((e) => e.type === "session.revoked")
+          .map((e) => e.data.sessionId),
+      );
+    for (const end = Date.now() + 20_000; Date.now() < end && revokedRows.some((r) => !delivered().has(r.id)); ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const got = delivered();
+    for (const row of revokedRows) {
+      if (!got.has(row.id)) violations.push(`revocation of ${row.id} (${row.revoked_reason}) never reached the webhook receiver`);
+    }
+    const idsPerSession = new Map<unknown, Set<string>>();
+    for (const e of receiver.deliveries.filter((d) => d.type === "session.revoked")) {
+      idsPerSession.set(e.data.sessionId, (idsPerSession.get(e.data.sessionId) ?? new Set()).add(e.id));
+    }
+    for (const [sessionId, ids] of idsPerSession) {
+      if (ids.size > 1) violations.push(`revocation of ${sessionId} delivered under ${ids.size} webhook-ids`);
+    }
+    if (receiver.rejected > 0) violations.push(`${receiver.rejected} webhook(s) failed the signature check`);
+    webhookFigures = `${revokedRows.length} committed revocations, ${got.size} delivered, ${receiver.deliveries.length - receiver.distinct().length} redelivered`;
   } finally {
+    await receiver.stop();
     if (server) {
       server.child.kill("SIGKILL");
       await server.exited;
@@ -173,6 +213,15 @@ export async function crashMidMutationDrill(
     violations,
     committed,
     rolledBack,
-    notes: `${options.rounds} kills (seed ${options.seed}): ${committed} mutations committed, ${rolledBack} rolled back; recovery = restart of the server`,
+    notes: `${options.rounds} kills (seed ${options.seed}): ${committed} mutations committed, ${rolledBack} rolled back; recovery = restart of the server; webhooks: ${webhookFigures}`,
   };
+}
+
+/** The worker registers the endpoint on its first turn; events before that are not promised to it. */
+async function endpointRegistered(sql: Client): Promise<void> {
+  for (const end = Date.now() + 10_000; Date.now() < end; ) {
+    if ((await sql.query("SELECT 1 FROM webhook_endpoints")).rows.length > 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the webhook endpoint was never registered");
 }

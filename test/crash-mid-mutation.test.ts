@@ -10,10 +10,14 @@ import { databaseUrl } from "./support/test-server";
 const seed = seedFrom(process.env.FUZZ_SEED);
 
 describe("a server killed with SIGKILL in the middle of a mutation", () => {
-  it("leaves every mutation all done or not done, and every ended session logged", async () => {
+  it("leaves every mutation all done or not done, every ended session logged, and every committed revocation delivered to the webhook receiver", async () => {
     const figures = await crashMidMutationDrill({ databaseUrl: databaseUrl(), rounds: 4, seed });
     if (figures.violations.length) console.error(`crash drill failed; replay with FUZZ_SEED=${seed}`);
     expect(figures.violations).toEqual([]);
     expect(figures.committed + figures.rolledBack).toBe(12);
+    const [, revocations, delivered] = /(\d+) committed revocations, (\d+) delivered/.exec(figures.notes ?? "") ?? [];
+    // (A round whose kill comes before any commit revokes nothing: then 0 of 0.)
+    expect(revocations).toBeDefined();
+    expect(delivered).toBe(revocations);
   }, 120_000);
 });

@@ -92,10 +92,12 @@ describe("when the database connection is cut", () => {
       return res;
     };
     // (The test before this one may have left the listener still reconnecting.)
+    // (detail: the outbox's figures, information only, docs/EVENTS.md.)
+    const outboxDetail = { outbox: { events: expect.any(Number), oldestUndeliveredSeconds: null } };
     expect(await ready()).toEqual({
       status: 200,
       cacheControl: "no-store",
-      body: { status: "ready", checks: { database: "ok", revocationListener: "ok" } },
+      body: { status: "ready", checks: { database: "ok", revocationListener: "ok" }, detail: outboxDetail },
     });
 
     proxy.cut();
@@ -112,7 +114,11 @@ describe("when the database connection is cut", () => {
     expect(await probe("/healthz")).toEqual({ status: 200, cacheControl: "no-store", body: { status: "ok" } });
 
     proxy.restore();
-    expect((await ready()).body).toEqual({ status: "ready", checks: { database: "ok", revocationListener: "ok" } });
+    expect((await ready()).body).toEqual({
+      status: "ready",
+      checks: { database: "ok", revocationListener: "ok" },
+      detail: outboxDetail,
+    });
   });
 
   it("refuses login, register and refreshSession with 503 SERVICE_UNAVAILABLE and Retry-After, not INTERNAL_SERVER_ERROR", async () => {

@@ -26,12 +26,16 @@ describe("health endpoints", () => {
     expect(await probe("/healthz")).toEqual({ status: 200, headers: JSON_NO_STORE, body: JSON.stringify({ status: "ok" }) });
   });
 
-  it("answers GET /readyz with 200 when the database answers and the revocation listener is connected", async () => {
+  it("answers GET /readyz with 200 when the database answers and the revocation listener is connected, with the outbox in its detail", async () => {
     expect(server.fanout.connected).toBe(true);
     expect(await probe("/readyz")).toEqual({
       status: 200,
       headers: JSON_NO_STORE,
-      body: JSON.stringify({ status: "ready", checks: { database: "ok", revocationListener: "ok" } }),
+      body: JSON.stringify({
+        status: "ready",
+        checks: { database: "ok", revocationListener: "ok" },
+        detail: { outbox: { events: 0, oldestUndeliveredSeconds: null } },
+      }),
     });
   });
 

@@ -1,3 +1,4 @@
+export type { EventsOptions, SessionApiEvent } from "./event-feed.js";
 export { type Refusal, refusal } from "./refusal.js";
 export type { RevokedSession } from "./revocation-stream.js";
 export {

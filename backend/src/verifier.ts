@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type EventsOptions, readEvents, type SessionApiEvent } from "./event-feed.js";
 import { KeySet } from "./key-set.js";
 import { LookupBatcher, type SessionLookup } from "./lookup-batcher.js";
 import { bearerToken, refusal } from "./refusal.js";
@@ -24,7 +25,7 @@ export type SessionCheck = ({ ok: true } & VerifiedSession) | { ok: false; reaso
 export interface SessionVerifierOptions {
   /** The session API's address, e.g. `http://sessions.internal:4000` (a trailing `/graphql` is ignored). */
   url: string;
-  /** A service key with the scope `sessions:stream`. */
+  /** A service key with the scope `sessions:stream` (and `events:read` for `events()`). */
   serviceKey: string;
   /** The tokens' `iss` and `aud` (the API's JWT_ISSUER and JWT_AUDIENCE); default `session-api`. */
   issuer?: string;
@@ -98,10 +99,12 @@ export class SessionVerifier {
   private readonly leaseWaiters = new Set<() => void>();
   private started = false;
   private closed = false;
+  private readonly graphqlUrl: string;
 
   constructor(private readonly config: SessionVerifierOptions) {
     const base = config.url.replace(/\/+$/, "").replace(/\/graphql$/, "");
     const fetchImpl = config.fetch ?? fetch;
+    this.graphqlUrl = `${base}/graphql`;
     this.options = {
       issuer: config.issuer ?? "session-api",
       audience: config.audience ?? "session-api",
@@ -230,6 +233,21 @@ export class SessionVerifier {
   }
 
   /** Called with every session that ends, from any instance of the API, in order. Returns the unsubscribe function. */
+  /**
+   * The API's session and account events (sign-ins, revocations, locks, password and email
+   * changes), every committed one once, in order, from after `after`: an endless async
+   * iterator, polling once caught up. Store each event's `cursor` and pass it back after a
+   * restart. Needs a key with the scope `events:read`; works without `ready()`.
+   *
+   *   for await (const event of sessions.events({ after: await loadCursor() })) {
+   *     await handle(event);
+   *     await saveCursor(event.cursor);
+   *   }
+   */
+  events(options: EventsOptions = {}): AsyncGenerator<SessionApiEvent, void, undefined> {
+    return readEvents(this.graphqlUrl, this.config.serviceKey, this.config.fetch ?? fetch, options);
+  }
+
   onRevoked(listener: (event: RevokedSession) => void): () => void {
     this.revokedListeners.add(listener);
     return () => this.revokedListeners.delete(listener);

@@ -7,6 +7,7 @@ import { migrateUnderLock, pendingMigrations, SchemaNotCurrentError } from "../d
 import { pgPool, poolRunner, type SqlRunner } from "../db/pg-pool";
 import { isTransactionPooler, PoolerWithoutListenUrlError } from "../db/pooler-probe";
 import { Transactions } from "../db/transaction";
+import { OutboxWorker } from "../events/outbox-worker";
 import { contextBuilder, type LoaderFactory } from "../graphql/context";
 import { createApiSchema } from "../graphql/schema";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
@@ -199,6 +200,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       {
         database: () => db.query("SELECT 1"),
         revocationListener: () => fanout.connected,
+        outbox: () => services.outbox.stats(),
       },
     );
     const live = startLiveServer(
@@ -218,6 +220,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const { sweeper, purge, live: sockets, lastActive } = services;
     sweeper.start();
     purge.start();
+    const outboxWorker = new OutboxWorker(services.outbox, {
+      databaseUrl: listenUrl, // direct, never a transaction pooler: the endpoint locks are session advisory locks
+      dbSchema: options.dbSchema,
+      logger,
+      urls: config.outbox.webhookUrls,
+      secret: config.outbox.webhookSecret,
+      timeoutMs: config.outbox.webhookTimeoutMs,
+      backoffMs: config.outbox.backoffMs,
+      maxBackoffMs: config.outbox.maxBackoffMs,
+      pollMs: config.outbox.pollMs,
+      retentionSeconds: config.outbox.retentionSeconds,
+      metrics: services.metrics,
+    });
+    outboxWorker.start();
     return {
       url: http.url,
       httpServer: http.server,
@@ -229,6 +245,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       metricsUrl: metricsServer?.url,
       async stop() {
         await sweeper.stop();
+        await outboxWorker.stop();
         await live.dispose();
         await http.stop();
         await purge.stop();

@@ -10,8 +10,9 @@ import { PasswordCheck } from "../auth/password-check";
 import { PasswordQueue } from "../auth/password-queue";
 import { RegisterBudget } from "../auth/register-budget";
 import type { Config } from "../config/environment";
-import { pgPool, withoutStatementNames } from "../db/pg-pool";
+import { pgPool, poolRunner, withoutStatementNames } from "../db/pg-pool";
 import { Transactions } from "../db/transaction";
+import { OutboxStore } from "../events/outbox.store";
 import type { Logger } from "../lib/logger";
 import { LiveConnections } from "../live/live-connections";
 import { registerCoreMetrics } from "../metrics/core-metrics";
@@ -60,6 +61,8 @@ export interface Services {
   sweeper: ExpirySweeper;
   /** Deletes long-ended sessions and spent throttle counters (started by the server). */
   purge: SessionPurge;
+  /** The event outbox, read by the serviceEvents feed (written by the statements that change sessions and users). */
+  outbox: OutboxStore;
   /**
    * This instance's metrics (served on METRICS_PORT when set). A feature registers its own in
    * one line: `metrics.counter({ name: "outbox_sent_total", help: "..." })`.
@@ -169,6 +172,7 @@ export function createServices(
     verifiers,
     sweeper,
     purge,
+    outbox: new OutboxStore(poolRunner(pool)),
     metrics,
   };
 }

@@ -12,6 +12,8 @@ import {
   seconds,
   signingKeys,
   text,
+  urls,
+  webhookSecret,
 } from "./variable-kinds";
 
 /**
@@ -84,8 +86,6 @@ const shape = {
   LOGIN_MAX_FAILURES_PER_IP: count(50),
   /** The throttling window: counters reset this long after their first failure. */
   LOGIN_LOCKOUT_SECONDS: seconds(900),
-  /** Requests per second one service key may make on one instance before RATE_LIMITED. */
-  SERVICE_KEY_RATE_LIMIT: count(100),
   /** `register` calls per client IP within REGISTER_WINDOW_SECONDS before RATE_LIMITED (every call counts). */
   REGISTER_MAX_PER_IP: count(30),
   /** The register budget's window: the count resets this long after its first call. */
@@ -108,6 +108,22 @@ const shape = {
   WS_MAX_PER_IP: count(100),
   /** Open WebSockets on this instance. Unset: half the process's file-descriptor limit (1000 if unknown). */
   WS_MAX_CONNECTIONS: count(undefined),
+  /** Requests per second one service key may make on one instance before RATE_LIMITED. */
+  SERVICE_KEY_RATE_LIMIT: count(100),
+  /** Comma-separated URLs that receive every outbox event as a signed webhook (src/events/). Unset: none. */
+  WEBHOOK_URLS: urls(),
+  /** The Standard Webhooks signing secret, whsec_…; required when WEBHOOK_URLS is set. */
+  WEBHOOK_SECRET: webhookSecret(),
+  /** Seconds a webhook endpoint has to answer 2xx before the attempt counts as failed. */
+  WEBHOOK_TIMEOUT: seconds(10),
+  /** Milliseconds before the first retry of a failed delivery; each next retry waits twice as long. */
+  WEBHOOK_BACKOFF_MS: count(1000),
+  /** The longest wait between two attempts at one endpoint. */
+  WEBHOOK_MAX_BACKOFF: seconds(3600),
+  /** How often each instance looks for events to deliver, in milliseconds. */
+  OUTBOX_POLL_MS: count(500),
+  /** Events are kept (for the feed and for webhook retries) this long, then deleted, delivered or not. */
+  OUTBOX_RETENTION: seconds(7 * 24 * 3600),
   /**
    * Browser origins allowed to call the API with credentials (comma-separated, exact match).
    * A trailing slash, as copied from the address bar, is dropped.
@@ -142,6 +158,9 @@ const shape = {
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(shape));
 
 const schema = z.object(shape).superRefine((env, ctx) => {
+  if (env.WEBHOOK_URLS.length > 0 && !env.WEBHOOK_SECRET) {
+    ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when WEBHOOK_URLS is set" });
+  }
   if (env.NODE_ENV === "production" && !env.JWT_PRIVATE_KEYS) {
     ctx.addIssue({ code: "custom", path: ["JWT_PRIVATE_KEYS"], message: "is required in production (NODE_ENV=production)" });
   }
@@ -203,8 +222,6 @@ export interface Config {
     readonly maxFailuresPerIp: number;
     readonly windowSeconds: number;
   };
-  /** Requests per second per service key, per instance. */
-  readonly serviceKeyRateLimit: number;
   readonly registerBudget: { readonly maxPerIp: number; readonly windowSeconds: number };
   /** The bounded queue in front of every password hash and verification. */
   readonly passwordQueue: { readonly concurrency: number; readonly maxWaiting: number };
@@ -216,6 +233,18 @@ export interface Config {
     readonly perUser: number;
     readonly perIp: number;
     readonly total: number | undefined;
+  };
+  /** Requests per second per service key, per instance. */
+  readonly serviceKeyRateLimit: number;
+  /** The outbox's webhooks and retention (src/events/). */
+  readonly outbox: {
+    readonly webhookUrls: readonly string[];
+    readonly webhookSecret: string | undefined;
+    readonly webhookTimeoutMs: number;
+    readonly backoffMs: number;
+    readonly maxBackoffMs: number;
+    readonly pollMs: number;
+    readonly retentionSeconds: number;
   };
   readonly corsOrigins: readonly string[];
   readonly sessionRetention: number;
@@ -307,7 +336,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: e.LOGIN_LOCKOUT_SECONDS,
     }),
-    serviceKeyRateLimit: e.SERVICE_KEY_RATE_LIMIT,
     registerBudget: Object.freeze({ maxPerIp: e.REGISTER_MAX_PER_IP, windowSeconds: e.REGISTER_WINDOW_SECONDS }),
     passwordQueue: Object.freeze({ concurrency: e.PASSWORD_HASH_CONCURRENCY, maxWaiting: e.PASSWORD_HASH_QUEUE }),
     httpLimits: Object.freeze({
@@ -320,6 +348,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       perUser: e.WS_MAX_PER_USER,
       perIp: e.WS_MAX_PER_IP,
       total: e.WS_MAX_CONNECTIONS,
+    }),
+    serviceKeyRateLimit: e.SERVICE_KEY_RATE_LIMIT,
+    outbox: Object.freeze({
+      webhookUrls: Object.freeze(e.WEBHOOK_URLS),
+      webhookSecret: e.WEBHOOK_SECRET,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT * 1000,
+      backoffMs: e.WEBHOOK_BACKOFF_MS,
+      maxBackoffMs: e.WEBHOOK_MAX_BACKOFF * 1000,
+      pollMs: e.OUTBOX_POLL_MS,
+      retentionSeconds: e.OUTBOX_RETENTION,
     }),
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
     sessionRetention: e.SESSION_RETENTION,

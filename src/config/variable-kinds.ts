@@ -148,3 +148,27 @@ export function signingKeys(): Variable<readonly SigningKey[] | undefined> {
   secretKinds.add(kind);
   return kind;
 }
+
+/** Comma-separated http(s) URLs (webhook endpoints). Unset: none. */
+export function urls(): Variable<string[]> {
+  return variable<string[]>([], (raw) => {
+    const list = raw
+      .split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
+    const bad = list.findIndex((u) => !URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol));
+    if (bad >= 0) return { expected: `must be comma-separated http:// or https:// URLs (entry ${bad + 1} is not one)` };
+    return { value: list };
+  });
+}
+
+/** A Standard Webhooks secret: "whsec_" and base64 of at least 24 bytes. Unset: undefined. */
+export function webhookSecret(): Variable<string | undefined> {
+  const kind = variable<string | undefined>(undefined, (raw) => {
+    const key = raw.trim();
+    const ok = /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key.slice(6), "base64").length >= 24;
+    return ok ? { value: key } : { expected: 'must be "whsec_" followed by base64 of at least 24 random bytes' };
+  });
+  secretKinds.add(kind);
+  return kind;
+}

@@ -10,6 +10,7 @@ import { ServiceKeys1764500000000 } from "../../migrations/1764500000000-Service
 import { SpentRefreshSecrets1764500170000 } from "../../migrations/1764500170000-SpentRefreshSecrets";
 import { UserRolesAndLocks1764510000000 } from "../../migrations/1764510000000-UserRolesAndLocks";
 import { DevicesAndSessionLimit1764600000000 } from "../../migrations/1764600000000-DevicesAndSessionLimit";
+import { EventOutbox1764700000000 } from "../../migrations/1764700000000-EventOutbox";
 
 /**
  * Every migration, imported by name rather than found by a glob over the build output: tsc
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   SpentRefreshSecrets1764500170000,
   UserRolesAndLocks1764510000000,
   DevicesAndSessionLimit1764600000000,
+  EventOutbox1764700000000,
 ];

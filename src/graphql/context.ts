@@ -5,6 +5,7 @@ import type { Actor } from "../audit-log/request-actor";
 import type { AccountService } from "../auth/account.service";
 import type { AuthService } from "../auth/auth.service";
 import { rateLimited, serviceUnavailable, type UnauthenticatedReason, unauthenticated } from "../errors/error-codes";
+import type { OutboxStore } from "../events/outbox.store";
 import { invariant } from "../lib/invariant";
 import type { Logger } from "../lib/logger";
 import type { ServiceKeyService, ServiceViewer } from "../service-keys/service-key.service";
@@ -28,6 +29,7 @@ export interface ResolverServices {
   auditLog: AuditLogService;
   admin: AdminService;
   serviceKeys: ServiceKeyService;
+  outbox: OutboxStore;
 }
 
 /** What the context builder needs: the session check, a logger, the parser's token limit. */

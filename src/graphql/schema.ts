@@ -4,6 +4,7 @@ import { AdminResolver } from "../admin/admin.resolver";
 import { SecurityEventResolver } from "../audit-log/security-event.resolver";
 import { AccountResolver } from "../auth/account.resolver";
 import { AuthResolver } from "../auth/auth.resolver";
+import { ServiceEventsResolver } from "../events/service-events.resolver";
 import { invariant } from "../lib/invariant";
 import { ServiceKeyResolver } from "../service-keys/service-key.resolver";
 import { SessionRevokedResolver } from "../sessions/revocation/session-revoked.resolver";
@@ -25,6 +26,7 @@ export const RESOLVERS = [
   AdminResolver,
   ServiceKeyResolver,
   SessionCreatedResolver,
+  ServiceEventsResolver,
 ] as const;
 
 /**

@@ -6,6 +6,8 @@ export interface ReadinessChecks {
   database(): Promise<unknown>;
   /** Whether the revocation listener is connected and caught up (see RevocationFanout.connected). */
   revocationListener(): boolean;
+  /** The outbox's size and its oldest event not yet delivered to every webhook (detail only: it never makes the instance unready). */
+  outbox?(): Promise<{ events: number; oldestUndeliveredSeconds: number | null }>;
 }
 
 export const HEALTH_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
@@ -22,6 +24,21 @@ async function answers(check: () => Promise<unknown>): Promise<boolean> {
     return await Promise.race([check().then(() => true), timeout]);
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What `read` answers within READY_TIMEOUT_MS, or undefined. */
+async function within<T>(read: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), READY_TIMEOUT_MS).unref();
+  });
+  try {
+    return await Promise.race([read, timeout]);
+  } catch {
+    return undefined;
   } finally {
     clearTimeout(timer);
   }
@@ -53,9 +70,11 @@ export async function answerHealth(
     const database = await answers(checks.database);
     const revocationListener = checks.revocationListener();
     status = database && revocationListener ? 200 : 503;
+    const outbox = database && checks.outbox ? await within(checks.outbox()) : undefined;
     body = {
       status: status === 200 ? "ready" : "unavailable",
       checks: { database: database ? "ok" : "unreachable", revocationListener: revocationListener ? "ok" : "disconnected" },
+      ...(outbox ? { detail: { outbox } } : {}),
     };
   }
   res.writeHead(status, headers);

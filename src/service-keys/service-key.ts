@@ -45,7 +45,7 @@ registerEnumType(ServiceScopeName, {
     SESSIONS_READ: { description: "sessions:read: read any user's sessions." },
     SESSIONS_REVOKE: { description: "sessions:revoke: end any user's sessions." },
     SESSIONS_STREAM: { description: "sessions:stream: open the revocation stream (verifiers)." },
-    EVENTS_READ: { description: "events:read: reserved for the security-events feed." },
+    EVENTS_READ: { description: "events:read: read the session and account events feed (serviceEvents)." },
   },
 });
 

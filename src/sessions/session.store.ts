@@ -268,6 +268,11 @@ export function revokeStatement(target: RevocationTarget, reason: RevocationReas
       WHERE revoked_at IS NULL AND (${targetCondition(target)})
       RETURNING id, user_id, revoked_at
     ), logged AS (${revocationEntries(why)}
+    ), announced AS (
+      -- The outbox (src/events/): one session.revoked per session, committed with the revocation.
+      INSERT INTO outbox_events (type, user_id, occurred_at, data)
+      SELECT 'session.revoked', user_id, revoked_at, jsonb_build_object('sessionId', id, 'reason', ${why}::text)
+      FROM revoked
     ), batches AS (
       SELECT user_id, revoked_at, json_agg(id)::text AS ids
       FROM (
