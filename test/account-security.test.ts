@@ -1,4 +1,3 @@
-import { keyRingText } from "../src/lib/signing-keys";
 import {
   LoginDocument,
   LogoutDocument,
@@ -9,7 +8,7 @@ import {
   SecureAccountDocument,
 } from "./gql/graphql";
 import { type LiveClient, liveClients } from "./support/live-client";
-import { startTestServer, type TestServer } from "./support/test-server";
+import { sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
 import { sleep, until } from "./support/wait";
 
@@ -22,7 +21,7 @@ let b: TestServer;
 const live = liveClients(() => a);
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
+  b = await startTestServer({}, sharedWith(a));
 });
 afterAll(async () => {
   await live.disposeAll();

@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Client } from "pg";
-import { keyRingText } from "../src/lib/signing-keys";
 import {
   AdminLockUserDocument,
   AdminRevokeSessionDocument,
@@ -17,7 +16,7 @@ import {
   RefreshSessionDocument,
 } from "./gql/graphql";
 import { liveClients, untilSubscribedAs } from "./support/live-client";
-import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
+import { databaseUrl, sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { mintSessions, PASSWORD, signIn, signUp, uniqueEmail } from "./support/users";
 import { sleep } from "./support/wait";
 
@@ -37,7 +36,7 @@ let b: TestServer;
 const live = liveClients(() => a);
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
+  b = await startTestServer({}, sharedWith(a));
 });
 afterAll(async () => {
   await live.disposeAll();

@@ -1,6 +1,5 @@
-import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument } from "./gql/graphql";
-import { startTestServer, type TestServer } from "./support/test-server";
+import { sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { mintSessions, signUp } from "./support/users";
 import { sleep } from "./support/wait";
 
@@ -13,7 +12,7 @@ let b: TestServer;
 let c: TestServer;
 beforeAll(async () => {
   a = await startTestServer();
-  const shared = { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) };
+  const shared = sharedWith(a);
   b = await startTestServer({}, shared);
   c = await startTestServer({}, shared);
 });

@@ -1,8 +1,7 @@
 import { Client } from "pg";
-import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
 import { type LiveClient, liveClients, untilSubscribedAs } from "./support/live-client";
-import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
+import { databaseUrl, sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 import { sleep, until } from "./support/wait";
 
@@ -12,7 +11,7 @@ let b: TestServer;
 const live = liveClients(() => a);
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
+  b = await startTestServer({}, sharedWith(a));
 });
 afterAll(async () => {
   await live.disposeAll();
@@ -99,7 +98,7 @@ describe("when an instance loses its listening connection", () => {
 
 describe("stop() (what SIGTERM runs)", () => {
   it("closes sockets with 1001, lets an in-flight request finish, then resolves", async () => {
-    const c = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
+    const c = await startTestServer({}, sharedWith(a));
     const user = await signUp(c);
     const socket = live.open(user.accessToken, c).subscribe();
     await subscribed(user.email, socket);

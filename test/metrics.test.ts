@@ -1,7 +1,6 @@
-import { keyRingText } from "../src/lib/signing-keys";
 import { LoginDocument, LogoutDocument, MeDocument, RefreshSessionDocument } from "./gql/graphql";
 import { liveClients, untilSubscribedAs } from "./support/live-client";
-import { startTestServer, type TestServer } from "./support/test-server";
+import { sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 import { eventually } from "./support/wait";
 
@@ -17,7 +16,7 @@ const live = liveClients(() => b);
 beforeAll(async () => {
   const env = { METRICS_PORT: "0", REFRESH_REUSE_GRACE: "0" };
   a = await startTestServer(env);
-  b = await startTestServer(env, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
+  b = await startTestServer(env, sharedWith(a));
   plain = await startTestServer();
 });
 afterAll(async () => {

@@ -1,8 +1,7 @@
 import { print } from "graphql";
-import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutDocument, MeDocument } from "./gql/graphql";
 import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy";
-import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
+import { databaseUrl, sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 import { sleep } from "./support/wait";
 
@@ -27,8 +26,7 @@ beforeAll(async () => {
   const env = { REVOCATION_LEASE_MS: String(LEASE_MS) };
   a = await startTestServer(env);
   b = await startTestServer(env, {
-    dbSchema: a.dbSchema,
-    signingKeys: keyRingText(a.services.config.jwt.keys),
+    ...sharedWith(a),
     databaseUrl: url.toString(),
   });
 });

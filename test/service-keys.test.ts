@@ -2,8 +2,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { promisify } from "node:util";
-import { keyRingText } from "../src/lib/signing-keys";
-import { startTestServer, type TestServer } from "./support/test-server";
+import { sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
 
 /**
@@ -19,10 +18,7 @@ const logLines: string[] = [];
 beforeAll(async () => {
   server = await startTestServer({ LOG_LEVEL: "info" }, undefined, { logLines });
   // A second instance on the same database, with a tight throttle.
-  other = await startTestServer(
-    { SERVICE_KEY_RATE_LIMIT: "3" },
-    { dbSchema: server.dbSchema, signingKeys: keyRingText(server.services.config.jwt.keys) },
-  );
+  other = await startTestServer({ SERVICE_KEY_RATE_LIMIT: "3" }, sharedWith(server));
 });
 afterAll(async () => {
   await other.stop();

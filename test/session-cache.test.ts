@@ -1,6 +1,5 @@
-import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutAllDevicesDocument, LogoutDocument, MeDocument, RevokeSessionDocument } from "./gql/graphql";
-import { startTestServer, type TestServer } from "./support/test-server";
+import { sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { addSessionsLike, signIn, signUp } from "./support/users";
 import { until } from "./support/wait";
 
@@ -12,7 +11,7 @@ let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
   a = await startTestServer();
-  b = await startTestServer({}, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
+  b = await startTestServer({}, sharedWith(a));
 });
 afterAll(async () => {
   await b.stop();

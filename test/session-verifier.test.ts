@@ -1,7 +1,6 @@
 import { generateKeyPair, SignJWT } from "jose";
-import { keyRingText } from "../src/lib/signing-keys";
 import { LogoutAllDevicesDocument, LogoutDocument } from "./gql/graphql";
-import { startTestServer, type TestServer } from "./support/test-server";
+import { sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { mintSessions, signIn, signUp } from "./support/users";
 import { closeVerifiers, createServiceKey, startVerifier } from "./support/verifier";
 import { eventually, until } from "./support/wait";
@@ -23,10 +22,6 @@ afterAll(async () => {
   await b.stop();
   await a.stop(); // drops the schema: last
 });
-
-function sharedWith(server: TestServer) {
-  return { dbSchema: server.dbSchema, signingKeys: keyRingText(server.services.config.jwt.keys) };
-}
 
 describe("a session verifier", () => {
   it("accepts a signed-in user's token, and refuses it on the very next check once the session is logged out on either instance", async () => {

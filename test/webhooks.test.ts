@@ -3,9 +3,9 @@ import { createDrillSchema } from "../drills/support/drill-server";
 import { gql } from "../drills/support/http";
 import { DRILL_PASSWORD, uniqueEmail as drillEmail, OPERATIONS } from "../drills/support/load";
 import { newWebhookSecret, WebhookReceiver } from "../drills/support/webhook-receiver";
-import { generateSigningKey, keyRingText } from "../src/lib/signing-keys";
+import { generateSigningKey } from "../src/lib/signing-keys";
 import { ChangePasswordDocument } from "./gql/graphql";
-import { databaseUrl, startTestServer, type TestServer } from "./support/test-server";
+import { databaseUrl, sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { PASSWORD, signIn, signUp } from "./support/users";
 import { eventually, until } from "./support/wait";
 
@@ -109,7 +109,7 @@ describe("webhooks", () => {
     receiver.delayMs = 20;
     const env = { ...FAST, WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: secret };
     const a = await startTestServer(env);
-    const b = await startTestServer(env, { dbSchema: a.dbSchema, signingKeys: keyRingText(a.services.config.jwt.keys) });
+    const b = await startTestServer(env, sharedWith(a));
     try {
       await endpointRegistered(a);
       const user = await signUp(a);

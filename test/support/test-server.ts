@@ -5,7 +5,7 @@ import { Client } from "pg";
 import { type RunningServer, startServer } from "../../src/app/server";
 import { loadConfig } from "../../src/config/environment";
 import { createLogger } from "../../src/lib/logger";
-import { generateSigningKey } from "../../src/lib/signing-keys";
+import { generateSigningKey, keyRingText } from "../../src/lib/signing-keys";
 
 /** Settings every test server starts with; a test overrides what it is about. */
 export const TEST_ENV = {
@@ -71,11 +71,19 @@ export async function createTestSchema(): Promise<{ name: string; drop(): Promis
  * Starts the real server on a free port, in a fresh schema migrated from scratch. Pass
  * `dbSchema` to start another instance on the same database (multi-instance tests).
  */
+/**
+ * What a second instance needs to serve beside `server`, as behind a load balancer: the same
+ * database schema and the same key ring, so each accepts the other's tokens.
+ */
+export function sharedWith(server: TestServer): { dbSchema: string; signingKeys: string } {
+  return { dbSchema: server.dbSchema, signingKeys: keyRingText(server.services.config.jwt.keys) };
+}
+
 export async function startTestServer(
   env: Record<string, string> = {},
   shared?: {
     dbSchema?: string;
-    /** The key ring (JWT_PRIVATE_KEYS) of another instance, so its tokens work here: `keyRingText(a.services.config.jwt.keys)`. */
+    /** The key ring (JWT_PRIVATE_KEYS) of another instance, so its tokens work here: `sharedWith(a)` gives both. */
     signingKeys?: string /** Connect the server through this URL (e.g. a proxy). */;
     databaseUrl?: string;
   },
