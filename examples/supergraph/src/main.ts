@@ -16,7 +16,14 @@ async function main() {
     gatewayPort: PORTS.gateway,
     supergraph,
   });
-  const stop = () => void running.stop().then(() => process.exit(0));
+  const stop = () =>
+    void running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("the supergraph example failed to stop cleanly:", error instanceof Error ? error.message : error);
+        process.exit(1);
+      },
+    );
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   console.log(running.gateway.url);

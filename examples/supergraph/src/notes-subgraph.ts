@@ -3,9 +3,10 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { GraphQLError, type GraphQLSchema, parse } from "graphql";
+import { createSessionVerifier, type VerifiedSession } from "@session-api/backend";
+import { sessionContext } from "@session-api/backend/apollo";
 import { DataSource } from "typeorm";
 import { CreateSubgraphNotes1765000000001 } from "./migrations/1765000000001-CreateSubgraphNotes";
-import { type SubgraphViewer, sessionChecker } from "./session-check";
 
 /** The notes subgraph's own SDL: it extends the session API's User entity with notes. */
 export const NOTES_TYPE_DEFS = parse(`
@@ -29,8 +30,9 @@ export const NOTES_TYPE_DEFS = parse(`
   }
 `);
 
+/** What `@session-api/backend` put on the request: the verified session, or null for no credential. */
 interface NotesContext {
-  viewer: SubgraphViewer | null;
+  session: VerifiedSession | null;
 }
 
 interface NoteRow {
@@ -49,16 +51,16 @@ function notesSchema(db: DataSource): GraphQLSchema {
         // Any id resolves to a reference; its notes are read for the viewer alone.
         __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
         notes: async (user: { id: string }, _args: unknown, ctx: unknown) => {
-          const { viewer } = ctx as NotesContext;
-          if (!viewer) throw notSignedIn();
-          if (user.id !== viewer.userId) return [];
+          const { session } = ctx as NotesContext;
+          if (!session) throw notSignedIn();
+          if (user.id !== session.userId) return [];
           return db.query<NoteRow[]>("SELECT id, text FROM subgraph_notes WHERE user_id = $1 ORDER BY created_at, id", [user.id]);
         },
       },
       Mutation: {
         addNote: async (_root: unknown, { text }: { text: string }, ctx: unknown) => {
-          const { viewer } = ctx as NotesContext;
-          if (!viewer) throw notSignedIn();
+          const { session } = ctx as NotesContext;
+          if (!session) throw notSignedIn();
           if (text.length < 1 || text.length > 500) {
             throw new GraphQLError("Invalid input.", {
               extensions: { code: "BAD_USER_INPUT", fields: [{ field: "text", messages: ["text must be 1 to 500 characters"] }] },
@@ -66,7 +68,7 @@ function notesSchema(db: DataSource): GraphQLSchema {
           }
           const [row] = await db.query<NoteRow[]>(
             "INSERT INTO subgraph_notes (user_id, text) VALUES ($1, $2) RETURNING id, text",
-            [viewer.userId, text],
+            [session.userId, text],
           );
           return row;
         },
@@ -85,14 +87,22 @@ export interface NotesSubgraph {
   stop(): Promise<void>;
 }
 
-/** Starts the notes subgraph: its own table (migrated), Apollo Server, a session check per request. */
+/**
+ * Starts the notes subgraph: its own table (migrated), Apollo Server, and the session check of
+ * `@session-api/backend` before any resolver runs. The verifier checks the access token against
+ * the session API's published keys and holds the session API's revocation stream under a
+ * lease, so a revoking mutation returns only once this subgraph has dropped the session: the
+ * very next request here is refused, with the API's own code, reason and status.
+ */
 export async function startNotesSubgraph(options: {
   port: number;
   host?: string;
   databaseUrl: string;
   dbSchema?: string;
-  /** The session API's /graphql, which answers whether a credential's session is alive. */
+  /** The session API's address (its /graphql URL will do). */
   sessionApiUrl: string;
+  /** A service key of the session API with the scope `sessions:stream`. */
+  serviceKey: string;
 }): Promise<NotesSubgraph> {
   const db = new DataSource({
     type: "postgres",
@@ -102,24 +112,34 @@ export async function startNotesSubgraph(options: {
     migrationsTableName: "notes_subgraph_migrations",
     extra: options.dbSchema ? { options: `-c search_path=${options.dbSchema}` } : {},
   });
-  await db.initialize();
-  await db.runMigrations({ transaction: "each" });
-  const check = sessionChecker(options.sessionApiUrl);
+  const sessions = createSessionVerifier({ url: options.sessionApiUrl, serviceKey: options.serviceKey });
   const server = new ApolloServer<NotesContext>({
     schema: notesSchema(db),
     includeStacktraceInErrorResponses: false,
+    // Whoever started the subgraph stops it (the example on SIGINT): left on, Apollo Server
+    // would stop itself on the signal and then send it to the process again.
+    stopOnTerminationSignals: false,
     // Inline traces are for Apollo's hosted usage reporting, which this example does not use.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
-  const { url } = await startStandaloneServer(server, {
-    listen: { port: options.port, host: options.host ?? "127.0.0.1" },
-    context: async ({ req }) => ({ viewer: await check(req.headers.authorization) }),
-  });
-  return {
-    url,
-    async stop() {
-      await server.stop();
-      await db.destroy();
-    },
+  const stop = async () => {
+    await server.stop().catch(() => undefined); // never started, when start-up failed
+    await sessions.close();
+    if (db.isInitialized) await db.destroy();
   };
+  try {
+    await db.initialize();
+    await db.runMigrations({ transaction: "each" });
+    await sessions.ready();
+    const { url } = await startStandaloneServer(server, {
+      listen: { port: options.port, host: options.host ?? "127.0.0.1" },
+      // Optional: the gateway asks for `_service` and `_entities` without a credential; the
+      // resolvers refuse what needs one.
+      context: sessionContext(sessions, { optional: true }),
+    });
+    return { url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

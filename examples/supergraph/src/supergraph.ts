@@ -12,19 +12,27 @@ export interface Supergraph {
 }
 
 /**
- * The three services: the session API (FEDERATION), the notes subgraph (its session check
- * asks the session API) and the gateway, composed from the subgraphs' SDL. With
- * `supergraph` the composition is the one built beforehand (`npm run example:supergraph`
- * composes when it builds); without it, composed here for the ports actually bound (tests).
+ * The three services: the session API (FEDERATION), the notes subgraph (its session check is
+ * `@session-api/backend`, with a service key of the session API) and the gateway, composed
+ * from the subgraphs' SDL. With `supergraph` the composition is the one built beforehand
+ * (`npm run example:supergraph` composes when it builds); without it, composed here for the
+ * ports actually bound (tests).
  */
 export async function startSupergraph(options: {
   api?: SessionApiOptions;
   notesPort?: number;
   gatewayPort?: number;
   supergraph?: string;
+  /** The browser origins the gateway serves with credentials (the example web app's). */
+  corsOrigins?: readonly string[];
 }): Promise<Supergraph> {
   const api = await createSessionApi({ ...options.api, federation: true });
   await api.listen();
+  // The notes subgraph's service key, made as `npm run admin -- create-key --scopes sessions:stream`
+  // would make it; a deployment hands the subgraph its key in its own configuration instead.
+  // Revoked when the example stops, so no key outlives the process that held it.
+  const serviceKeys = api.server.services.serviceKeys;
+  const { key, row } = await serviceKeys.createKey("notes-subgraph", ["sessions:stream"]);
   let notes: NotesSubgraph | undefined;
   try {
     notes = await startNotesSubgraph({
@@ -32,22 +40,31 @@ export async function startSupergraph(options: {
       databaseUrl: api.databaseUrl,
       dbSchema: options.api?.dbSchema,
       sessionApiUrl: api.url,
+      serviceKey: key,
     });
     const supergraph = options.supergraph ?? (await composeSupergraph({ sessionApiUrl: api.url, notesUrl: notes.url }));
     const gateway = await startGateway({ supergraph, port: options.gatewayPort ?? 0 });
     const started = notes;
+    // Once, however often it is asked: Ctrl-C under npm delivers SIGINT twice (from the
+    // terminal to the process group, and from npm to its child).
+    let stopping: Promise<void> | undefined;
     return {
       api,
       notes: started,
       gateway,
-      async stop() {
-        await gateway.stop();
-        await started.stop();
-        await api.close();
+      stop() {
+        stopping ??= (async () => {
+          await gateway.stop();
+          await started.stop();
+          await serviceKeys.revokeKey(row.prefix);
+          await api.close();
+        })();
+        return stopping;
       },
     };
   } catch (error) {
     await notes?.stop();
+    await serviceKeys.revokeKey(row.prefix);
     await api.close();
     throw error;
   }
