@@ -74,7 +74,9 @@ describe("federation mode, through the gateway", () => {
   it("has the notes subgraph check sessions with @session-api/backend: its verifier holds the revocation stream, with a service key of its own", async () => {
     expect(server.services.verifiers?.connected).toBe(1);
     const keys = await server.services.serviceKeys.listKeys();
-    expect(keys.filter((key) => !key.revokedAt).map((key) => [key.name, key.scopes])).toEqual([["notes-subgraph", ["sessions:stream"]]]);
+    expect(keys.filter((key) => !key.revokedAt).map((key) => [key.name, key.scopes])).toEqual([
+      ["notes-subgraph", ["sessions:stream"]],
+    ]);
   });
 
   it("refuses the very next request after logout, to the notes subgraph or ours, 401 SESSION_REVOKED: 0 stale answers over 10 trials", async () => {

@@ -2,9 +2,9 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import { GraphQLError, type GraphQLSchema, parse } from "graphql";
 import { createSessionVerifier, type VerifiedSession } from "@session-api/backend";
 import { sessionContext } from "@session-api/backend/apollo";
+import { GraphQLError, type GraphQLSchema, parse } from "graphql";
 import { DataSource } from "typeorm";
 import { CreateSubgraphNotes1765000000001 } from "./migrations/1765000000001-CreateSubgraphNotes";
 
