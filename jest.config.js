@@ -9,10 +9,10 @@ const swc = {
   sourceMaps: "inline",
 };
 
-module.exports = {
+/** What both projects share: how a test file is compiled and what it may import. */
+const project = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
   // jose (an ESM-only package) is compiled for the tests like our own source.
   transform: { "^.+\\.ts$": ["@swc/jest", swc], "/node_modules/jose/.+\\.js$": ["@swc/jest", swc] },
   transformIgnorePatterns: ["/node_modules/(?!jose/)"],
@@ -27,10 +27,27 @@ module.exports = {
     "^@session-api/backend$": "<rootDir>/backend/src/index.ts",
     "^@session-api/backend/(yoga|apollo)$": "<rootDir>/backend/src/$1.ts",
   },
+  setupFiles: ["reflect-metadata"],
+};
+
+module.exports = {
   globalSetup: "<rootDir>/test/support/global-setup.ts",
   globalTeardown: "<rootDir>/test/support/global-teardown.ts",
-  setupFiles: ["reflect-metadata"],
   // Files are independent (own schema, own port), so run them side by side; most time is I/O.
   maxWorkers: 3,
   testTimeout: 30000,
+  projects: [
+    { ...project, displayName: "api", testMatch: ["**/*.test.ts"] },
+    // The example app's browser tests once more, pointed at examples/supergraph's gateway
+    // (test/support/browser-suite.ts). Not the restart test: it restarts the API the page talks
+    // to on the same port, which through the gateway would be another test (the gateway's own
+    // upstream reconnect), not the same one.
+    {
+      ...project,
+      displayName: "browser through the gateway",
+      testMatch: ["<rootDir>/test/browser/**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/", "/test/browser/server-restart\\.test\\.ts$"],
+      setupFiles: [...project.setupFiles, "<rootDir>/test/support/through-gateway.ts"],
+    },
+  ],
 };

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
+import { composeSupergraph } from "../examples/supergraph/src/compose";
 import { type Supergraph, startSupergraph } from "../examples/supergraph/src/supergraph";
 import { generateSigningKey } from "../src/lib/signing-keys";
+import { freePort } from "./support/free-port";
 import { LiveClient } from "./support/live-client";
 import {
   createTestSchema,
@@ -10,24 +13,57 @@ import {
   type TestServer,
   testServerFrom,
 } from "./support/test-server";
-import { signIn, signUp } from "./support/users";
+import { PASSWORD, signIn, signUp } from "./support/users";
 
 /**
  * Federation mode end to end: the session API and the notes subgraph behind GraphQL Hive
- * Gateway (examples/supergraph), each request sent to the gateway as a client would.
+ * Gateway (examples/supergraph), each request sent to the gateway as a client would. The
+ * gateway reaches the notes subgraph through a relay that records each request's headers,
+ * so a test can see what that subgraph was sent.
  */
+const APP = "http://127.0.0.1:5173";
 let supergraph: Supergraph;
 let server: TestServer;
+let relay: Server;
 const sockets: LiveClient[] = [];
+/** The headers of every request the gateway sent the notes subgraph. */
+const sentToNotes: IncomingHttpHeaders[] = [];
+
+/** An HTTP relay on `port` to 127.0.0.1:`target`, recording each request's headers. */
+async function recordingRelay(port: number, target: number): Promise<Server> {
+  const relay = createServer((req, res) => {
+    sentToNotes.push(req.headers);
+    const upstream = request(
+      { host: "127.0.0.1", port: target, path: req.url, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => relay.listen(port, "127.0.0.1", resolve));
+  return relay;
+}
 
 beforeAll(async () => {
   const schema = await createTestSchema();
+  const [apiPort, notesPort, relayPort] = [await freePort(), await freePort(), await freePort()];
+  relay = await recordingRelay(relayPort, notesPort);
   supergraph = await startSupergraph({
     api: {
-      env: { ...TEST_ENV, JWT_PRIVATE_KEYS: generateSigningKey("ES256") },
+      env: { ...TEST_ENV, JWT_PRIVATE_KEYS: generateSigningKey("ES256"), CORS_ORIGINS: APP },
+      port: apiPort,
       databaseUrl: databaseUrl(),
       dbSchema: schema.name,
     },
+    notesPort,
+    supergraph: await composeSupergraph({
+      sessionApiUrl: `http://127.0.0.1:${apiPort}/graphql`,
+      notesUrl: `http://127.0.0.1:${relayPort}/`,
+    }),
+    corsOrigins: [APP],
   });
   server = await testServerFrom(supergraph.api.server, schema, () => supergraph.stop());
 });
@@ -35,15 +71,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(sockets.map((s) => s.dispose()));
   await server?.stop();
+  relay?.closeAllConnections();
+  await new Promise((resolve) => relay?.close(resolve));
 });
 
-async function gateway(query: string, token?: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<unknown>> {
+async function gateway(
+  query: string,
+  token?: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<unknown>> {
   const response = await fetch(supergraph.gateway.url, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       accept: "application/graphql-response+json",
       ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
     },
     body: JSON.stringify({ query, variables }),
   });
@@ -147,5 +191,106 @@ describe("federation mode, through the gateway", () => {
     expect(await phoneLive.eventFor(phone.session.id)).toMatchObject({ reason: "LOGOUT", current: true });
     for (let i = 0; i < 50 && live.size !== 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(live.size).toBe(0);
+  });
+});
+
+describe("browsers through the gateway", () => {
+  const COOKIE_MODE = { "x-auth-transport": "cookie" };
+  const refreshCookieOf = (res: { headers: Headers }) =>
+    res.headers.getSetCookie().find((c) => c.startsWith("__Host-refresh_token=")) ?? null;
+
+  it("answers the allowed origin's preflight with credentials and the headers cookie mode needs, and names no other origin", async () => {
+    const preflight = (origin: string) =>
+      fetch(supergraph.gateway.url, {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type, authorization, x-auth-transport",
+        },
+      });
+    const allowed = await preflight(APP);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(allowed.headers.get("access-control-allow-headers")).toBe("content-type, authorization, x-auth-transport");
+    const other = await preflight("https://evil.example.test");
+    expect(other.headers.get("access-control-allow-origin")).not.toBe("https://evil.example.test");
+  });
+
+  it("carries cookie mode to the session API: the refresh cookie is set, refreshes, and is cleared on logout, and the notes subgraph never sees it", async () => {
+    const { email } = await signUp(server);
+    sentToNotes.length = 0;
+    const login = await gateway(
+      `mutation ($email: String!) { login(input: { email: $email, password: "${PASSWORD}" }) { accessToken refreshToken } }`,
+      undefined,
+      { email },
+      { ...COOKIE_MODE, origin: APP },
+    );
+    expect(login).toMatchObject({ status: 200, data: { login: { refreshToken: null } } });
+    expect(login.headers.get("access-control-allow-origin")).toBe(APP);
+    const setCookie = refreshCookieOf(login);
+    expect(setCookie).toMatch(/^__Host-refresh_token=[^;]+; Max-Age=\d+; Path=\/; Secure; HttpOnly; SameSite=Strict$/);
+    const cookie = setCookie!.split(";")[0];
+    const { accessToken } = (login.data as { login: { accessToken: string } }).login;
+
+    const refreshed = await gateway(
+      "mutation { refreshSession { accessToken } }",
+      undefined,
+      {},
+      { ...COOKIE_MODE, origin: APP, cookie },
+    );
+    expect(refreshed).toMatchObject({ status: 200, data: { refreshSession: { accessToken: expect.any(String) } } });
+    expect(refreshCookieOf(refreshed)).not.toBe(setCookie);
+    // A note and the notes of `me`, with the cookie on the request as a browser would send it.
+    const next = refreshCookieOf(refreshed)!.split(";")[0];
+    const { refreshSession } = refreshed.data as { refreshSession: { accessToken: string } };
+    expect(
+      await gateway(ADD_NOTE, refreshSession.accessToken, { text: "in cookie mode" }, { origin: APP, cookie: next }),
+    ).toMatchObject({
+      data: { addNote: { text: "in cookie mode" } },
+    });
+    expect(await gateway(ME_NOTES, refreshSession.accessToken, {}, { origin: APP, cookie: next })).toMatchObject({
+      data: { me: { notes: [{ text: "in cookie mode" }] } },
+    });
+    expect(sentToNotes.length).toBeGreaterThanOrEqual(2);
+    for (const headers of sentToNotes) {
+      expect(headers.cookie).toBeUndefined();
+      expect(headers.authorization).toBe(`Bearer ${refreshSession.accessToken}`);
+    }
+
+    const loggedOut = await gateway(LOGOUT, refreshSession.accessToken, {}, { ...COOKIE_MODE, origin: APP, cookie: next });
+    expect(loggedOut).toMatchObject({ status: 200, data: { logout: true } });
+    expect(refreshCookieOf(loggedOut)).toMatch(/^__Host-refresh_token=; Max-Age=0;/);
+    expect(loggedOut.headers.get("clear-site-data")).toBe('"cache", "storage"');
+    expect(accessToken).not.toBe(refreshSession.accessToken);
+  });
+
+  it("lets no other origin use the refresh cookie through it: the session API refuses it, FORBIDDEN_ORIGIN, and the cookie is untouched", async () => {
+    const { email } = await signUp(server);
+    const login = await gateway(
+      `mutation ($email: String!) { login(input: { email: $email, password: "${PASSWORD}" }) { accessToken } }`,
+      undefined,
+      { email },
+      { ...COOKIE_MODE, origin: APP },
+    );
+    const cookie = refreshCookieOf(login)!.split(";")[0];
+
+    const stolen = await gateway(
+      "mutation { refreshSession { accessToken } }",
+      undefined,
+      {},
+      { ...COOKIE_MODE, origin: "https://evil.example.test", cookie },
+    );
+    expect(stolen.data ?? null).toBeNull();
+    expect(stolen.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN_ORIGIN" });
+    expect(refreshCookieOf(stolen)).toBeNull();
+    // Not spent: the app's own page refreshes with it as if nothing had happened.
+    const own = await gateway(
+      "mutation { refreshSession { accessToken } }",
+      undefined,
+      {},
+      { ...COOKIE_MODE, origin: APP, cookie },
+    );
+    expect(own).toMatchObject({ status: 200, data: { refreshSession: { accessToken: expect.any(String) } } });
   });
 });

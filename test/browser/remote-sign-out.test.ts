@@ -100,7 +100,7 @@ describe("a revoked page", () => {
     const { a, b, bId } = await twoDevices();
     let upgrades = 0;
     const count = () => void upgrades++;
-    suite.server.httpServer.on("upgrade", count);
+    suite.front.httpServer.on("upgrade", count);
     try {
       const before = upgrades;
       await revokeThroughApp(a, bId);
@@ -111,7 +111,7 @@ describe("a revoked page", () => {
       await sleep(2000);
       expect(upgrades - before).toBe(0);
     } finally {
-      suite.server.httpServer.off("upgrade", count);
+      suite.front.httpServer.off("upgrade", count);
     }
   });
 });

@@ -1,14 +1,26 @@
+import type { Server } from "node:http";
 import type { Browser, BrowserContext } from "playwright-core";
+import { startSupergraph } from "../../examples/supergraph/src/supergraph";
+import { generateSigningKey } from "../../src/lib/signing-keys";
 import { openDevice } from "./app-driver";
 import { launchBrowser } from "./browser";
 import { type ExampleApp, serveExampleApp } from "./example-app";
-import { startTestServer, type TestServer } from "./test-server";
+import { createTestSchema, databaseUrl, startTestServer, TEST_ENV, type TestServer, testServerFrom } from "./test-server";
+
+/**
+ * `BROWSER_API=gateway` (the jest project "through the gateway", jest.config.js) points the
+ * example app at examples/supergraph's gateway, in front of the session API and the notes
+ * subgraph, instead of at the session API itself: the same tests, the same assertions.
+ */
+export const THROUGH_GATEWAY = process.env.BROWSER_API === "gateway";
 
 export interface BrowserSuite {
-  /** The built example app on its own origin, pointed at `server`. */
+  /** The built example app on its own origin, pointed at `front`. */
   app: ExampleApp;
-  /** The real server, allowing the app's origin. */
+  /** The real session API, allowing the app's origin: its database and services. */
   server: TestServer;
+  /** What the app's pages talk to, HTTP and WebSocket: the session API, or the gateway in front of it. */
+  front: { url: string; httpServer: Server };
   chromium: Browser;
   /** A new device (browser context), closed after the test that opened it. */
   newDevice(): Promise<BrowserContext>;
@@ -16,7 +28,8 @@ export interface BrowserSuite {
 
 /**
  * The harness the browser test files share, registered as jest hooks: the example app, the
- * real server with `env`, one Chromium; the fields are set once `beforeAll` has run.
+ * real server with `env` (behind the gateway with BROWSER_API=gateway), one Chromium; the
+ * fields are set once `beforeAll` has run.
  */
 export function browserSuite(
   env: Record<string, string> = {},
@@ -33,8 +46,23 @@ export function browserSuite(
   } as BrowserSuite;
   beforeAll(async () => {
     suite.app = await serveExampleApp();
-    suite.server = await startTestServer({ CORS_ORIGINS: suite.app.origin, ...env });
-    suite.app.apiUrl = suite.server.url;
+    if (THROUGH_GATEWAY) {
+      const schema = await createTestSchema();
+      const supergraph = await startSupergraph({
+        api: {
+          env: { ...TEST_ENV, JWT_PRIVATE_KEYS: generateSigningKey("ES256"), CORS_ORIGINS: suite.app.origin, ...env },
+          databaseUrl: databaseUrl(),
+          dbSchema: schema.name,
+        },
+        corsOrigins: [suite.app.origin],
+      });
+      suite.server = await testServerFrom(supergraph.api.server, schema, () => supergraph.stop());
+      suite.front = { url: supergraph.gateway.url, httpServer: supergraph.gateway.httpServer };
+    } else {
+      suite.server = await startTestServer({ CORS_ORIGINS: suite.app.origin, ...env });
+      suite.front = { url: suite.server.url, httpServer: suite.server.httpServer };
+    }
+    suite.app.apiUrl = suite.front.url;
     suite.chromium = await launchBrowser();
   });
   afterAll(async () => {

@@ -1,13 +1,16 @@
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createGatewayRuntime, type GatewayPlugin, getGraphQLWSOptions } from "@graphql-hive/gateway-runtime";
 import type { GraphQLError } from "graphql";
 import { type Extra, useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
+import { SESSION_SUBGRAPH } from "./compose";
 
 export interface Gateway {
   url: string;
   wsUrl: string;
+  /** The node:http server clients reach (HTTP and WebSocket upgrades). */
+  httpServer: Server;
   stop(): Promise<void>;
 }
 
@@ -34,13 +37,50 @@ const catalogStatus: GatewayPlugin = {
  * credential goes on to every subgraph: the Authorization header over HTTP, and
  * `connectionParams.authorization` over WebSocket (one upstream socket per credential, so a
  * session's upstream socket is the one the session API closes when it ends).
+ *
+ * Browsers (`corsOrigins`): only those origins get CORS headers, with credentials; with none,
+ * no browser page may read an answer. Cookie mode passes through to the session API alone:
+ * the request's Cookie, `x-auth-transport` and Origin go to it (it checks the origin against
+ * its own CORS_ORIGINS, as it does when called directly), and its Set-Cookie,
+ * Clear-Site-Data and Retry-After come back. No other subgraph ever sees the refresh cookie.
  */
-export async function startGateway(options: { supergraph: string; port: number; host?: string }): Promise<Gateway> {
+export async function startGateway(options: {
+  supergraph: string;
+  port: number;
+  host?: string;
+  corsOrigins?: readonly string[];
+}): Promise<Gateway> {
+  const corsOrigins = [...(options.corsOrigins ?? [])];
   const gateway = createGatewayRuntime({
     supergraph: options.supergraph,
     logging: "error",
+    // graphql-yoga's default would answer every origin, with credentials.
+    cors:
+      corsOrigins.length > 0
+        ? {
+            origin: corsOrigins,
+            credentials: true,
+            methods: ["GET", "POST", "OPTIONS"],
+            allowedHeaders: ["content-type", "authorization", "x-auth-transport"],
+            exposedHeaders: ["retry-after"],
+            maxAge: 600,
+          }
+        : false,
     propagateHeaders: {
-      fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get("authorization") }),
+      fromClientToSubgraphs: ({ request, subgraphName }) => {
+        const header = (name: string) => request.headers.get(name);
+        const everyone = { authorization: header("authorization"), "user-agent": header("user-agent") };
+        if (subgraphName !== SESSION_SUBGRAPH) return everyone;
+        return { ...everyone, cookie: header("cookie"), "x-auth-transport": header("x-auth-transport"), origin: header("origin") };
+      },
+      fromSubgraphsToClient: ({ response, subgraphName }) => {
+        if (subgraphName !== SESSION_SUBGRAPH) return;
+        return {
+          "set-cookie": response.headers.getSetCookie(),
+          "clear-site-data": response.headers.get("clear-site-data"),
+          "retry-after": response.headers.get("retry-after"),
+        };
+      },
     },
     transportEntries: {
       "*.http": {
@@ -67,6 +107,7 @@ export async function startGateway(options: { supergraph: string; port: number; 
   return {
     url,
     wsUrl: url.replace(/^http/, "ws"),
+    httpServer: server,
     async stop() {
       await ws.dispose();
       await new Promise<void>((resolve) => {

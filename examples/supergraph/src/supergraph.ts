@@ -43,7 +43,7 @@ export async function startSupergraph(options: {
       serviceKey: key,
     });
     const supergraph = options.supergraph ?? (await composeSupergraph({ sessionApiUrl: api.url, notesUrl: notes.url }));
-    const gateway = await startGateway({ supergraph, port: options.gatewayPort ?? 0 });
+    const gateway = await startGateway({ supergraph, port: options.gatewayPort ?? 0, corsOrigins: options.corsOrigins });
     const started = notes;
     // Once, however often it is asked: Ctrl-C under npm delivers SIGINT twice (from the
     // terminal to the process group, and from npm to its child).

@@ -1,0 +1,2 @@
+/** Set up before each file of the jest project "browser through the gateway": see browser-suite.ts. */
+process.env.BROWSER_API = "gateway";
