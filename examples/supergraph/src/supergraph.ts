@@ -20,13 +20,15 @@ export interface Supergraph {
  */
 export async function startSupergraph(options: {
   api?: SessionApiOptions;
+  /** Where all three listen (default 127.0.0.1); a browser's page must share the host name for cookie mode. */
+  host?: string;
   notesPort?: number;
   gatewayPort?: number;
   supergraph?: string;
   /** The browser origins the gateway serves with credentials (the example web app's). */
   corsOrigins?: readonly string[];
 }): Promise<Supergraph> {
-  const api = await createSessionApi({ ...options.api, federation: true });
+  const api = await createSessionApi({ host: options.host, ...options.api, federation: true });
   await api.listen();
   // The notes subgraph's service key, made as `npm run admin -- create-key --scopes sessions:stream`
   // would make it; a deployment hands the subgraph its key in its own configuration instead.
@@ -37,13 +39,19 @@ export async function startSupergraph(options: {
   try {
     notes = await startNotesSubgraph({
       port: options.notesPort ?? 0,
+      host: options.host,
       databaseUrl: api.databaseUrl,
       dbSchema: options.api?.dbSchema,
       sessionApiUrl: api.url,
       serviceKey: key,
     });
     const supergraph = options.supergraph ?? (await composeSupergraph({ sessionApiUrl: api.url, notesUrl: notes.url }));
-    const gateway = await startGateway({ supergraph, port: options.gatewayPort ?? 0, corsOrigins: options.corsOrigins });
+    const gateway = await startGateway({
+      supergraph,
+      port: options.gatewayPort ?? 0,
+      host: options.host,
+      corsOrigins: options.corsOrigins,
+    });
     const started = notes;
     // Once, however often it is asked: Ctrl-C under npm delivers SIGINT twice (from the
     // terminal to the process group, and from npm to its child).
