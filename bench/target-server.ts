@@ -12,9 +12,13 @@ import { loadConfig } from "../src/config/environment";
 import { createDataSource } from "../src/db/data-source";
 import { buildContext, type GraphQLContext } from "../src/graphql/context";
 import { createSchema } from "../src/graphql/schema";
+import { ClientAddresses } from "../src/http/client-address";
 import { requestActor } from "../src/http/request-actor";
 import { createLogger } from "../src/lib/logger";
 import type { SessionEntity } from "../src/sessions/session.entity";
+
+/** No proxy in front: the client is the socket's peer. */
+const DIRECT_CLIENTS = new ClientAddresses([]);
 
 /**
  * One server under load, in its own process so the load generator does not share its core.
@@ -62,7 +66,8 @@ async function startExpress() {
     "/graphql",
     express.json({ limit: "100kb" }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => buildContext(services, { authorization: req.headers.authorization, actor: requestActor(req) }),
+      context: async ({ req }) =>
+        buildContext(services, { authorization: req.headers.authorization, actor: requestActor(req, DIRECT_CLIENTS) }),
     }),
   );
   const server = createServer(app);

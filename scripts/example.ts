@@ -76,7 +76,9 @@ async function main() {
   process.on("SIGTERM", () => void stop(0));
 
   await waitForHttp(appOrigin, 30_000);
-  console.log(`\n  Example app: ${appOrigin}\n\n  (${api.what} and Vite dev server running, the app talking to ${api.url}; Ctrl-C stops both.)\n`);
+  console.log(
+    `\n  Example app: ${appOrigin}\n\n  (${api.what} and Vite dev server running, the app talking to ${api.url}; Ctrl-C stops both.)\n`,
+  );
 }
 
 interface Started {

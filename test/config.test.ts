@@ -72,6 +72,11 @@ describe("configuration", () => {
       'CORS_ORIGINS must be comma-separated origins such as https://app.example.com (no path, no "*"; "https://app.example.test/path" is not one), got "https://app.example.test, https://app.example.test/path"',
     ],
     [
+      "address ranges",
+      { TRUST_PROXY: "10.0.0.0/8, 10.0.0.1/33" },
+      'TRUST_PROXY must be comma-separated IP addresses or CIDR blocks such as 10.0.0.0/8 (entry 2 is not one), got "10.0.0.0/8, 10.0.0.1/33"',
+    ],
+    [
       "key ring (by its length only)",
       { JWT_PRIVATE_KEYS: "hunter2" },
       "JWT_PRIVATE_KEYS must be PKCS#8 PEM keys, Ed25519 or P-256, at least one private (holds no PEM key), got 7 characters",

@@ -53,7 +53,12 @@ beforeAll(async () => {
   relay = await recordingRelay(relayPort, notesPort);
   supergraph = await startSupergraph({
     api: {
-      env: { ...TEST_ENV, JWT_PRIVATE_KEYS: generateSigningKey("ES256"), CORS_ORIGINS: APP },
+      env: {
+        ...TEST_ENV,
+        JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
+        CORS_ORIGINS: APP,
+        WS_MAX_PER_IP: "2",
+      },
       port: apiPort,
       databaseUrl: databaseUrl(),
       dbSchema: schema.name,
@@ -292,5 +297,39 @@ describe("browsers through the gateway", () => {
       { ...COOKIE_MODE, origin: APP, cookie },
     );
     expect(own).toMatchObject({ status: 200, data: { refreshSession: { accessToken: expect.any(String) } } });
+  });
+});
+
+describe("clients behind the gateway", () => {
+  it("are recorded by their own address: the gateway forwards X-Forwarded-For and the session API trusts it (TRUST_PROXY)", async () => {
+    const { email } = await signUp(server);
+    const login = await gateway(
+      `mutation ($email: String!) { login(input: { email: $email, password: "${PASSWORD}" }) { session { id } } }`,
+      undefined,
+      { email },
+      { "x-forwarded-for": "203.0.113.50" },
+    );
+    const { session } = (login.data as { login: { session: { id: string } } }).login;
+    const [row] = await server.sql<{ ip_address: string }>("SELECT ip_address FROM sessions WHERE id = $1", [session.id]);
+    expect(row.ip_address).toBe("203.0.113.50");
+  });
+
+  it("are counted by their own address for the socket caps: three browsers behind one gateway hold three upstream sockets under WS_MAX_PER_IP=2", async () => {
+    const users = [await signUp(server), await signUp(server), await signUp(server)];
+    const live = server.services.live;
+    const before = live.size;
+    const clients = users.map((user, i) =>
+      new LiveClient(
+        supergraph.gateway.wsUrl,
+        { authorization: `Bearer ${user.accessToken}` },
+        { "x-forwarded-for": `198.51.100.${70 + i}` },
+      ).subscribe(),
+    );
+    sockets.push(...clients);
+    for (let i = 0; i < 50 && live.size !== before + 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(live.size).toBe(before + 3);
+    // Each one's upstream socket is its own: the third user's logout reaches the third browser.
+    expect(await gateway(LOGOUT, users[2].accessToken)).toMatchObject({ data: { logout: true } });
+    expect(await clients[2].eventFor(users[2].session.id)).toMatchObject({ reason: "LOGOUT", current: true });
   });
 });

@@ -10,6 +10,7 @@ import { Transactions } from "../db/transaction";
 import { OutboxWorker } from "../events/outbox-worker";
 import { contextBuilder, type LoaderFactory } from "../graphql/context";
 import { createApiSchema } from "../graphql/schema";
+import { ClientAddresses } from "../http/client-address";
 import { GRAPHQL_PATH, MAX_BODY_BYTES, startHttpServer } from "../http/server";
 import { descriptorLimit } from "../lib/descriptor-limit";
 import { logBudget } from "../lib/log-budget";
@@ -178,12 +179,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
     );
     // Warnings any client can cause share one budget, with a summary of what it held back.
     const warnings = logBudget(logger, { perWindow: WARNINGS_PER_MINUTE, windowMs: 60_000 });
+    // One reading of TRUST_PROXY for both transports: a socket and a request count alike.
+    const clients = new ClientAddresses(config.trustedProxies);
     const http = await startHttpServer(
       {
         logger,
         config,
         buildContext,
         warnings,
+        clients,
         metrics,
         publicKeys: services.accessTokens.publicKeys(),
         verifiers: services.verifiers
@@ -211,6 +215,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         sockets: services.live,
         caps: { perIp: config.socketCaps.perIp, total: config.socketCaps.total ?? defaultSocketCeiling() },
         warnings,
+        clients,
         buildContext,
         sessionExpiresAt: (session) => services.sessions.expiresAt(session),
       },

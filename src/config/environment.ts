@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { DEFAULT_SIGNING_ALGORITHM, generateSigningKey, parseKeyRing, type SigningKey } from "../lib/signing-keys";
 import {
+  type AddressRange,
+  addressRanges,
   count,
   flag,
   integer,
@@ -129,6 +131,12 @@ const shape = {
    * A trailing slash, as copied from the address bar, is dropped.
    */
   CORS_ORIGINS: origins(),
+  /**
+   * The proxies in front of this server (a load balancer, a gateway), as comma-separated IPs or
+   * CIDR blocks: a request whose peer is one of them is counted, throttled and recorded by the
+   * address its X-Forwarded-For names. Unset: the peer is the client, X-Forwarded-For ignored.
+   */
+  TRUST_PROXY: addressRanges(),
   /** Ended sessions (expired or revoked) are deleted this long after they ended. */
   SESSION_RETENTION: seconds(30 * 24 * 3600),
   /** How often each instance runs the purge of old session rows. */
@@ -247,6 +255,8 @@ export interface Config {
     readonly retentionSeconds: number;
   };
   readonly corsOrigins: readonly string[];
+  /** TRUST_PROXY: whose X-Forwarded-For names the client (src/http/client-address.ts). */
+  readonly trustedProxies: readonly AddressRange[];
   readonly sessionRetention: number;
   readonly sessionPurgeInterval: number;
   readonly queryLimits: {
@@ -360,6 +370,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retentionSeconds: e.OUTBOX_RETENTION,
     }),
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
+    trustedProxies: e.TRUST_PROXY,
     sessionRetention: e.SESSION_RETENTION,
     sessionPurgeInterval: e.SESSION_PURGE_INTERVAL,
     queryLimits: Object.freeze({

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { KeyRingError, parseKeyRing, type SigningKey } from "../lib/signing-keys";
 
@@ -159,6 +160,37 @@ export function urls(): Variable<string[]> {
     const bad = list.findIndex((u) => !URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol));
     if (bad >= 0) return { expected: `must be comma-separated http:// or https:// URLs (entry ${bad + 1} is not one)` };
     return { value: list };
+  });
+}
+
+/** An address range: one IP (`10.0.0.7`, `::1`) or a CIDR block (`10.0.0.0/8`, `fd00::/8`). */
+export interface AddressRange {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: "ipv4" | "ipv6";
+}
+
+/** Comma-separated IPs or CIDR blocks, IPv4 or IPv6. Unset: none. */
+export function addressRanges(): Variable<readonly AddressRange[]> {
+  return variable<readonly AddressRange[]>([], (raw) => {
+    const list = raw
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const ranges: AddressRange[] = [];
+    for (const [index, entry] of list.entries()) {
+      const [address, prefixText, extra] = entry.split("/");
+      const version = isIP(address);
+      const max = version === 4 ? 32 : 128;
+      const prefix = prefixText === undefined ? max : wholeNumber(prefixText);
+      if (version === 0 || extra !== undefined || prefix === null || prefix > max) {
+        return {
+          expected: `must be comma-separated IP addresses or CIDR blocks such as 10.0.0.0/8 (entry ${index + 1} is not one)`,
+        };
+      }
+      ranges.push(Object.freeze({ address, prefix, family: version === 4 ? "ipv4" : "ipv6" }));
+    }
+    return { value: Object.freeze(ranges) };
   });
 }
 

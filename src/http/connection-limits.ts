@@ -2,6 +2,7 @@ import { type Server, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { transportError } from "../errors/error-codes";
 import type { LogBudget } from "../lib/log-budget";
+import type { ClientAddresses } from "./client-address";
 
 export interface ConnectionLimits {
   /** Seconds for a request's headers to arrive (Node's headersTimeout). */
@@ -32,14 +33,16 @@ export function slowRequestOptions(limits: ConnectionLimits) {
 /**
  * Caps the open connections of each peer IP: one past the cap is answered 503
  * SERVICE_UNAVAILABLE with Retry-After and closed, before anything is parsed. A connection
- * that becomes a WebSocket keeps counting until it closes. The IP is the socket's peer, as for
- * the throttles: behind a proxy every client shares the proxy's address (docs/SECURITY.md).
+ * that becomes a WebSocket keeps counting until it closes. A connection is counted before any
+ * header arrives, so by its peer: a trusted proxy's (TRUST_PROXY) are not counted at all, since
+ * they carry many clients, and the proxy bounds its clients' connections itself
+ * (docs/SECURITY.md).
  */
-export function capConnectionsPerIp(server: Server, maxPerIp: number, warnings: LogBudget): void {
+export function capConnectionsPerIp(server: Server, maxPerIp: number, warnings: LogBudget, clients: ClientAddresses): void {
   const open = new Map<string, number>();
   server.on("connection", (socket: Socket) => {
     const ip = socket.remoteAddress;
-    if (ip === undefined) return;
+    if (ip === undefined || clients.isProxy(ip.startsWith("::ffff:") ? ip.slice(7) : ip)) return;
     const count = (open.get(ip) ?? 0) + 1;
     if (count > maxPerIp) {
       warnings.warn({ ip, limit: maxPerIp }, "refused a connection past the per-IP cap");

@@ -16,6 +16,7 @@ import { isDevelopmentHost } from "../lib/loopback-host";
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from "../lib/request-scope";
 import type { PublicJwk } from "../lib/signing-keys";
 import type { Metrics } from "../metrics/metrics";
+import type { ClientAddresses } from "./client-address";
 import { answerClientErrors } from "./client-errors";
 import { capConnectionsPerIp, slowRequestOptions } from "./connection-limits";
 import { type CorsPolicy, corsHeaders, isAllowedOrigin, preflightHeaders, refusedOriginLog } from "./cors";
@@ -60,6 +61,8 @@ export interface HttpServerDeps {
   verifiers?: VerifierRoutesDeps;
   /** The global budget of warnings a client can cause (refused origins, connections past a cap). */
   warnings: LogBudget;
+  /** Who the client is by address (TRUST_PROXY): the per-IP bounds and the recorded actor use it. */
+  clients: ClientAddresses;
   metrics: Metrics;
 }
 
@@ -102,7 +105,7 @@ export async function startHttpServer(
   const server = createServer(slowRequestOptions(config.httpLimits));
   const requestMetrics = httpMetrics(deps.metrics);
   answerClientErrors(server);
-  capConnectionsPerIp(server, config.httpLimits.maxConnectionsPerIp, warnings);
+  capConnectionsPerIp(server, config.httpLimits.maxConnectionsPerIp, warnings, deps.clients);
   const formatError = createErrorFormatter(logger, schema, config);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -284,7 +287,7 @@ export async function startHttpServer(
       context: () =>
         buildContext({
           authorization: req.headers.authorization,
-          actor: requestActor(req),
+          actor: requestActor(req, deps.clients),
           transport,
           refreshCookie: readRefreshCookie(cookieHeader),
           deviceCookie: readCookie(cookieHeader, DEVICE_COOKIE),

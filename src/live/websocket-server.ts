@@ -8,6 +8,7 @@ import type { ContextBuilder, GraphQLContext } from "../graphql/context";
 import { documentRules } from "../graphql/document-policy";
 import { asApolloFormatted, createErrorFormatter, UNKNOWN_OPERATION } from "../graphql/format-error";
 import { validateBeforeSpecifiedRules } from "../graphql/subscription-root";
+import type { ClientAddresses } from "../http/client-address";
 import { requestActor } from "../http/request-actor";
 import type { LogBudget } from "../lib/log-budget";
 import type { Logger } from "../lib/logger";
@@ -35,6 +36,8 @@ export interface LiveServerDeps {
   caps: OpenSocketCaps;
   /** The global budget of warnings a client can cause. */
   warnings: LogBudget;
+  /** Who the client is by address (TRUST_PROXY), for the per-IP cap and the actor. */
+  clients: ClientAddresses;
   /** This instance's socket registry. */
   sockets: LiveConnections;
   /** The HTTP path's context builder. */
@@ -72,7 +75,7 @@ export function startLiveServer(
     wss,
     options.path,
     config.env === "development" ? isDevelopmentHost : undefined,
-    openSocketCaps(deps.caps, deps.warnings),
+    openSocketCaps(deps.caps, deps.warnings, deps.clients),
   );
 
   const server = makeServer<Record<string, unknown>, SocketState>({
@@ -158,7 +161,11 @@ export function startLiveServer(
   /** The shared context builder; on refusal the socket is closed here with the reason. */
   async function authenticate(authorization: unknown, extra: SocketExtra) {
     try {
-      const context = await buildContext({ authorization, actor: requestActor(extra.request), authoritative: true });
+      const context = await buildContext({
+        authorization,
+        actor: requestActor(extra.request, deps.clients),
+        authoritative: true,
+      });
       if (!context.viewer) extra.socket.close(CloseCode.Forbidden, "TOKEN_MISSING");
       return context;
     } catch (error) {

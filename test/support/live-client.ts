@@ -34,14 +34,21 @@ export class LiveClient {
   private changed: (() => void)[] = [];
   private closedWith: Closed | null = null;
 
-  constructor(url: string, connectionParams: Record<string, unknown>) {
+  /** `headers` go on the WebSocket upgrade (X-Forwarded-For, say), as a proxy's would. */
+  constructor(url: string, connectionParams: Record<string, unknown>, headers?: Record<string, string>) {
     let resolveClosed!: (closed: Closed) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
     let resolveConnected!: () => void;
     this.connected = new Promise((resolve) => (resolveConnected = resolve));
     this.client = createClient({
       url,
-      webSocketImpl: WebSocket,
+      webSocketImpl: headers
+        ? class extends WebSocket {
+            constructor(address: string, protocols?: string | string[]) {
+              super(address, protocols, { headers });
+            }
+          }
+        : WebSocket,
       connectionParams,
       lazy: false,
       retryAttempts: 0,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createGatewayRuntime, type GatewayPlugin, getGraphQLWSOptions } from "@graphql-hive/gateway-runtime";
 import type { GraphQLError } from "graphql";
@@ -32,6 +32,18 @@ const catalogStatus: GatewayPlugin = {
 };
 
 /**
+ * X-Forwarded-For as a proxy passes it on: what arrived, then the peer this gateway saw. The
+ * session API reads it only when TRUST_PROXY names the gateway, and then walks it from the
+ * right, so entries a client wrote itself are never taken for its address.
+ */
+function forwardedFor(req: IncomingMessage | undefined): string | undefined {
+  const peer = req?.socket.remoteAddress;
+  if (!req || !peer) return undefined;
+  const arrived = req.headers["x-forwarded-for"];
+  return arrived ? `${Array.isArray(arrived) ? arrived.join(", ") : arrived}, ${peer}` : peer;
+}
+
+/**
  * GraphQL Hive Gateway (its runtime, embedded) in front of the subgraphs: HTTP on /graphql,
  * and graphql-ws on the same path, carried to the subgraphs over graphql-ws. The client's
  * credential goes on to every subgraph: the Authorization header over HTTP, and
@@ -43,6 +55,8 @@ const catalogStatus: GatewayPlugin = {
  * the request's Cookie, `x-auth-transport` and Origin go to it (it checks the origin against
  * its own CORS_ORIGINS, as it does when called directly), and its Set-Cookie,
  * Clear-Site-Data and Retry-After come back. No other subgraph ever sees the refresh cookie.
+ * Every subgraph request and upstream socket carries X-Forwarded-For, for a session API whose
+ * TRUST_PROXY names the gateway.
  */
 export async function startGateway(options: {
   supergraph: string;
@@ -67,11 +81,20 @@ export async function startGateway(options: {
           }
         : false,
     propagateHeaders: {
-      fromClientToSubgraphs: ({ request, subgraphName }) => {
+      fromClientToSubgraphs: ({ request, context, subgraphName }) => {
         const header = (name: string) => request.headers.get(name);
-        const everyone = { authorization: header("authorization"), "user-agent": header("user-agent") };
+        const everyone = {
+          authorization: header("authorization"),
+          "user-agent": header("user-agent"),
+          "x-forwarded-for": forwardedFor((context as { req?: IncomingMessage }).req),
+        };
         if (subgraphName !== SESSION_SUBGRAPH) return everyone;
-        return { ...everyone, cookie: header("cookie"), "x-auth-transport": header("x-auth-transport"), origin: header("origin") };
+        return {
+          ...everyone,
+          cookie: header("cookie"),
+          "x-auth-transport": header("x-auth-transport"),
+          origin: header("origin"),
+        };
       },
       fromSubgraphsToClient: ({ response, subgraphName }) => {
         if (subgraphName !== SESSION_SUBGRAPH) return;
@@ -88,6 +111,8 @@ export async function startGateway(options: {
           subscriptions: {
             kind: "ws",
             location: "/graphql",
+            // On the upgrade: the session API counts and records the client behind the gateway.
+            headers: [["x-forwarded-for", "{context.forwardedFor}"]],
             options: { connectionParams: { authorization: "{context.connectionParams.authorization}" } },
           },
         },
@@ -98,7 +123,11 @@ export async function startGateway(options: {
   const server = createServer(gateway);
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
   const ws = serveGraphqlWs(
-    getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({ req: ctx.extra.request, socket: ctx.extra.socket })),
+    getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({
+      req: ctx.extra.request,
+      socket: ctx.extra.socket,
+      forwardedFor: forwardedFor(ctx.extra.request),
+    })),
     wss,
   );
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? "127.0.0.1", resolve));

@@ -28,7 +28,15 @@ export async function startSupergraph(options: {
   /** The browser origins the gateway serves with credentials (the example web app's). */
   corsOrigins?: readonly string[];
 }): Promise<Supergraph> {
-  const api = await createSessionApi({ host: options.host, ...options.api, federation: true });
+  const api = await createSessionApi({
+    host: options.host,
+    ...options.api,
+    // The gateway runs beside the API, on this host: its X-Forwarded-For names the client, so
+    // the per-IP bounds and the recorded addresses are each browser's, not the gateway's. (Any
+    // other local process is trusted with it too; a deployment names its gateway's address.)
+    env: { TRUST_PROXY: "127.0.0.1, ::1", ...options.api?.env },
+    federation: true,
+  });
   await api.listen();
   // The notes subgraph's service key, made as `npm run admin -- create-key --scopes sessions:stream`
   // would make it; a deployment hands the subgraph its key in its own configuration instead.
