@@ -13,6 +13,7 @@ import {
   type TestServer,
   testServerFrom,
 } from "./support/test-server";
+import { accessClaims, nowSeconds, serverSigned } from "./support/tokens";
 import { PASSWORD, signIn, signUp } from "./support/users";
 
 /**
@@ -120,12 +121,16 @@ describe("federation mode, through the gateway", () => {
     expect(await gateway(LOGOUT, accessToken)).toMatchObject({ status: 200, data: { logout: true } });
   });
 
-  it("has the notes subgraph check sessions with @session-api/backend: its verifier holds the revocation stream, with a service key of its own", async () => {
-    expect(server.services.verifiers?.connected).toBe(1);
+  it("has the notes subgraph and the gateway check sessions with @session-api/backend: each verifier holds the revocation stream, with a service key of its own", async () => {
+    expect(server.services.verifiers?.connected).toBe(2);
     const keys = await server.services.serviceKeys.listKeys();
-    expect(keys.filter((key) => !key.revokedAt).map((key) => [key.name, key.scopes])).toEqual([
-      ["notes-subgraph", ["sessions:stream"]],
-    ]);
+    expect(keys.filter((key) => !key.revokedAt).map((key) => [key.name, key.scopes])).toEqual(
+      expect.arrayContaining([
+        ["notes-subgraph", ["sessions:stream"]],
+        ["gateway", ["sessions:stream"]],
+      ]),
+    );
+    expect(keys.filter((key) => !key.revokedAt)).toHaveLength(2);
   });
 
   it("refuses the very next request after logout, to the notes subgraph or ours, 401 SESSION_REVOKED: 0 stale answers over 10 trials", async () => {
@@ -184,7 +189,7 @@ describe("federation mode, through the gateway", () => {
     expect((await gateway("{ _entities(representations: []) { __typename } }", ada.accessToken)).status).toBe(400);
   });
 
-  it("carries sessionRevoked through the gateway, and the session API closes the revoked session's socket (the gateway's upstream one)", async () => {
+  it("carries sessionRevoked through the gateway, then closes the revoked session's socket, the client's (4403 SESSION_REVOKED) and the gateway's upstream one", async () => {
     const laptop = await signUp(server, { deviceName: "laptop" });
     const phone = await signIn(server, laptop.email, { deviceName: "phone" });
     const phoneLive = new LiveClient(supergraph.gateway.wsUrl, { authorization: `Bearer ${phone.accessToken}` }).subscribe();
@@ -194,8 +199,46 @@ describe("federation mode, through the gateway", () => {
     for (let i = 0; i < 50 && live.size !== 1; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await gateway(LOGOUT, phone.accessToken)).toMatchObject({ data: { logout: true } });
     expect(await phoneLive.eventFor(phone.session.id)).toMatchObject({ reason: "LOGOUT", current: true });
+    expect(await phoneLive.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
     for (let i = 0; i < 50 && live.size !== 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(live.size).toBe(0);
+  });
+});
+
+describe("the gateway's own sockets keep the session API's socket rules", () => {
+  const through = (authorization?: string) => {
+    const client = new LiveClient(supergraph.gateway.wsUrl, authorization ? { authorization } : {});
+    sockets.push(client);
+    return client;
+  };
+
+  it("refuses at connection_init a credential the API would refuse, with its reason: an ended session, a forged token, none", async () => {
+    const user = await signUp(server);
+    await server.post({ query: LOGOUT }, { token: user.accessToken });
+    expect(await through(`Bearer ${user.accessToken}`).closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
+    expect(await through("Bearer not.a.token").closedWithin()).toEqual({ code: 4403, reason: "TOKEN_INVALID" });
+    expect(await through().closedWithin()).toEqual({ code: 4403, reason: "TOKEN_MISSING" });
+  });
+
+  it("closes the socket of a session ended elsewhere, even one that never subscribed to the event", async () => {
+    const laptop = await signUp(server);
+    const phone = await signIn(server, laptop.email);
+    const phoneSocket = through(`Bearer ${phone.accessToken}`);
+    await phoneSocket.connected;
+    await server.post(
+      { query: "mutation ($id: ID!) { revokeSession(id: $id) }", variables: { id: phone.session.id } },
+      { token: laptop.accessToken },
+    );
+    expect(await phoneSocket.closedWithin()).toEqual({ code: 4403, reason: "SESSION_REVOKED" });
+  });
+
+  it("closes a socket when its access token expires (4403 TOKEN_EXPIRED), so the client reconnects with a fresh one", async () => {
+    const user = await signUp(server);
+    const shortLived = serverSigned(server, accessClaims(user, { exp: nowSeconds() + 2 }));
+    const socket = through(`Bearer ${shortLived}`).subscribe();
+    await socket.connected;
+    expect(socket.isClosed).toBe(false);
+    expect(await socket.closedWithin(6000)).toEqual({ code: 4403, reason: "TOKEN_EXPIRED" });
   });
 });
 

@@ -1,10 +1,12 @@
+import type { SessionVerifier } from "@session-api/backend";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createGatewayRuntime, type GatewayPlugin, getGraphQLWSOptions } from "@graphql-hive/gateway-runtime";
 import type { GraphQLError } from "graphql";
-import { type Extra, useServer as serveGraphqlWs } from "graphql-ws/use/ws";
+import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { SESSION_SUBGRAPH } from "./compose";
+import { type GatewaySocketExtra, sessionSocketRules } from "./gateway-sockets";
 
 export interface Gateway {
   url: string;
@@ -63,6 +65,8 @@ export async function startGateway(options: {
   port: number;
   host?: string;
   corsOrigins?: readonly string[];
+  /** The session API's sessions, for the gateway's own sockets (gateway-sockets.ts). */
+  sessions: SessionVerifier;
 }): Promise<Gateway> {
   const corsOrigins = [...(options.corsOrigins ?? [])];
   const gateway = createGatewayRuntime({
@@ -120,14 +124,23 @@ export async function startGateway(options: {
     },
     plugins: () => [catalogStatus],
   });
+  // The supergraph is loaded now, not on the first HTTP request: graphql-ws reaches the runtime
+  // another way, and a subscribe that came first would find no schema.
+  await gateway.getSchema();
   const server = createServer(gateway);
   const wss = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
+  const socketRules = sessionSocketRules(options.sessions);
   const ws = serveGraphqlWs(
-    getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({
-      req: ctx.extra.request,
-      socket: ctx.extra.socket,
-      forwardedFor: forwardedFor(ctx.extra.request),
-    })),
+    {
+      ...getGraphQLWSOptions<Record<string, unknown>, GatewaySocketExtra>(gateway, (ctx) => ({
+        req: ctx.extra.request,
+        socket: ctx.extra.socket,
+        forwardedFor: forwardedFor(ctx.extra.request),
+      })),
+      onConnect: socketRules.onConnect,
+      onNext: socketRules.onNext,
+      onClose: socketRules.onClose,
+    },
     wss,
   );
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? "127.0.0.1", resolve));
@@ -138,6 +151,7 @@ export async function startGateway(options: {
     wsUrl: url.replace(/^http/, "ws"),
     httpServer: server,
     async stop() {
+      socketRules.dispose();
       await ws.dispose();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,3 +1,4 @@
+import { createSessionVerifier } from "@session-api/backend";
 import { createSessionApi, type SessionApi, type SessionApiOptions } from "session-api";
 import { composeSupergraph } from "./compose";
 import { type Gateway, startGateway } from "./gateway";
@@ -13,7 +14,8 @@ export interface Supergraph {
 
 /**
  * The three services: the session API (FEDERATION), the notes subgraph (its session check is
- * `@session-api/backend`, with a service key of the session API) and the gateway, composed
+ * `@session-api/backend`, with a service key of the session API) and the gateway (whose own
+ * sockets keep the API's socket rules, with a verifier of its own), composed
  * from the subgraphs' SDL. With `supergraph` the composition is the one built beforehand
  * (`npm run example:supergraph` composes when it builds); without it, composed here for the
  * ports actually bound (tests).
@@ -38,50 +40,57 @@ export async function startSupergraph(options: {
     federation: true,
   });
   await api.listen();
-  // The notes subgraph's service key, made as `npm run admin -- create-key --scopes sessions:stream`
-  // would make it; a deployment hands the subgraph its key in its own configuration instead.
-  // Revoked when the example stops, so no key outlives the process that held it.
-  const serviceKeys = api.server.services.serviceKeys;
-  const { key, row } = await serviceKeys.createKey("notes-subgraph", ["sessions:stream"]);
-  let notes: NotesSubgraph | undefined;
+  // Each part started is undone in reverse order: by stop(), or at once if a later part fails.
+  const undo: (() => Promise<unknown>)[] = [() => api.close()];
+  const unwind = async () => {
+    for (const step of undo.splice(0).reverse()) await step();
+  };
   try {
-    notes = await startNotesSubgraph({
+    // The subgraph's and the gateway's service keys, made as `npm run admin -- create-key
+    // --scopes sessions:stream` would make them; a deployment hands each its key in its own
+    // configuration instead. Revoked when the example stops: no key outlives its holder.
+    const serviceKeys = api.server.services.serviceKeys;
+    const serviceKey = async (name: string) => {
+      const { key, row } = await serviceKeys.createKey(name, ["sessions:stream"]);
+      undo.push(() => serviceKeys.revokeKey(row.prefix));
+      return key;
+    };
+    const notes = await startNotesSubgraph({
       port: options.notesPort ?? 0,
       host: options.host,
       databaseUrl: api.databaseUrl,
       dbSchema: options.api?.dbSchema,
       sessionApiUrl: api.url,
-      serviceKey: key,
+      serviceKey: await serviceKey("notes-subgraph"),
     });
+    undo.push(() => notes.stop());
+    // The gateway's own sockets keep the API's socket rules (gateway-sockets.ts).
+    const sessions = createSessionVerifier({ url: api.url, serviceKey: await serviceKey("gateway") });
+    undo.push(() => sessions.close());
+    await sessions.ready();
     const supergraph = options.supergraph ?? (await composeSupergraph({ sessionApiUrl: api.url, notesUrl: notes.url }));
     const gateway = await startGateway({
       supergraph,
       port: options.gatewayPort ?? 0,
       host: options.host,
       corsOrigins: options.corsOrigins,
+      sessions,
     });
-    const started = notes;
+    undo.push(() => gateway.stop());
     // Once, however often it is asked: Ctrl-C under npm delivers SIGINT twice (from the
     // terminal to the process group, and from npm to its child).
     let stopping: Promise<void> | undefined;
     return {
       api,
-      notes: started,
+      notes,
       gateway,
       stop() {
-        stopping ??= (async () => {
-          await gateway.stop();
-          await started.stop();
-          await serviceKeys.revokeKey(row.prefix);
-          await api.close();
-        })();
+        stopping ??= unwind();
         return stopping;
       },
     };
   } catch (error) {
-    await notes?.stop();
-    await serviceKeys.revokeKey(row.prefix);
-    await api.close();
+    await unwind();
     throw error;
   }
 }
