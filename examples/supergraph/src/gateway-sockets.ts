@@ -28,9 +28,10 @@ export interface GatewaySocketExtra extends Extra {
   session?: { sessionId: string; expiry: NodeJS.Timeout };
 }
 
-export function sessionSocketRules(
-  sessions: SessionVerifier,
-): Pick<ServerOptions<ConnectionInitMessage["payload"], GatewaySocketExtra>, "onConnect" | "onNext" | "onClose"> & {
+export function sessionSocketRules(sessions: SessionVerifier): Pick<
+  ServerOptions<ConnectionInitMessage["payload"], GatewaySocketExtra>,
+  "onConnect" | "onNext" | "onClose"
+> & {
   dispose(): void;
 } {
   const bySession = new Map<string, Set<WebSocket>>();

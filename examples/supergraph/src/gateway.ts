@@ -1,7 +1,7 @@
-import type { SessionVerifier } from "@session-api/backend";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createGatewayRuntime, type GatewayPlugin, getGraphQLWSOptions } from "@graphql-hive/gateway-runtime";
+import type { SessionVerifier } from "@session-api/backend";
 import type { GraphQLError } from "graphql";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
