@@ -310,6 +310,9 @@ async function main() {
       JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
       PASSWORD_HASH_COST: "10",
       // One user's 1000 sockets from this one machine: far past the per-user and per-IP defaults.
+      // And 100 sessions plus a throwaway sign-in per round: past the session limit (100), which
+      // would end the least recently active one and close its sockets mid-benchmark.
+      MAX_SESSIONS_PER_USER: "0",
       WS_MAX_PER_USER: "100000",
       WS_MAX_PER_IP: "100000",
       WS_MAX_CONNECTIONS: "100000",
