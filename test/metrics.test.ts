@@ -2,6 +2,7 @@ import { LoginDocument, LogoutDocument, MeDocument, RefreshSessionDocument } fro
 import { liveClients, untilSubscribedAs } from "./support/live-client";
 import { sharedWith, startTestServer, type TestServer } from "./support/test-server";
 import { signIn, signUp } from "./support/users";
+import { closeVerifiers, createServiceKey, openVerifiers, startVerifier } from "./support/verifier";
 import { eventually } from "./support/wait";
 
 /**
@@ -20,6 +21,7 @@ beforeAll(async () => {
   plain = await startTestServer();
 });
 afterAll(async () => {
+  await closeVerifiers();
   await live.disposeAll();
   await plain.stop();
   await b.stop();
@@ -150,4 +152,14 @@ it("reports the cache, the listener and its lease, the pool and the statements' 
       value(now, "session_api_revocation_listener_connected"),
     ]).toEqual([1, 1]);
   }, 5000);
+});
+
+it("counts the backend verifiers streaming from an instance, and drops one that leaves", async () => {
+  expect(value(await scrape(a), "session_api_verifiers_connected")).toBe(0);
+  const verifier = await startVerifier(a, await createServiceKey(a, ["sessions:stream"]));
+  expect(value(await scrape(a), "session_api_verifiers_connected")).toBe(1);
+  expect(value(await scrape(b), "session_api_verifiers_connected")).toBe(0);
+  await verifier.close();
+  openVerifiers.delete(verifier);
+  await eventually(async () => expect(value(await scrape(a), "session_api_verifiers_connected")).toBe(0));
 });

@@ -142,7 +142,7 @@ export function createServices(
   });
   // A verifier's renewal rides on this instance's own next renewal (verifier-leases.ts).
   const verifiers = fanout ? new VerifierLeases(config.revocationLeaseMs, () => fanout.renewedAfterNow()) : null;
-  const observer = registerCoreMetrics(metrics, { cache: sessionCache, live, pool, fanout });
+  const observer = registerCoreMetrics(metrics, { cache: sessionCache, live, pool, fanout, verifiers: verifiers ?? undefined });
   live.onDelivered = observer.delivered;
   wireRevocations({ events, cache: sessionCache, fanout, sockets: live, verifiers: verifiers ?? undefined, observer });
   const sweeper = new ExpirySweeper(sessions, logger, config.sessionSweepInterval * 1000);

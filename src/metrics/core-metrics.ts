@@ -2,6 +2,7 @@ import type { Pool } from "pg";
 import type { LiveConnections } from "../live/live-connections";
 import type { SessionRevocation } from "../sessions/revocation/revocation";
 import type { RevocationFanout } from "../sessions/revocation/revocation-fanout";
+import type { VerifierLeases } from "../sessions/revocation/verifier-leases";
 import type { SessionCache } from "../sessions/session-cache";
 import type { Metrics } from "./metrics";
 
@@ -17,13 +18,13 @@ export interface RevocationObserver {
 
 /**
  * The metrics of the session core: revocations, the cache, sockets, the listener and its
- * lease, the pool. Sizes are read at scrape time; the paths only count.
+ * lease, the backend verifiers streaming from this instance, the pool. Sizes are read at scrape time; the paths only count.
  */
 export function registerCoreMetrics(
   metrics: Metrics,
-  parts: { cache: SessionCache; live: LiveConnections; pool: Pool; fanout?: RevocationFanout },
+  parts: { cache: SessionCache; live: LiveConnections; pool: Pool; fanout?: RevocationFanout; verifiers?: VerifierLeases },
 ): RevocationObserver {
-  const { cache, live, pool, fanout } = parts;
+  const { cache, live, pool, fanout, verifiers } = parts;
   const revocations = metrics.counter({
     name: "sessions_revoked_total",
     help: "Sessions ended by this instance's calls and sweeps, by reason (LOGOUT, REFRESH_TOKEN_REUSE, EXPIRED, ...).",
@@ -84,6 +85,13 @@ export function registerCoreMetrics(
       name: "revocation_listener_reconnects_total",
       help: "Times the revocation listener came back after losing its connection.",
     });
+    if (verifiers) {
+      metrics.gauge({
+        name: "verifiers_connected",
+        help: "Backend session verifiers (@session-api/backend) streaming from this instance: a revoking call waits for each one's acknowledgement.",
+        collect: () => verifiers.connected,
+      });
+    }
     let everConnected = false;
     fanout.onConnectionChange((connected) => {
       if (!connected) return;
