@@ -1,6 +1,12 @@
-import { LogoutAllDevicesDocument, MeDocument, RefreshSessionDocument, RevokeSessionDocument } from "./gql/graphql";
+import {
+  LoginDocument,
+  LogoutAllDevicesDocument,
+  MeDocument,
+  RefreshSessionDocument,
+  RevokeSessionDocument,
+} from "./gql/graphql";
 import { type GraphQLResponse, startTestServer, type TestServer } from "./support/test-server";
-import { signIn, signUp } from "./support/users";
+import { PASSWORD, signIn, signUp } from "./support/users";
 import { sleep } from "./support/wait";
 
 const IDLE = 2;
@@ -100,5 +106,24 @@ describe("the purge of ended sessions", () => {
     expect(await purging.sql("SELECT count(*)::int AS n FROM security_events")).toEqual(eventsBefore);
     expect(await purging.sql("SELECT key FROM login_throttle WHERE key IN ('old', 'current')")).toEqual([{ key: "current" }]);
     expect(await purging.purge.deleteExpiredSessions()).toBe(0);
+  });
+
+  it("forgets a device unseen for longer than its cookie lives (400 days): its next sign-in is a new device again", async () => {
+    const user = await signUp(purging);
+    const signInFrom = async (deviceId: string) => {
+      const res = await purging.request(LoginDocument, { input: { email: user.email, password: PASSWORD, deviceId } });
+      return res.data!.login.session.newDevice;
+    };
+    expect([await signInFrom("old-laptop"), await signInFrom("phone")]).toEqual([true, true]);
+    await purging.sql("UPDATE user_devices SET last_seen_at = now() - interval '401 days' WHERE user_id = $1", [user.user.id]);
+    // The phone was seen 399 days ago: still within its cookie's life.
+    await purging.sql(
+      "UPDATE user_devices SET last_seen_at = now() - interval '399 days' WHERE user_id = $1 AND first_seen_at = (SELECT max(first_seen_at) FROM user_devices WHERE user_id = $1)",
+      [user.user.id],
+    );
+
+    expect(await purging.purge.forgetUnseenDevices()).toBe(1);
+    expect(await purging.purge.forgetUnseenDevices()).toBe(0);
+    expect([await signInFrom("old-laptop"), await signInFrom("phone")]).toEqual([true, false]);
   });
 });

@@ -1,3 +1,5 @@
+import { DEVICE_MEMORY_SECONDS } from "../sessions/device-id";
+
 /**
  * Browser cookie mode. `__Host-` makes the browser insist on Secure, Path=/ and no Domain
  * (RFC 6265bis), so no subdomain can set or read it; HttpOnly keeps it from scripts;
@@ -15,7 +17,7 @@ export const TRANSPORT_HEADER = "x-auth-transport";
  * longest lifetime browsers keep (RFC 6265bis caps Max-Age there).
  */
 export const DEVICE_COOKIE = "__Host-device";
-const DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600;
+const DEVICE_COOKIE_MAX_AGE = DEVICE_MEMORY_SECONDS;
 
 /**
  * `maxAgeSeconds: null` is a browser-session cookie (no Max-Age, no Expires): it dies with the

@@ -8,6 +8,14 @@ import { createHmac, randomBytes } from "node:crypto";
  */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * How long a device is remembered after it was last seen: 400 days, the longest lifetime
+ * browsers keep a cookie (RFC 6265bis caps Max-Age there), and so the `__Host-device` cookie's.
+ * A device unseen for longer has lost its cookie; its row is forgotten by the purge, and a
+ * sign-in from it is a new device again.
+ */
+export const DEVICE_MEMORY_SECONDS = 400 * 24 * 3600;
+
 /** At most 64 characters of `[A-Za-z0-9_-]`. */
 export function isDeviceId(value: unknown): value is string {
   return typeof value === "string" && DEVICE_ID_PATTERN.test(value);

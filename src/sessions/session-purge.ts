@@ -1,5 +1,6 @@
 import type { Logger } from "../lib/logger";
 import { PeriodicTask } from "../lib/periodic-task";
+import { DEVICE_MEMORY_SECONDS } from "./device-id";
 import type { SessionStore } from "./session.store";
 
 export interface PurgePolicy {
@@ -15,7 +16,8 @@ const BATCH = 1000;
 
 /**
  * Deletes session rows that ended (revoked, or past their absolute or idle deadline) more
- * than `retention` seconds ago, then runs `alsoPurge` (login-throttle counters whose window
+ * than `retention` seconds ago, and remembered devices unseen for longer than a device cookie
+ * lives (DEVICE_MEMORY_SECONDS), then runs `alsoPurge` (login-throttle counters whose window
  * has passed).
  *
  * Safe with any number of instances: each batch takes its rows with FOR UPDATE SKIP LOCKED,
@@ -37,6 +39,8 @@ export class SessionPurge {
       async () => {
         const deleted = await this.deleteExpiredSessions();
         if (deleted > 0) logger.info({ deleted }, "purged ended sessions");
+        const forgotten = await this.forgetUnseenDevices();
+        if (forgotten > 0) logger.info({ forgotten }, "forgot devices unseen for longer than a device cookie lives");
       },
       policy.intervalMs,
       (error) => logger.error({ err: error }, "session purge failed"),
@@ -57,6 +61,16 @@ export class SessionPurge {
     }
     await this.alsoPurge();
     return total;
+  }
+
+  /** One pass over the remembered devices; returns how many were forgotten. */
+  async forgetUnseenDevices(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.store.forgetUnseenDevices({ unseenFor: DEVICE_MEMORY_SECONDS, limit: BATCH });
+      total += deleted;
+      if (deleted < BATCH) return total;
+    }
   }
 
   start(): void {

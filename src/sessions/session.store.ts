@@ -94,6 +94,8 @@ export interface SessionStore {
    * returns how many. Concurrent callers never wait on or delete the same row (SKIP LOCKED).
    */
   deleteExpiredSessions(policy: { retention: number; idleTtl: number; limit: number }): Promise<number>;
+  /** Deletes up to `limit` remembered devices last seen more than `unseenFor` seconds ago; returns how many. */
+  forgetUnseenDevices(policy: { unseenFor: number; limit: number }): Promise<number>;
 }
 
 /** The advisory-lock namespace of lockUserSessions (the first of the two int4 keys). */
@@ -473,6 +475,22 @@ export class PgSessionStore implements SessionStore {
                WHERE (revoked_at IS NOT NULL AND revoked_at < now() - make_interval(secs => ${retention}))
                   OR expires_at < now() - make_interval(secs => ${retention})
                   OR last_active_at < now() - make_interval(secs => ${retention} + ${policy.idleTtl})
+               LIMIT ${policy.limit}
+               FOR UPDATE SKIP LOCKED)
+            RETURNING 1)
+          SELECT count(*)::int AS deleted FROM gone`,
+    );
+    return deleted;
+  }
+
+  async forgetUnseenDevices(policy: { unseenFor: number; limit: number }): Promise<number> {
+    // No index on last_seen_at: every sign-in updates it, and an index would cost each of
+    // those its HOT update. The hourly purge scans instead.
+    const [{ deleted }] = await this.pool.rows<{ deleted: number }>(
+      sql`WITH gone AS (
+            DELETE FROM user_devices WHERE (user_id, device_hash) IN (
+              SELECT user_id, device_hash FROM user_devices
+               WHERE last_seen_at < now() - make_interval(secs => ${param(policy.unseenFor)})
                LIMIT ${policy.limit}
                FOR UPDATE SKIP LOCKED)
             RETURNING 1)
