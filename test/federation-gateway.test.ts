@@ -1,18 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
 import { composeSupergraph } from "../examples/supergraph/src/compose";
-import { type Supergraph, startSupergraph } from "../examples/supergraph/src/supergraph";
-import { generateSigningKey } from "../src/lib/signing-keys";
+import type { Supergraph } from "../examples/supergraph/src/supergraph";
 import { freePort } from "./support/free-port";
 import { LiveClient } from "./support/live-client";
-import {
-  createTestSchema,
-  databaseUrl,
-  type GraphQLResponse,
-  TEST_ENV,
-  type TestServer,
-  testServerFrom,
-} from "./support/test-server";
+import type { GraphQLResponse, TestServer } from "./support/test-server";
+import { startTestSupergraph } from "./support/test-supergraph";
 import { accessClaims, nowSeconds, serverSigned } from "./support/tokens";
 import { PASSWORD, signIn, signUp } from "./support/users";
 
@@ -49,29 +42,20 @@ async function recordingRelay(port: number, target: number): Promise<Server> {
 }
 
 beforeAll(async () => {
-  const schema = await createTestSchema();
   const [apiPort, notesPort, relayPort] = [await freePort(), await freePort(), await freePort()];
   relay = await recordingRelay(relayPort, notesPort);
-  supergraph = await startSupergraph({
-    api: {
-      env: {
-        ...TEST_ENV,
-        JWT_PRIVATE_KEYS: generateSigningKey("ES256"),
-        CORS_ORIGINS: APP,
-        WS_MAX_PER_IP: "2",
-      },
-      port: apiPort,
-      databaseUrl: databaseUrl(),
-      dbSchema: schema.name,
+  ({ supergraph, server } = await startTestSupergraph(
+    { CORS_ORIGINS: APP, WS_MAX_PER_IP: "2" },
+    {
+      apiPort,
+      notesPort,
+      supergraph: await composeSupergraph({
+        sessionApiUrl: `http://127.0.0.1:${apiPort}/graphql`,
+        notesUrl: `http://127.0.0.1:${relayPort}/`,
+      }),
+      corsOrigins: [APP],
     },
-    notesPort,
-    supergraph: await composeSupergraph({
-      sessionApiUrl: `http://127.0.0.1:${apiPort}/graphql`,
-      notesUrl: `http://127.0.0.1:${relayPort}/`,
-    }),
-    corsOrigins: [APP],
-  });
-  server = await testServerFrom(supergraph.api.server, schema, () => supergraph.stop());
+  ));
 });
 
 afterAll(async () => {

@@ -22,11 +22,12 @@ export class ClientAddresses {
     this.anyProxy = trustedProxies.length > 0;
   }
 
-  /** True for an address TRUST_PROXY names. */
+  /** True for an address TRUST_PROXY names (IPv4-mapped IPv6 read as the IPv4 it is). */
   isProxy(ip: string): boolean {
     if (!this.anyProxy) return false;
-    const version = isIP(ip);
-    return version !== 0 && this.proxies.check(ip, version === 4 ? "ipv4" : "ipv6");
+    const address = plain(ip) ?? "";
+    const version = isIP(address);
+    return version !== 0 && this.proxies.check(address, version === 4 ? "ipv4" : "ipv6");
   }
 
   /** The client's address for this request (HTTP or a WebSocket upgrade), or null if unknown. */

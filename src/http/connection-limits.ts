@@ -42,7 +42,7 @@ export function capConnectionsPerIp(server: Server, maxPerIp: number, warnings: 
   const open = new Map<string, number>();
   server.on("connection", (socket: Socket) => {
     const ip = socket.remoteAddress;
-    if (ip === undefined || clients.isProxy(ip.startsWith("::ffff:") ? ip.slice(7) : ip)) return;
+    if (ip === undefined || clients.isProxy(ip)) return;
     const count = (open.get(ip) ?? 0) + 1;
     if (count > maxPerIp) {
       warnings.warn({ ip, limit: maxPerIp }, "refused a connection past the per-IP cap");

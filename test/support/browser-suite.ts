@@ -1,11 +1,10 @@
 import type { Server } from "node:http";
 import type { Browser, BrowserContext } from "playwright-core";
-import { startSupergraph } from "../../examples/supergraph/src/supergraph";
-import { generateSigningKey } from "../../src/lib/signing-keys";
 import { openDevice } from "./app-driver";
 import { launchBrowser } from "./browser";
 import { type ExampleApp, serveExampleApp } from "./example-app";
-import { createTestSchema, databaseUrl, startTestServer, TEST_ENV, type TestServer, testServerFrom } from "./test-server";
+import { startTestServer, type TestServer } from "./test-server";
+import { startTestSupergraph } from "./test-supergraph";
 
 /**
  * `BROWSER_API=gateway` (the jest project "through the gateway", jest.config.js) points the
@@ -47,16 +46,11 @@ export function browserSuite(
   beforeAll(async () => {
     suite.app = await serveExampleApp();
     if (THROUGH_GATEWAY) {
-      const schema = await createTestSchema();
-      const supergraph = await startSupergraph({
-        api: {
-          env: { ...TEST_ENV, JWT_PRIVATE_KEYS: generateSigningKey("ES256"), CORS_ORIGINS: suite.app.origin, ...env },
-          databaseUrl: databaseUrl(),
-          dbSchema: schema.name,
-        },
-        corsOrigins: [suite.app.origin],
-      });
-      suite.server = await testServerFrom(supergraph.api.server, schema, () => supergraph.stop());
+      const { supergraph, server } = await startTestSupergraph(
+        { CORS_ORIGINS: suite.app.origin, ...env },
+        { corsOrigins: [suite.app.origin] },
+      );
+      suite.server = server;
       suite.front = { url: supergraph.gateway.url, httpServer: supergraph.gateway.httpServer };
     } else {
       suite.server = await startTestServer({ CORS_ORIGINS: suite.app.origin, ...env });
